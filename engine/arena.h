@@ -1,0 +1,56 @@
+// Arena: stack-like (bump) allocation of device or host memory with peak tracking.
+//
+// Training allocates its parameters once, then per step allocates activations and
+// scratch and releases them back to a mark. Memory is taken from the backing allocator
+// in large blocks and never returned until the arena dies, so a steady-state step
+// makes no allocator calls. `peak_bytes` is the high-water mark of bytes in use.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace dg {
+
+struct ArenaBacking {
+  std::function<void*(size_t bytes)> allocate;  // throws dg::Error on failure
+  std::function<void(void*)> release;
+  const char* name = "host";
+};
+ArenaBacking host_backing();
+
+class Arena {
+ public:
+  static constexpr size_t kAlignment = 256;  // cuDNN/cuBLAS and AVX friendly
+
+  explicit Arena(ArenaBacking backing, size_t block_bytes = size_t(64) << 20);
+  ~Arena();
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+
+  void* allocate(size_t bytes);
+
+  struct Mark {
+    size_t block = 0, offset = 0, in_use = 0;
+  };
+  Mark mark() const { return {current_, offset_, in_use_}; }
+  void release(Mark m);  // frees everything allocated after m
+
+  size_t in_use_bytes() const { return in_use_; }
+  size_t peak_bytes() const { return peak_; }
+  size_t reserved_bytes() const { return reserved_; }
+  void reset_peak() { peak_ = in_use_; }
+
+ private:
+  struct Block {
+    char* base;
+    size_t size;
+  };
+  ArenaBacking backing_;
+  size_t block_bytes_;
+  std::vector<Block> blocks_;
+  size_t current_ = 0, offset_ = 0;  // bump position: blocks_[current_] + offset_
+  size_t in_use_ = 0, peak_ = 0, reserved_ = 0;
+};
+
+}  // namespace dg

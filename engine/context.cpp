@@ -1,0 +1,77 @@
+#include "engine/context.h"
+
+#include <cstring>
+
+#ifdef DG_HAVE_CUDA
+#include "engine/cuda/cuda_context.h"
+#endif
+
+namespace dg {
+
+#ifndef DG_HAVE_CUDA
+struct CudaState {};
+bool cuda_built() { return false; }
+bool cuda_available() { return false; }
+#endif
+
+Context::Context(ContextOptions opt) : opt_(opt) {
+  if (opt_.device == Device::cuda) {
+#ifdef DG_HAVE_CUDA
+    cuda_ = std::make_unique<CudaState>(opt_.cuda_device, opt_.strict_fp32);
+    arena_ = std::make_unique<Arena>(cuda_->device_backing(), opt_.arena_block_bytes);
+#else
+    DG_FAIL("this dg was built without the CUDA backend (configure with nvcc present or -DDG_CUDA=ON)");
+#endif
+  } else {
+    arena_ = std::make_unique<Arena>(host_backing(), opt_.arena_block_bytes);
+  }
+}
+
+// The arena must die before the CUDA state that backs it.
+Context::~Context() { arena_.reset(); }
+
+CudaState& Context::cuda() {
+  DG_CHECK(cuda_ != nullptr, "a CUDA operation was asked of a ", device_name(device()), " context");
+  return *cuda_;
+}
+
+Tensor Context::alloc(Shape s) {
+  Tensor t;
+  t.shape = s;
+  t.device = device();
+  t.data = static_cast<float*>(arena_->allocate(size_t(s.numel()) * sizeof(float)));
+  return t;
+}
+
+Tensor Context::zeros(Shape s) {
+  Tensor t = alloc(s);
+  fill(t, 0.0f);
+  return t;
+}
+
+#ifdef DG_HAVE_CUDA
+void Context::upload(Tensor dst, const float* src) {
+  if (on_cuda()) return cuda_->copy_to_device(dst.data, src, size_t(dst.bytes()));
+  std::memcpy(dst.data, src, size_t(dst.bytes()));
+}
+void Context::download(const Tensor& src, float* dst) {
+  if (on_cuda()) return cuda_->copy_to_host(dst, src.data, size_t(src.bytes()));
+  std::memcpy(dst, src.data, size_t(src.bytes()));
+}
+void Context::fill(Tensor t, float value) {
+  if (on_cuda()) return cuda_->fill(t.data, t.numel(), value);
+  for (int64_t i = 0; i < t.numel(); i++) t.data[i] = value;
+}
+void Context::synchronize() {
+  if (on_cuda()) cuda_->synchronize();
+}
+#else
+void Context::upload(Tensor dst, const float* src) { std::memcpy(dst.data, src, size_t(dst.bytes())); }
+void Context::download(const Tensor& src, float* dst) { std::memcpy(dst, src.data, size_t(src.bytes())); }
+void Context::fill(Tensor t, float value) {
+  for (int64_t i = 0; i < t.numel(); i++) t.data[i] = value;
+}
+void Context::synchronize() {}
+#endif
+
+}  // namespace dg

@@ -1,0 +1,69 @@
+// Context: everything an op needs to run, passed explicitly (dg has no global state).
+// It holds the device, the arena all tensors come from, and on CUDA the stream and the
+// library handles (engine/cuda/cuda_context.h, opaque here so CPU code needs no CUDA).
+#pragma once
+#include <memory>
+
+#include "engine/arena.h"
+#include "engine/tensor.h"
+
+namespace dg {
+
+struct CudaState;  // engine/cuda/cuda_context.h
+
+struct ContextOptions {
+  Device device = Device::cpu;
+  int cuda_device = 0;
+  bool strict_fp32 = false;  // CUDA: no TF32 tensor-core math (tests, comparisons)
+  size_t arena_block_bytes = size_t(64) << 20;
+};
+
+class Context {
+ public:
+  explicit Context(ContextOptions opt = {});
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  Device device() const { return opt_.device; }
+  bool on_cuda() const { return opt_.device == Device::cuda; }
+  bool strict_fp32() const { return opt_.strict_fp32; }
+  Arena& arena() { return *arena_; }
+  CudaState& cuda();  // throws on a CPU context
+
+  // A tensor of this shape from the arena (contents undefined).
+  Tensor alloc(Shape s);
+  // Same, filled with zeros.
+  Tensor zeros(Shape s);
+
+  // Host <-> tensor copies (synchronous; for setup, tests and logging, never in a step).
+  void upload(Tensor dst, const float* src);
+  void download(const Tensor& src, float* dst);
+  void fill(Tensor t, float value);
+  void synchronize();
+
+ private:
+  ContextOptions opt_;
+  std::unique_ptr<CudaState> cuda_;
+  std::unique_ptr<Arena> arena_;
+};
+
+// Scratch memory for the duration of a scope: everything allocated from the context's
+// arena inside it is released when it ends.
+class ScratchScope {
+ public:
+  explicit ScratchScope(Context& ctx) : arena_(ctx.arena()), mark_(arena_.mark()) {}
+  ~ScratchScope() { arena_.release(mark_); }
+  ScratchScope(const ScratchScope&) = delete;
+  ScratchScope& operator=(const ScratchScope&) = delete;
+
+ private:
+  Arena& arena_;
+  Arena::Mark mark_;
+};
+
+// True when this build has the CUDA backend and a CUDA device is visible.
+bool cuda_available();
+bool cuda_built();
+
+}  // namespace dg

@@ -1,0 +1,126 @@
+// BatchNorm2d (+ fused activation) on the CPU, forward and backward side by side.
+//
+// Per channel c over M = N*H*W values: mean, biased variance var, invstd = 1/sqrt(var+eps),
+// xhat = (x - mean) * invstd, z = gamma * xhat + beta, y = act(z).
+// Backward, with g = dy * act'(z) the gradient at z:
+//   dbeta  = sum g,   dgamma = sum g * xhat,
+//   dx     = gamma * invstd / M * (M * g - dbeta - xhat * dgamma)
+// (the standard result of differentiating through the batch mean and variance).
+// Sums are accumulated in double: this is the reference the CUDA kernels are held to.
+#include <cmath>
+#include <vector>
+
+#include "engine/cpu/activation_math.h"
+#include "engine/dispatch.h"
+#include "engine/ops.h"
+
+namespace dg {
+
+static void check_bn_shapes(const Tensor& x, const Tensor& gamma, const Tensor& beta, const char* op) {
+  DG_CHECK(x.shape.rank == 4, op, ": input must be (N, C, H, W), got ", x.shape.str());
+  check_shape(gamma, {x.c()}, op);
+  check_shape(beta, {x.c()}, op);
+}
+
+BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cfg, const Tensor& x,
+                                         const Tensor& gamma, const Tensor& beta, Tensor running_mean,
+                                         Tensor running_var, Tensor y) {
+  DG_DISPATCH_CUDA(ctx, batchnorm2d_forward_train(ctx, cfg, x, gamma, beta, running_mean, running_var, y));
+  check_bn_shapes(x, gamma, beta, "batchnorm2d_forward_train");
+  check_shape(y, x.shape, "batchnorm2d_forward_train output");
+  const int N = x.n(), C = x.c();
+  const int64_t P = int64_t(x.h()) * x.w(), M = N * P;
+  DG_CHECK(M > 1, "batchnorm2d_forward_train: needs more than one value per channel, got ", x.shape.str());
+  BatchNormSaved saved{ctx.alloc({C}), ctx.alloc({C})};
+#pragma omp parallel for schedule(static)
+  for (int c = 0; c < C; c++) {
+    double sum = 0.0, sum_sq = 0.0;
+    for (int n = 0; n < N; n++) {
+      const float* xc = x.data + (int64_t(n) * C + c) * P;
+      for (int64_t i = 0; i < P; i++) sum += xc[i];
+    }
+    const double mean = sum / double(M);
+    for (int n = 0; n < N; n++) {
+      const float* xc = x.data + (int64_t(n) * C + c) * P;
+      for (int64_t i = 0; i < P; i++) sum_sq += (xc[i] - mean) * (xc[i] - mean);
+    }
+    const double var = sum_sq / double(M);
+    const float invstd = float(1.0 / std::sqrt(var + cfg.eps));
+    saved.mean.data[c] = float(mean);
+    saved.invstd.data[c] = invstd;
+    if (running_mean.data) {
+      running_mean.data[c] = float((1.0 - cfg.momentum) * running_mean.data[c] + cfg.momentum * mean);
+      running_var.data[c] =
+          float((1.0 - cfg.momentum) * running_var.data[c] + cfg.momentum * var * double(M) / double(M - 1));
+    }
+    const float scale = gamma.data[c] * invstd, shift = beta.data[c] - float(mean) * scale;
+    for (int n = 0; n < N; n++) {
+      const float* xc = x.data + (int64_t(n) * C + c) * P;
+      float* yc = y.data + (int64_t(n) * C + c) * P;
+      for (int64_t i = 0; i < P; i++) yc[i] = cpu::act_forward(cfg.act, xc[i] * scale + shift);
+    }
+  }
+  return saved;
+}
+
+void batchnorm2d_forward_eval(Context& ctx, const BatchNormConfig& cfg, const Tensor& x, const Tensor& gamma,
+                              const Tensor& beta, const Tensor& running_mean, const Tensor& running_var,
+                              Tensor y) {
+  DG_DISPATCH_CUDA(ctx, batchnorm2d_forward_eval(ctx, cfg, x, gamma, beta, running_mean, running_var, y));
+  check_bn_shapes(x, gamma, beta, "batchnorm2d_forward_eval");
+  check_shape(y, x.shape, "batchnorm2d_forward_eval output");
+  const int N = x.n(), C = x.c();
+  const int64_t P = int64_t(x.h()) * x.w();
+#pragma omp parallel for schedule(static)
+  for (int c = 0; c < C; c++) {
+    const float invstd = float(1.0 / std::sqrt(double(running_var.data[c]) + cfg.eps));
+    const float scale = gamma.data[c] * invstd, shift = beta.data[c] - running_mean.data[c] * scale;
+    for (int n = 0; n < N; n++) {
+      const float* xc = x.data + (int64_t(n) * C + c) * P;
+      float* yc = y.data + (int64_t(n) * C + c) * P;
+      for (int64_t i = 0; i < P; i++) yc[i] = cpu::act_forward(cfg.act, xc[i] * scale + shift);
+    }
+  }
+}
+
+void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor& dy, const Tensor& x,
+                          const Tensor& gamma, const Tensor& beta, const BatchNormSaved& saved, Tensor dx,
+                          Tensor dgamma, Tensor dbeta) {
+  DG_DISPATCH_CUDA(ctx, batchnorm2d_backward(ctx, cfg, dy, x, gamma, beta, saved, dx, dgamma, dbeta));
+  check_bn_shapes(x, gamma, beta, "batchnorm2d_backward");
+  check_shape(dy, x.shape, "batchnorm2d_backward dy");
+  check_shape(dx, x.shape, "batchnorm2d_backward dx");
+  const int N = x.n(), C = x.c();
+  const int64_t P = int64_t(x.h()) * x.w(), M = N * P;
+#pragma omp parallel for schedule(static)
+  for (int c = 0; c < C; c++) {
+    const float mean = saved.mean.data[c], invstd = saved.invstd.data[c];
+    const float gm = gamma.data[c], bt = beta.data[c];
+    // Pass 1: the gradient at z (through the activation) and its two channel sums.
+    double sum_g = 0.0, sum_g_xhat = 0.0;
+    for (int n = 0; n < N; n++) {
+      const int64_t base = (int64_t(n) * C + c) * P;
+      for (int64_t i = 0; i < P; i++) {
+        float xhat = (x.data[base + i] - mean) * invstd;
+        float g = dy.data[base + i] * cpu::act_derivative(cfg.act, gm * xhat + bt);
+        sum_g += g;
+        sum_g_xhat += double(g) * xhat;
+      }
+    }
+    if (dbeta.data) dbeta.data[c] += float(sum_g);
+    if (dgamma.data) dgamma.data[c] += float(sum_g_xhat);
+    // Pass 2: dx.
+    const float k = gm * invstd / float(M);
+    const float mean_g = float(sum_g), mean_gx = float(sum_g_xhat);
+    for (int n = 0; n < N; n++) {
+      const int64_t base = (int64_t(n) * C + c) * P;
+      for (int64_t i = 0; i < P; i++) {
+        float xhat = (x.data[base + i] - mean) * invstd;
+        float g = dy.data[base + i] * cpu::act_derivative(cfg.act, gm * xhat + bt);
+        dx.data[base + i] = k * (float(M) * g - mean_g - xhat * mean_gx);
+      }
+    }
+  }
+}
+
+}  // namespace dg

@@ -1,0 +1,115 @@
+// conv2d and conv_transpose2d on the CPU: batched im2col + one Eigen GEMM per call.
+// Shapes and the gradient convention are in engine/ops.h.
+#include "engine/cpu/eigen_maps.h"
+#include "engine/cpu/im2col.h"
+#include "engine/dispatch.h"
+#include "engine/ops.h"
+
+namespace dg {
+
+int conv_out_size(int in, int kernel, ConvGeom g) { return (in + 2 * g.padding - kernel) / g.stride + 1; }
+int conv_transpose_out_size(int in, int kernel, ConvGeom g) { return (in - 1) * g.stride - 2 * g.padding + kernel; }
+
+// Geometry of the convolution from `image` (N, C, H, W) with kernel w's (KH, KW) to
+// `out_h` x `out_w`, after checking that the sizes agree.
+static cpu::ColGeom conv_geom(const Tensor& image, int KH, int KW, ConvGeom g, int out_h, int out_w,
+                              const char* op) {
+  DG_CHECK(image.shape.rank == 4, op, ": input must be (N, C, H, W), got ", image.shape.str());
+  DG_CHECK(g.stride >= 1 && g.padding >= 0, op, ": bad stride ", g.stride, " or padding ", g.padding);
+  DG_CHECK(conv_out_size(image.h(), KH, g) == out_h && conv_out_size(image.w(), KW, g) == out_w, op,
+           ": a ", KH, "x", KW, " kernel with stride ", g.stride, " padding ", g.padding, " maps ",
+           image.h(), "x", image.w(), " to ", conv_out_size(image.h(), KH, g), "x",
+           conv_out_size(image.w(), KW, g), ", not ", out_h, "x", out_w);
+  return {image.n(), image.c(), image.h(), image.w(), KH, KW, g.stride, g.padding, out_h, out_w};
+}
+
+void conv2d_forward(Context& ctx, const Tensor& x, const Tensor& w, ConvGeom g, Tensor y) {
+  DG_DISPATCH_CUDA(ctx, conv2d_forward(ctx, x, w, g, y));
+  const int O = w.n();
+  cpu::ColGeom cg = conv_geom(x, w.h(), w.w(), g, y.h(), y.w(), "conv2d_forward");
+  check_shape(w, {O, x.c(), w.h(), w.w()}, "conv2d_forward weight");
+  check_shape(y, {x.n(), O, y.h(), y.w()}, "conv2d_forward output");
+  ScratchScope scratch(ctx);
+  Tensor col = ctx.alloc({int(cg.rows()), int(cg.cols())});
+  Tensor yt = ctx.alloc({O, int(cg.cols())});
+  cpu::im2col(x.data, cg, col.data);
+  cpu::MapRM(yt.data, O, cg.cols()).noalias() =
+      cpu::ConstMapRM(w.data, O, cg.rows()) * cpu::ConstMapRM(col.data, cg.rows(), cg.cols());
+  cpu::cnp_to_nchw(yt.data, cg.N, O, int64_t(cg.Ho) * cg.Wo, y.data);
+}
+
+void conv2d_backward_data(Context& ctx, const Tensor& dy, const Tensor& w, ConvGeom g, Tensor dx) {
+  DG_DISPATCH_CUDA(ctx, conv2d_backward_data(ctx, dy, w, g, dx));
+  const int O = w.n();
+  cpu::ColGeom cg = conv_geom(dx, w.h(), w.w(), g, dy.h(), dy.w(), "conv2d_backward_data");
+  check_shape(w, {O, dx.c(), w.h(), w.w()}, "conv2d_backward_data weight");
+  check_shape(dy, {dx.n(), O, dy.h(), dy.w()}, "conv2d_backward_data dy");
+  ScratchScope scratch(ctx);
+  Tensor dyt = ctx.alloc({O, int(cg.cols())});
+  Tensor dcol = ctx.alloc({int(cg.rows()), int(cg.cols())});
+  cpu::nchw_to_cnp(dy.data, cg.N, O, int64_t(cg.Ho) * cg.Wo, dyt.data);
+  cpu::MapRM(dcol.data, cg.rows(), cg.cols()).noalias() =
+      cpu::ConstMapRM(w.data, O, cg.rows()).transpose() * cpu::ConstMapRM(dyt.data, O, cg.cols());
+  cpu::col2im(dcol.data, cg, dx.data);
+}
+
+void conv2d_backward_filter(Context& ctx, const Tensor& x, const Tensor& dy, ConvGeom g, Tensor dw) {
+  DG_DISPATCH_CUDA(ctx, conv2d_backward_filter(ctx, x, dy, g, dw));
+  if (dw.data == nullptr) return;
+  const int O = dw.n();
+  cpu::ColGeom cg = conv_geom(x, dw.h(), dw.w(), g, dy.h(), dy.w(), "conv2d_backward_filter");
+  check_shape(dw, {O, x.c(), dw.h(), dw.w()}, "conv2d_backward_filter dw");
+  check_shape(dy, {x.n(), O, dy.h(), dy.w()}, "conv2d_backward_filter dy");
+  ScratchScope scratch(ctx);
+  Tensor col = ctx.alloc({int(cg.rows()), int(cg.cols())});
+  Tensor dyt = ctx.alloc({O, int(cg.cols())});
+  cpu::im2col(x.data, cg, col.data);
+  cpu::nchw_to_cnp(dy.data, cg.N, O, int64_t(cg.Ho) * cg.Wo, dyt.data);
+  cpu::MapRM(dw.data, O, cg.rows()).noalias() +=
+      cpu::ConstMapRM(dyt.data, O, cg.cols()) * cpu::ConstMapRM(col.data, cg.rows(), cg.cols()).transpose();
+}
+
+// Transposed convolution = conv2d's adjoint. The "image" side of the underlying conv is
+// y (N, Cout, Ho, Wo) and its "output" side is x (N, Cin, H, W); w (Cin, Cout, KH, KW) is
+// exactly a conv2d weight (O = Cin, C = Cout).
+
+void conv_transpose2d_forward(Context& ctx, const Tensor& x, const Tensor& w, ConvGeom g, Tensor y) {
+  DG_DISPATCH_CUDA(ctx, conv_transpose2d_forward(ctx, x, w, g, y));
+  const int Cin = x.c();
+  DG_CHECK(y.h() == conv_transpose_out_size(x.h(), w.h(), g) && y.w() == conv_transpose_out_size(x.w(), w.w(), g),
+           "conv_transpose2d_forward: output ", y.shape.str(), " does not match input ", x.shape.str(),
+           " with kernel ", w.h(), "x", w.w(), " stride ", g.stride, " padding ", g.padding);
+  cpu::ColGeom cg = conv_geom(y, w.h(), w.w(), g, x.h(), x.w(), "conv_transpose2d_forward");
+  check_shape(w, {Cin, y.c(), w.h(), w.w()}, "conv_transpose2d_forward weight");
+  check_shape(x, {y.n(), Cin, x.h(), x.w()}, "conv_transpose2d_forward input");
+  ScratchScope scratch(ctx);
+  Tensor xt = ctx.alloc({Cin, int(cg.cols())});
+  Tensor col = ctx.alloc({int(cg.rows()), int(cg.cols())});
+  cpu::nchw_to_cnp(x.data, cg.N, Cin, int64_t(cg.Ho) * cg.Wo, xt.data);
+  cpu::MapRM(col.data, cg.rows(), cg.cols()).noalias() =
+      cpu::ConstMapRM(w.data, Cin, cg.rows()).transpose() * cpu::ConstMapRM(xt.data, Cin, cg.cols());
+  cpu::col2im(col.data, cg, y.data);
+}
+
+void conv_transpose2d_backward_data(Context& ctx, const Tensor& dy, const Tensor& w, ConvGeom g, Tensor dx) {
+  DG_DISPATCH_CUDA(ctx, conv_transpose2d_backward_data(ctx, dy, w, g, dx));
+  conv2d_forward(ctx, dy, w, g, dx);
+}
+
+void conv_transpose2d_backward_filter(Context& ctx, const Tensor& x, const Tensor& dy, ConvGeom g, Tensor dw) {
+  DG_DISPATCH_CUDA(ctx, conv_transpose2d_backward_filter(ctx, x, dy, g, dw));
+  if (dw.data == nullptr) return;
+  const int Cin = x.c();
+  cpu::ColGeom cg = conv_geom(dy, dw.h(), dw.w(), g, x.h(), x.w(), "conv_transpose2d_backward_filter");
+  check_shape(dw, {Cin, dy.c(), dw.h(), dw.w()}, "conv_transpose2d_backward_filter dw");
+  check_shape(x, {dy.n(), Cin, x.h(), x.w()}, "conv_transpose2d_backward_filter x");
+  ScratchScope scratch(ctx);
+  Tensor col = ctx.alloc({int(cg.rows()), int(cg.cols())});
+  Tensor xt = ctx.alloc({Cin, int(cg.cols())});
+  cpu::im2col(dy.data, cg, col.data);
+  cpu::nchw_to_cnp(x.data, cg.N, Cin, int64_t(cg.Ho) * cg.Wo, xt.data);
+  cpu::MapRM(dw.data, Cin, cg.rows()).noalias() +=
+      cpu::ConstMapRM(xt.data, Cin, cg.cols()) * cpu::ConstMapRM(col.data, cg.rows(), cg.cols()).transpose();
+}
+
+}  // namespace dg

@@ -1,0 +1,28 @@
+// Random fills and small elementwise helpers on the CPU.
+#include "engine/dispatch.h"
+#include "engine/ops.h"
+#include "kernels/philox.h"
+
+// fill_normal spells mean + std * z with rng::add/mul so the CUDA twin can round identically.
+
+namespace dg {
+
+void fill_normal(Context& ctx, Tensor t, float mean, float std, uint64_t seed, uint64_t stream, uint64_t offset) {
+  DG_DISPATCH_CUDA(ctx, fill_normal(ctx, t, mean, std, seed, stream, offset));
+  const int64_t n = t.numel();
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; i++) t.data[i] = rng::add(mean, rng::mul(std, rng::normal_at(seed, stream, offset + uint64_t(i))));
+}
+
+void axpy(Context& ctx, float alpha, const Tensor& x, Tensor y) {
+  DG_DISPATCH_CUDA(ctx, axpy(ctx, alpha, x, y));
+  DG_CHECK(x.numel() == y.numel(), "axpy: x ", x.shape.str(), " vs y ", y.shape.str());
+  for (int64_t i = 0; i < x.numel(); i++) y.data[i] += alpha * x.data[i];
+}
+
+void scale(Context& ctx, Tensor x, float alpha) {
+  DG_DISPATCH_CUDA(ctx, scale(ctx, x, alpha));
+  for (int64_t i = 0; i < x.numel(); i++) x.data[i] *= alpha;
+}
+
+}  // namespace dg

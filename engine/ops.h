@@ -1,0 +1,116 @@
+// The ops dg's models are built from, backend-neutral. Each call runs on the context's
+// device (engine/cpu/* or engine/cuda/*; both have exactly these signatures).
+//
+// Gradient convention (the same for every op, stated once here):
+//   - gradients w.r.t. activations (dx) are OVERWRITTEN: each activation has one consumer.
+//   - gradients w.r.t. parameters (dw, dgamma, dbeta) are ACCUMULATED (+=): a network's
+//     parameters can receive gradient from several backward passes (real + fake batches
+//     of a discriminator) before one optimizer step, and the caller zeroes them.
+//   - a null output tensor (data == nullptr) means "not wanted": the G step needs D's
+//     input gradient but not D's parameter gradients, so it passes an empty dw.
+// All tensors are float32 NCHW on the context's device; shapes are checked.
+#pragma once
+#include <cstdint>
+
+#include "engine/context.h"
+#include "engine/tensor.h"
+
+namespace dg {
+
+// ---- convolution (no bias) ----
+struct ConvGeom {
+  int stride = 1;
+  int padding = 0;
+};
+// Output size of a convolution along one dim, and of a transposed convolution.
+int conv_out_size(int in, int kernel, ConvGeom g);
+int conv_transpose_out_size(int in, int kernel, ConvGeom g);
+
+// x (N, C, H, W), w (O, C, KH, KW) -> y (N, O, Ho, Wo)
+void conv2d_forward(Context& ctx, const Tensor& x, const Tensor& w, ConvGeom g, Tensor y);
+// dy (N, O, Ho, Wo), w -> dx (N, C, H, W)            [overwrite]
+void conv2d_backward_data(Context& ctx, const Tensor& dy, const Tensor& w, ConvGeom g, Tensor dx);
+// x, dy -> dw (O, C, KH, KW)                          [accumulate]
+void conv2d_backward_filter(Context& ctx, const Tensor& x, const Tensor& dy, ConvGeom g, Tensor dw);
+
+// Transposed convolution, PyTorch's ConvTranspose2d (weight (Cin, Cout, KH, KW), no
+// output padding). It is the adjoint of conv2d: its forward is conv2d's backward-data
+// and its backward-data is conv2d's forward, with the same weight tensor.
+// x (N, Cin, H, W), w (Cin, Cout, KH, KW) -> y (N, Cout, Ho, Wo), Ho = (H-1)*s - 2p + KH
+void conv_transpose2d_forward(Context& ctx, const Tensor& x, const Tensor& w, ConvGeom g, Tensor y);
+// dy (N, Cout, Ho, Wo), w -> dx (N, Cin, H, W)         [overwrite]
+void conv_transpose2d_backward_data(Context& ctx, const Tensor& dy, const Tensor& w, ConvGeom g, Tensor dx);
+// x, dy -> dw (Cin, Cout, KH, KW)                     [accumulate]
+void conv_transpose2d_backward_filter(Context& ctx, const Tensor& x, const Tensor& dy, ConvGeom g, Tensor dw);
+
+// ---- activations ----
+enum class Act { identity, relu, leaky_relu, mish, tanh };
+struct Activation {
+  Act kind = Act::identity;
+  float slope = 0.2f;  // leaky_relu only
+};
+const char* act_name(Act a);
+
+// y = act(x), elementwise; y may be x (in place).
+void activation_forward(Context& ctx, Activation act, const Tensor& x, Tensor y);
+// dx = dy * act'(x), from the pre-activation x; dx may be dy (in place).
+void activation_backward(Context& ctx, Activation act, const Tensor& x, const Tensor& dy, Tensor dx);
+
+// ---- batch normalization (2-d, per channel), with a fused activation ----
+// y = act(gamma * (x - mean) * invstd + beta), eps inside the sqrt as PyTorch.
+struct BatchNormSaved {
+  Tensor mean;    // (C) batch mean
+  Tensor invstd;  // (C) 1 / sqrt(biased batch variance + eps)
+};
+struct BatchNormConfig {
+  float eps = 1e-5f;
+  float momentum = 0.1f;  // running = (1 - momentum) * running + momentum * batch
+  Activation act;
+};
+// Training mode: batch statistics; running_mean/var (C) updated (the variance with the
+// unbiased batch variance, as PyTorch); `saved` is allocated here and is what backward needs.
+// x (N, C, H, W), gamma/beta (C) -> y (N, C, H, W)
+BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cfg, const Tensor& x,
+                                         const Tensor& gamma, const Tensor& beta, Tensor running_mean,
+                                         Tensor running_var, Tensor y);
+// Eval mode: normalizes with the running statistics.
+void batchnorm2d_forward_eval(Context& ctx, const BatchNormConfig& cfg, const Tensor& x, const Tensor& gamma,
+                              const Tensor& beta, const Tensor& running_mean, const Tensor& running_var,
+                              Tensor y);
+// Backward of the training-mode forward (activation included): recomputes the
+// pre-activation from x and `saved`, so nothing but x is kept.
+// -> dx [overwrite], dgamma, dbeta (C) [accumulate; either may be empty]
+void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor& dy, const Tensor& x,
+                          const Tensor& gamma, const Tensor& beta, const BatchNormSaved& saved, Tensor dx,
+                          Tensor dgamma, Tensor dbeta);
+
+// ---- binary cross-entropy on logits (fused, numerically stable) ----
+// l_b = max(x_b, 0) - x_b * t + log(1 + exp(-|x_b|)).
+// logits (B) -> per_sample (B) [optional], mean (1) = sum_b l_b / B,
+//              dlogits (B) [optional, overwrite] = grad_scale * (sigmoid(x_b) - t) / B
+void bce_with_logits(Context& ctx, const Tensor& logits, float target, Tensor per_sample, Tensor mean,
+                     Tensor dlogits, float grad_scale = 1.0f);
+
+// ---- Adam, PyTorch semantics (torch.optim.Adam, L2 weight decay added to the gradient) ----
+struct AdamConfig {
+  float lr = 2e-4f;
+  float beta1 = 0.5f;
+  float beta2 = 0.999f;
+  float eps = 1e-8f;
+  float weight_decay = 0.0f;
+};
+// One step over flat buffers of equal size; `step` counts from 1 (bias correction).
+void adam_step(Context& ctx, const AdamConfig& cfg, int64_t step, Tensor params, const Tensor& grads,
+               Tensor exp_avg, Tensor exp_avg_sq);
+
+// ---- random numbers (kernels/philox.h) ----
+// t[i] = mean + std * normal(seed, stream, offset + i); bit-identical on CPU and CUDA.
+void fill_normal(Context& ctx, Tensor t, float mean, float std, uint64_t seed, uint64_t stream,
+                 uint64_t offset = 0);
+
+// ---- elementwise helpers ----
+// y = alpha * x + y
+void axpy(Context& ctx, float alpha, const Tensor& x, Tensor y);
+void scale(Context& ctx, Tensor x, float alpha);
+
+}  // namespace dg

@@ -1,0 +1,73 @@
+// Tensor views and the arena: alignment, reuse after release, peak tracking, errors.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+
+#include "engine/context.h"
+
+using namespace dg;
+
+TEST_CASE("shapes and views") {
+  Shape s{2, 3, 4, 5};
+  CHECK(s.numel() == 120);
+  CHECK(s.str() == "(2, 3, 4, 5)");
+  Context ctx;
+  Tensor t = ctx.alloc(s);
+  CHECK(t.n() == 2);
+  CHECK(t.w() == 5);
+  Tensor b = t.batch_slice(1, 1);
+  CHECK(b.data == t.data + 60);
+  CHECK(b.shape == Shape{1, 3, 4, 5});
+  CHECK(t.reshaped({6, 20}).shape == Shape{6, 20});
+  CHECK_THROWS_WITH_AS(t.reshaped({7, 20}), doctest::Contains("cannot view (2, 3, 4, 5) as (7, 20)"), dg::Error);
+  CHECK_THROWS_AS(t.slice(100, {30}), dg::Error);
+  CHECK_THROWS_AS(t.batch_slice(1, 2), dg::Error);
+  CHECK_THROWS_WITH_AS(check_shape(t, {2, 3, 4, 6}, "weight"), doctest::Contains("weight: expected shape (2, 3, 4, 6)"),
+                       dg::Error);
+}
+
+TEST_CASE("arena: alignment, peak, release and reuse") {
+  Arena arena(host_backing(), 4096);
+  void* a = arena.allocate(10);
+  void* b = arena.allocate(300);
+  CHECK(reinterpret_cast<uintptr_t>(a) % Arena::kAlignment == 0);
+  CHECK(reinterpret_cast<uintptr_t>(b) % Arena::kAlignment == 0);
+  CHECK(arena.in_use_bytes() == 256 + 512);
+  Arena::Mark m = arena.mark();
+  void* c = arena.allocate(1000);
+  CHECK(arena.peak_bytes() == 256 + 512 + 1024);
+  arena.release(m);
+  CHECK(arena.in_use_bytes() == 768);
+  CHECK(arena.peak_bytes() == 1792);  // the high-water mark stays
+  void* c2 = arena.allocate(1000);
+  CHECK(c2 == c);  // released memory is reused, no new block
+  CHECK(arena.reserved_bytes() == 4096);
+  // Larger than a block: a block of its own.
+  arena.allocate(10000);
+  CHECK(arena.reserved_bytes() == 4096 + 10240);
+  arena.release({0, 0, 0});
+  CHECK(arena.in_use_bytes() == 0);
+  // After a full release the first block is reused from its start.
+  CHECK(arena.allocate(8) == a);
+}
+
+TEST_CASE("scratch scopes release on exit") {
+  Context ctx;
+  size_t before = ctx.arena().in_use_bytes();
+  {
+    ScratchScope s(ctx);
+    ctx.alloc({1000});
+    CHECK(ctx.arena().in_use_bytes() > before);
+  }
+  CHECK(ctx.arena().in_use_bytes() == before);
+}
+
+TEST_CASE("a CUDA context fails clearly when CUDA is not there") {
+  if (cuda_available()) {
+    MESSAGE("a CUDA device is present; nothing to check here");
+    return;
+  }
+  ContextOptions opt;
+  opt.device = Device::cuda;
+  CHECK_THROWS_AS(Context{opt}, dg::Error);
+}
