@@ -1,4 +1,6 @@
 // Random fills and small elementwise helpers on the CPU.
+#include <algorithm>
+
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "kernels/philox.h"
@@ -18,6 +20,12 @@ void axpy(Context& ctx, float alpha, const Tensor& x, Tensor y) {
   DG_DISPATCH_CUDA(ctx, axpy(ctx, alpha, x, y));
   DG_CHECK(x.numel() == y.numel(), "axpy: x ", x.shape.str(), " vs y ", y.shape.str());
   for (int64_t i = 0; i < x.numel(); i++) y.data[i] += alpha * x.data[i];
+}
+
+void copy(Context& ctx, const Tensor& src, Tensor dst) {
+  DG_DISPATCH_CUDA(ctx, copy(ctx, src, dst));
+  DG_CHECK(src.numel() == dst.numel(), "copy: src ", src.shape.str(), " vs dst ", dst.shape.str());
+  std::copy(src.data, src.data + src.numel(), dst.data);
 }
 
 void scale(Context& ctx, Tensor x, float alpha) {

@@ -1,0 +1,139 @@
+#include "models/gan_trainer.h"
+
+namespace dg {
+
+void validate(const TrainConfig& c) {
+  validate(c.model);
+  DG_CHECK(c.discriminators >= 1 && c.discriminators <= 16, "--discriminators ", c.discriminators,
+           " is out of range (1..16)");
+  DG_CHECK(c.batch_size >= 2, "--batch-size ", c.batch_size, " is too small (batchnorm needs at least 2)");
+  DG_CHECK(c.g_loss.mode != GLoss::seed || c.discriminators == 2, "--g-loss seed is defined for exactly 2 "
+           "discriminators, got --discriminators ", c.discriminators);
+  DG_CHECK(c.label_smooth >= 0.0f && c.label_smooth < 0.5f, "--label-smooth ", c.label_smooth,
+           " is out of range [0, 0.5)");
+  for (const AdamConfig* a : {&c.adam_g, &c.adam_d}) {
+    DG_CHECK(a->lr > 0.0f && a->lr < 1.0f, "learning rate ", a->lr, " is out of range (0, 1)");
+    DG_CHECK(a->beta1 >= 0.0f && a->beta1 < 1.0f, "--beta1 ", a->beta1, " is out of range [0, 1)");
+    DG_CHECK(a->beta2 >= 0.0f && a->beta2 < 1.0f, "--beta2 ", a->beta2, " is out of range [0, 1)");
+  }
+  DG_CHECK(!c.lr_decay_linear || c.total_steps > 0, "--lr-decay linear needs a known number of steps");
+}
+
+GanTrainer::GanTrainer(Context& ctx, const TrainConfig& cfg) : ctx_(ctx), cfg_(cfg) {
+  validate(cfg_);
+  const int K = cfg_.discriminators;
+  g_ = build_generator(cfg_.model);
+  g_.params.allocate(ctx_);
+  for (int i = 0; i < K; i++) {
+    d_.push_back(build_discriminator(cfg_.model, i));
+    d_.back().params.allocate(ctx_);
+  }
+  stats_ = ctx_.zeros({1 + 4 * K});
+  g_loss_ = stats_.slice(0, {1});
+  d_real_ = stats_.slice(1, {K});
+  d_fake_ = stats_.slice(1 + K, {K});
+  selected_ = stats_.slice(1 + 2 * K, {K});
+  seed_scores_ = stats_.slice(1 + 3 * K, {K});
+}
+
+void GanTrainer::init_weights() {
+  init_parameters(ctx_, g_.params, cfg_.seed, rng_stream::init_generator);
+  for (int i = 0; i < int(d_.size()); i++)
+    init_parameters(ctx_, d_[i].params, cfg_.seed, rng_stream::init_discriminator(i));
+}
+
+void GanTrainer::train_step(const Tensor& real) {
+  const int B = cfg_.batch_size, nz = cfg_.model.nz;
+  check_shape(real, {B, cfg_.model.channels, cfg_.model.image_size, cfg_.model.image_size}, "real batch");
+  ScratchScope scratch(ctx_);  // every activation of this step is released at its end
+
+  // 1. fake = G(z)
+  Tensor z = ctx_.alloc({B, nz, 1, 1});
+  fill_normal(ctx_, z, 0.0f, 1.0f, cfg_.seed, rng_stream::train_noise, uint64_t(step_) * B * nz);
+  Trace g_trace;
+  Tensor fake = generate(z, &g_trace);
+
+  // 2. each discriminator learns on the real batch and the (detached) fake batch
+  for (int i = 0; i < int(d_.size()); i++) d_step(i, real, fake);
+  if (cfg_.g_loss.mode == GLoss::seed) seed_selection_scores(ctx_, d_real_, d_fake_, seed_scores_);
+
+  // 3. the generator learns against the updated discriminators
+  g_step(g_trace);
+  step_++;
+}
+
+Tensor GanTrainer::generate(const Tensor& z, Trace* trace) {
+  *trace = network_forward(ctx_, g_, z, Mode::train);
+  return trace->output();
+}
+
+void GanTrainer::d_step(int i, const Tensor& real, const Tensor& fake) {
+  Network& d = d_[i];
+  const int B = cfg_.batch_size;
+  d.params.zero_grads(ctx_);
+  Tensor dlogits = ctx_.alloc({B, 1, 1, 1});
+  // Real: target 1 (or 1 - label_smooth). Parameter gradients accumulate over both passes.
+  Trace real_trace = network_forward(ctx_, d, real, Mode::train);
+  bce_with_logits(ctx_, real_trace.output(), 1.0f - cfg_.label_smooth, Tensor{}, d_real_.slice(i, {1}), dlogits);
+  network_backward(ctx_, d, real_trace, dlogits, Tensor{}, true);
+  // Fake: target 0; no gradient flows into G here.
+  Trace fake_trace = network_forward(ctx_, d, fake, Mode::train);
+  bce_with_logits(ctx_, fake_trace.output(), 0.0f, Tensor{}, d_fake_.slice(i, {1}), dlogits);
+  network_backward(ctx_, d, fake_trace, dlogits, Tensor{}, true);
+  adam(d, cfg_.adam_d);
+}
+
+void GanTrainer::g_step(const Trace& g_trace) {
+  const int K = int(d_.size()), B = cfg_.batch_size;
+  Tensor fake = g_trace.output();
+  // Every D scores the fake batch; the K logit vectors go side by side.
+  std::vector<Trace> traces;
+  Tensor logits = ctx_.alloc({K, B});
+  for (int i = 0; i < K; i++) {
+    traces.push_back(network_forward(ctx_, d_[i], fake, Mode::train));
+    copy(ctx_, traces[i].output(), logits.slice(int64_t(i) * B, {B}));
+  }
+  Tensor dlogits = ctx_.alloc({K, B});
+  generator_loss(ctx_, cfg_.g_loss, logits, seed_scores_, g_loss_, dlogits, selected_);
+  // Gradient at the fake images: the sum over the D's of their input gradients. D's own
+  // parameter gradients are not wanted. (In `max` mode the unselected D's get a zero
+  // dlogits and contribute zeros: choosing on the host would cost a synchronization.)
+  Tensor dfake = ctx_.alloc(fake.shape);
+  Tensor dfake_i = K > 1 ? ctx_.alloc(fake.shape) : dfake;
+  for (int i = 0; i < K; i++) {
+    network_backward(ctx_, d_[i], traces[i], dlogits.slice(int64_t(i) * B, {B, 1, 1, 1}), i == 0 ? dfake : dfake_i,
+                     false);
+    if (i > 0) axpy(ctx_, 1.0f, dfake_i, dfake);
+  }
+  g_.params.zero_grads(ctx_);
+  network_backward(ctx_, g_, g_trace, dfake, Tensor{}, true);
+  adam(g_, cfg_.adam_g);
+}
+
+AdamConfig GanTrainer::decayed(const AdamConfig& cfg) const {
+  AdamConfig a = cfg;
+  if (cfg_.lr_decay_linear) a.lr = cfg.lr * float(1.0 - double(step_) / double(cfg_.total_steps));
+  return a;
+}
+
+void GanTrainer::adam(Network& net, const AdamConfig& cfg) {
+  const ParamStore& p = net.params;
+  adam_step(ctx_, decayed(cfg), step_ + 1, p.params(), p.grads(), p.exp_avg(), p.exp_avg_sq());
+}
+
+StepStats GanTrainer::stats() {
+  const int K = int(d_.size());
+  std::vector<float> host(size_t(stats_.numel()));
+  ctx_.download(stats_, host.data());
+  StepStats s;
+  s.g_loss = host[0];
+  s.d_real.assign(host.begin() + 1, host.begin() + 1 + K);
+  s.d_fake.assign(host.begin() + 1 + K, host.begin() + 1 + 2 * K);
+  s.selected.assign(host.begin() + 1 + 2 * K, host.begin() + 1 + 3 * K);
+  ctx_.fill(selected_, 0.0f);
+  return s;
+}
+
+Tensor GanTrainer::generate_eval(const Tensor& z) { return network_forward(ctx_, g_, z, Mode::eval).output(); }
+
+}  // namespace dg

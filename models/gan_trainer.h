@@ -1,0 +1,80 @@
+// The K-discriminator GAN training step (DESIGN §5), on either backend.
+//
+// One step, with a batch of real images x (B, nc, S, S):
+//   1. generate:  z ~ N(0, 1) from the step's RNG offset, fake = G(z)
+//   2. d_step(i): for each D_i, BCE(D_i(x), 1) + BCE(D_i(fake), 0), own Adam step
+//   3. g_step:    the updated D_i score fake; generator_loss() combines the K losses
+//                 (max, max-sample, mean, softmax, gman, seed) and G takes its Adam step
+// Nothing here reads device memory back: losses and selection counts accumulate in a
+// device buffer that stats() downloads when the caller logs.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "models/dcgan.h"
+
+namespace dg {
+
+struct TrainConfig {
+  ModelConfig model;
+  int discriminators = 2;   // K
+  GLossConfig g_loss;
+  int batch_size = 64;
+  AdamConfig adam_g, adam_d;
+  bool lr_decay_linear = false;  // lr falls linearly to 0 at total_steps
+  int64_t total_steps = 0;
+  float label_smooth = 0.0f;     // real target 1 - label_smooth for D
+  uint64_t seed = 1;
+};
+void validate(const TrainConfig& cfg);
+
+// RNG streams of a run (kernels/philox.h): each use has its own, so none shifts another.
+namespace rng_stream {
+constexpr uint64_t train_noise = 1;      // z of step t starts at offset t * B * nz
+constexpr uint64_t sample_noise = 2;     // the fixed noise of sample grids
+constexpr uint64_t init_generator = 1000;
+constexpr uint64_t init_discriminator(int i) { return 2000 + 1000 * uint64_t(i); }
+}  // namespace rng_stream
+
+struct StepStats {
+  float g_loss = 0;
+  std::vector<float> d_real, d_fake;   // per D, BCE on real / fake, this step's values
+  std::vector<float> selected;         // per D, selections summed since the last stats()
+};
+
+class GanTrainer {
+ public:
+  GanTrainer(Context& ctx, const TrainConfig& cfg);
+
+  void init_weights();                 // DESIGN §4 init, each D its own draw
+  void train_step(const Tensor& real); // steps 1-3 above; advances step()
+  StepStats stats();                   // synchronizes; resets the selection counts
+
+  // Generator output in eval mode for the given noise (B, nz, 1, 1) -> (B, nc, S, S);
+  // the result lives in the arena until the caller's scratch scope ends.
+  Tensor generate_eval(const Tensor& z);
+
+  int64_t step() const { return step_; }
+  void set_step(int64_t s) { step_ = s; }
+  const TrainConfig& config() const { return cfg_; }
+  Network& generator() { return g_; }
+  std::vector<Network>& discriminators() { return d_; }
+
+ private:
+  Tensor generate(const Tensor& z, Trace* trace);
+  void d_step(int i, const Tensor& real, const Tensor& fake);
+  void g_step(const Trace& g_trace);
+  void adam(Network& net, const AdamConfig& cfg);
+  AdamConfig decayed(const AdamConfig& cfg) const;
+
+  Context& ctx_;
+  TrainConfig cfg_;
+  Network g_;
+  std::vector<Network> d_;
+  int64_t step_ = 0;  // completed steps; Adam's t is step_ + 1
+  // Device buffer: [g_loss, d_real[K], d_fake[K], selected[K], seed_scores[K]]
+  Tensor stats_;
+  Tensor g_loss_, d_real_, d_fake_, selected_, seed_scores_;
+};
+
+}  // namespace dg
