@@ -1,0 +1,136 @@
+// safetensors: round trip, the golden file's header, and every way a file can be broken.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#include "engine/param_io.h"
+#include "engine/ops.h"
+#include "engine/safetensors.h"
+
+using namespace dg;
+namespace fs = std::filesystem;
+
+namespace {
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("dg_st_" + std::to_string(::getpid()) + "_" + std::to_string(rand()));
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+std::string with_header(const std::string& json, const std::string& data) {
+  std::string s(8, '\0');
+  uint64_t n = json.size();
+  std::memcpy(s.data(), &n, 8);
+  return s + json + data;
+}
+}  // namespace
+
+TEST_CASE("safetensors round trip with metadata, atomically replaced") {
+  TempDir dir;
+  const std::string path = (dir.path / "a.safetensors").string();
+  SafeTensors st;
+  st.tensors["w"] = {{2, 3}, {1, 2, 3, 4, 5, 6}};
+  st.tensors["b"] = {{1}, {-0.5f}};
+  st.metadata["step"] = "42";
+  write_safetensors(path, st);
+  SafeTensors back = read_safetensors(path);
+  CHECK(back.at("w").shape == std::vector<int64_t>{2, 3});
+  CHECK(back.at("w").data == st.tensors["w"].data);
+  CHECK(back.at("b").data[0] == -0.5f);
+  CHECK(back.meta("step") == "42");
+  CHECK_FALSE(fs::exists(path + ".tmp"));
+  st.metadata["step"] = "43";
+  write_safetensors(path, st);  // replaces
+  CHECK(read_safetensors(path).meta("step") == "43");
+}
+
+TEST_CASE("ParamStore state and moments through safetensors") {
+  Context ctx;
+  ParamStore a, b;
+  for (ParamStore* s : {&a, &b}) {
+    s->add("main.0.weight", {3, 2, 2, 2}, ParamKind::conv_weight);
+    s->add("main.1.weight", {3}, ParamKind::bn_weight);
+    s->add("main.1.running_mean", {3}, ParamKind::running_mean);
+    s->allocate(ctx);
+  }
+  init_parameters(ctx, a, 1, 0);
+  fill_normal(ctx, a.exp_avg(), 0, 1, 2, 0);
+  fill_normal(ctx, a.buffers(), 0, 1, 3, 0);
+  SafeTensors st;
+  save_store(ctx, a, StorePart::state, "G.", st);
+  save_store(ctx, a, StorePart::exp_avg, "G.adam.m.", st);
+  CHECK(st.has("G.main.1.running_mean"));
+  CHECK_FALSE(st.has("G.adam.m.main.1.running_mean"));
+  load_store(ctx, b, StorePart::state, "G.", st);
+  load_store(ctx, b, StorePart::exp_avg, "G.adam.m.", st);
+  for (const ParamView& v : a.views()) {
+    if (!v.trainable()) continue;
+    for (int64_t i = 0; i < v.shape.numel(); i++) {
+      CHECK(a.params().data[v.offset + i] == b.params().data[v.offset + i]);
+      CHECK(a.exp_avg().data[v.offset + i] == b.exp_avg().data[v.offset + i]);
+    }
+  }
+  CHECK(a.buffer("main.1.running_mean").data[2] == b.buffer("main.1.running_mean").data[2]);
+  st.tensors["G.main.0.weight"].shape = {3, 2, 4};
+  CHECK_THROWS_WITH_AS(load_store(ctx, b, StorePart::state, "G.", st),
+                       doctest::Contains("'G.main.0.weight' has the wrong shape"), dg::Error);
+  st.tensors["G.main.0.weight"].shape = {3, 2, 2, 2};
+  st.tensors.erase("G.main.1.weight");
+  CHECK_THROWS_WITH_AS(load_store(ctx, b, StorePart::state, "G.", st), doctest::Contains("G.main.1.weight"), dg::Error);
+}
+
+TEST_CASE("broken safetensors files are refused with the reason") {
+  TempDir dir;
+  const std::string path = (dir.path / "c.safetensors").string();
+  SafeTensors st;
+  st.tensors["w"] = {{4}, {1, 2, 3, 4}};
+  write_safetensors(path, st);
+  const std::string good = slurp(path);
+  // Truncated: every prefix shorter than the whole file must fail, never crash.
+  for (size_t n : {size_t(0), size_t(5), size_t(8), size_t(20), good.size() - 1}) {
+    CAPTURE(n);
+    CHECK_THROWS_AS(parse_safetensors(good.substr(0, n), "c"), dg::Error);
+  }
+  CHECK_THROWS_WITH_AS(parse_safetensors(good.substr(0, good.size() - 1), "c"), doctest::Contains("truncated"),
+                       dg::Error);
+  CHECK_THROWS_WITH_AS(parse_safetensors(with_header("{not json", ""), "c"), doctest::Contains("not valid JSON"),
+                       dg::Error);
+  CHECK_THROWS_WITH_AS(
+      parse_safetensors(with_header(R"({"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", "abcd"), "c"),
+      doctest::Contains("dtype F16"), dg::Error);
+  CHECK_THROWS_WITH_AS(
+      parse_safetensors(with_header(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", "abcdefgh"), "c"),
+      doctest::Contains("8 bytes for 3 elements"), dg::Error);
+  CHECK_THROWS_WITH_AS(parse_safetensors(with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                                                     R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                                                     "abcdefgh"),
+                                         "c"),
+                       doctest::Contains("overlap"), dg::Error);
+  CHECK_THROWS_WITH_AS(parse_safetensors(with_header(R"({"w":{"dtype":"F32","shape":[1099511627776,1099511627776],)"
+                                                     R"("data_offsets":[0,4]}})",
+                                                     "abcd"),
+                                         "c"),
+                       doctest::Contains("impossibly large"), dg::Error);
+  // A header length far beyond the file.
+  std::string huge = good;
+  huge[7] = '\x7f';
+  CHECK_THROWS_WITH_AS(parse_safetensors(huge, "c"), doctest::Contains("exceeds"), dg::Error);
+  CHECK_THROWS_WITH_AS(read_safetensors((dir.path / "missing").string()), doctest::Contains("cannot open"), dg::Error);
+}
+
+TEST_CASE("a write into a missing folder fails and leaves nothing behind") {
+  TempDir dir;
+  SafeTensors st;
+  st.tensors["w"] = {{1}, {1}};
+  CHECK_THROWS_WITH_AS(write_safetensors((dir.path / "no" / "x.safetensors").string(), st),
+                       doctest::Contains("cannot create"), dg::Error);
+}
