@@ -44,12 +44,19 @@ void GanTrainer::init_weights() {
 
 void GanTrainer::train_step(const Tensor& real) {
   const int B = cfg_.batch_size, nz = cfg_.model.nz;
+  ScratchScope scratch(ctx_);
+  Tensor z = ctx_.alloc({B, nz, 1, 1});
+  fill_normal(ctx_, z, 0.0f, 1.0f, cfg_.seed, rng_stream::train_noise, uint64_t(step_) * B * nz);
+  train_step(real, z);
+}
+
+void GanTrainer::train_step(const Tensor& real, const Tensor& z) {
+  const int B = cfg_.batch_size;
   check_shape(real, {B, cfg_.model.channels, cfg_.model.image_size, cfg_.model.image_size}, "real batch");
+  check_shape(z, {B, cfg_.model.nz, 1, 1}, "noise batch");
   ScratchScope scratch(ctx_);  // every activation of this step is released at its end
 
   // 1. fake = G(z)
-  Tensor z = ctx_.alloc({B, nz, 1, 1});
-  fill_normal(ctx_, z, 0.0f, 1.0f, cfg_.seed, rng_stream::train_noise, uint64_t(step_) * B * nz);
   Trace g_trace;
   Tensor fake = generate(z, &g_trace);
 

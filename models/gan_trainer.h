@@ -48,6 +48,8 @@ class GanTrainer {
 
   void init_weights();                 // DESIGN §4 init, each D its own draw
   void train_step(const Tensor& real); // steps 1-3 above; advances step()
+  // The same with the noise given (B, nz, 1, 1) instead of drawn (golden tests).
+  void train_step(const Tensor& real, const Tensor& z);
   StepStats stats();                   // synchronizes; resets the selection counts
 
   // Generator output in eval mode for the given noise (B, nz, 1, 1) -> (B, nc, S, S);
