@@ -143,3 +143,9 @@ namespace dg {
 // dst = src (same number of elements), on the device.
 void copy(Context& ctx, const Tensor& src, Tensor dst);
 }  // namespace dg
+
+namespace dg {
+// If any value of `values` is NaN or Inf and first_bad[0] is still 0, sets first_bad[0] =
+// step + 1. Lets a run name the exact step a loss went bad without reading it back each step.
+void record_nonfinite(Context& ctx, const Tensor& values, int64_t step, Tensor first_bad);
+}  // namespace dg

@@ -28,12 +28,13 @@ GanTrainer::GanTrainer(Context& ctx, const TrainConfig& cfg) : ctx_(ctx), cfg_(c
     d_.push_back(build_discriminator(cfg_.model, i));
     d_.back().params.allocate(ctx_);
   }
-  stats_ = ctx_.zeros({1 + 4 * K});
+  stats_ = ctx_.zeros({2 + 4 * K});
   g_loss_ = stats_.slice(0, {1});
   d_real_ = stats_.slice(1, {K});
   d_fake_ = stats_.slice(1 + K, {K});
   selected_ = stats_.slice(1 + 2 * K, {K});
   seed_scores_ = stats_.slice(1 + 3 * K, {K});
+  first_bad_ = stats_.slice(1 + 4 * K, {1});
 }
 
 void GanTrainer::init_weights() {
@@ -66,6 +67,7 @@ void GanTrainer::train_step(const Tensor& real, const Tensor& z) {
 
   // 3. the generator learns against the updated discriminators
   g_step(g_trace);
+  record_nonfinite(ctx_, stats_.slice(0, {1 + 2 * int(d_.size())}), step_, first_bad_);
   step_++;
 }
 
@@ -139,6 +141,12 @@ StepStats GanTrainer::stats() {
   s.selected.assign(host.begin() + 1 + 2 * K, host.begin() + 1 + 3 * K);
   ctx_.fill(selected_, 0.0f);
   return s;
+}
+
+int64_t GanTrainer::first_nonfinite_step() {
+  float v = 0;
+  ctx_.download(first_bad_, &v);
+  return int64_t(v) - 1;
 }
 
 Tensor GanTrainer::generate_eval(const Tensor& z) { return network_forward(ctx_, g_, z, Mode::eval).output(); }

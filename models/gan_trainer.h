@@ -51,6 +51,8 @@ class GanTrainer {
   // The same with the noise given (B, nz, 1, 1) instead of drawn (golden tests).
   void train_step(const Tensor& real, const Tensor& z);
   StepStats stats();                   // synchronizes; resets the selection counts
+  // The first step (0-based) whose losses were NaN or Inf, or -1; synchronizes.
+  int64_t first_nonfinite_step();
 
   // Generator output in eval mode for the given noise (B, nz, 1, 1) -> (B, nc, S, S);
   // the result lives in the arena until the caller's scratch scope ends.
@@ -74,9 +76,9 @@ class GanTrainer {
   Network g_;
   std::vector<Network> d_;
   int64_t step_ = 0;  // completed steps; Adam's t is step_ + 1
-  // Device buffer: [g_loss, d_real[K], d_fake[K], selected[K], seed_scores[K]]
+  // Device buffer: [g_loss, d_real[K], d_fake[K], selected[K], seed_scores[K], first_bad]
   Tensor stats_;
-  Tensor g_loss_, d_real_, d_fake_, selected_, seed_scores_;
+  Tensor g_loss_, d_real_, d_fake_, selected_, seed_scores_, first_bad_;
 };
 
 }  // namespace dg

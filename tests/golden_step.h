@@ -5,10 +5,12 @@
 // Tolerances (float32 on both sides, different summation orders in conv and batchnorm):
 //   losses:    1e-5 relative;
 //   gradients: 1e-4 relative in norm per tensor;
-//   updated weights: Adam's first step moves each weight by lr * g / (|g| + eps), i.e. by
-//     about lr whatever g's size, so the update is compared relative to lr: 1e-3 * lr per
-//     element, plus 2 float ulps of the weight itself (BN gammas are ~1, whose ulp is
-//     1.2e-7, comparable to 1e-3 * lr = 2e-7).
+//   updated weights: Adam's first step moves each weight by lr * u(g), u(g) = g / (|g| + eps),
+//     i.e. by about lr whatever g's size, so the update is compared relative to lr: 1e-3 * lr
+//     per element, plus 2 float ulps of the weight itself (BN gammas are ~1, whose ulp is
+//     1.2e-7, comparable to 1e-3 * lr = 2e-7), plus lr * |u(g_dg) - u(g_torch)|: where |g| is
+//     near eps = 1e-8, u is steep and the last bits of a tiny gradient (summation order)
+//     move the update; the gradients themselves are held to 1e-4 above.
 //   running statistics: 1e-5 relative in norm.
 #pragma once
 #include <doctest/doctest.h>
@@ -82,11 +84,14 @@ inline void check_golden_step(ContextOptions opt) {
         CHECK(e < 1e-4);
         const std::vector<float> after = fetch(ctx, ps.param(v.name));
         const std::vector<float>& want = gold.at(gname + ".after." + v.name).data;
+        const std::vector<float>& gold_grad = gold.at(gname + ".grad." + v.name).data;
+        auto u = [](double g) { return g / (std::fabs(g) + 1e-8); };
         double worst = 0, excess = -1;
         for (size_t k = 0; k < after.size(); k++) {
           const double d = std::fabs(double(after[k]) - want[k]);
+          const double explained = lr * std::fabs(u(grad[k]) - u(gold_grad[k]));
           worst = std::max(worst, d);
-          excess = std::max(excess, d - (1e-3 * lr + 2.4e-7 * std::fabs(want[k])));
+          excess = std::max(excess, d - (1e-3 * lr + 2.4e-7 * std::fabs(want[k]) + explained));
         }
         INFO("updated weight worst difference ", worst, " (lr ", lr, ")");
         CHECK(excess < 0);

@@ -1,5 +1,6 @@
 // Random fills and small elementwise helpers on the CPU.
 #include <algorithm>
+#include <cmath>
 
 #include "engine/dispatch.h"
 #include "engine/ops.h"
@@ -26,6 +27,16 @@ void copy(Context& ctx, const Tensor& src, Tensor dst) {
   DG_DISPATCH_CUDA(ctx, copy(ctx, src, dst));
   DG_CHECK(src.numel() == dst.numel(), "copy: src ", src.shape.str(), " vs dst ", dst.shape.str());
   std::copy(src.data, src.data + src.numel(), dst.data);
+}
+
+void record_nonfinite(Context& ctx, const Tensor& values, int64_t step, Tensor first_bad) {
+  DG_DISPATCH_CUDA(ctx, record_nonfinite(ctx, values, step, first_bad));
+  if (first_bad.data[0] != 0.0f) return;
+  for (int64_t i = 0; i < values.numel(); i++)
+    if (!std::isfinite(values.data[i])) {
+      first_bad.data[0] = float(step + 1);  // exact for steps below 2^24
+      return;
+    }
 }
 
 void scale(Context& ctx, Tensor x, float alpha) {

@@ -1,0 +1,29 @@
+// Checkpoints of a GanTrainer: one safetensors file (engine/safetensors.h) holding
+//   main.*                         G's state_dict under PyTorch's own names (loads into
+//                                  pytorch/examples' Generator with strict=False: no
+//                                  num_batches_tracked)
+//   D<i>.main.*                    every discriminator's state
+//   adam.G.exp_avg.main.*, adam.G.exp_avg_sq.main.*, adam.D<i>.exp_avg(_sq).main.*
+// and metadata: format "dg-checkpoint", version 1, step, seed, the resolved config JSON.
+// The RNG needs no state of its own: its streams are counter-based and positioned by step.
+// Writes are atomic (temp file, fsync, rename).
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "models/gan_trainer.h"
+
+namespace dg {
+
+void save_checkpoint(Context& ctx, GanTrainer& trainer, const std::string& path, const std::string& config_json);
+
+struct CheckpointInfo {
+  int64_t step = 0;
+  std::string config_json;
+};
+// Reads only the metadata (and validates the file).
+CheckpointInfo read_checkpoint_info(const std::string& path);
+// Restores every tensor and the step; the trainer must have been built with the same model.
+void load_checkpoint(Context& ctx, GanTrainer& trainer, const std::string& path);
+
+}  // namespace dg

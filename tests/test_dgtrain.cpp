@@ -1,0 +1,201 @@
+// dgtrain end to end, as a user runs it (the real binary in a subprocess): every data
+// format on tiny files, bad flags and bad data, resume equal to an uninterrupted run bit
+// for bit, SIGTERM, and refused checkpoints.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "engine/context.h"
+#include "engine/safetensors.h"
+#include "tests/dataset_files.h"
+
+using namespace dg::test;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string output;  // stdout and stderr
+};
+
+// Runs dgtrain with `args` (shell words), waiting for it to finish.
+Result dgtrain(const std::string& args) {
+  const std::string cmd = std::string(DG_DGTRAIN) + " " + args + " 2>&1";
+  std::FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  std::string out;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+}
+
+// A run small enough for a test: a tiny model, batch 4, on the CPU.
+std::string tiny(const std::string& out_dir, const std::string& name) {
+  return "--nz 8 --ngf 4 --ndf 4 --batch-size 4 --device cpu --log-every 1 --sample-every 2 --out " + out_dir +
+         " --run-name " + name;
+}
+
+int count_lines(const std::string& path) {
+  std::ifstream f(path);
+  int n = 0;
+  for (std::string line; std::getline(f, line);) n++;
+  return n;
+}
+
+void write_idx_gz(const std::string& dir, int n) {
+  write_gz(dir + "/train-images-idx3-ubyte.gz", idx_file(0x0803, {uint32_t(n), 28, 28}, pattern_bytes(size_t(n) * 784)));
+}
+
+// Every tensor of two checkpoints identical, bit for bit.
+void check_same_checkpoint(const std::string& a, const std::string& b) {
+  dg::SafeTensors x = dg::read_safetensors(a), y = dg::read_safetensors(b);
+  REQUIRE(x.tensors.size() == y.tensors.size());
+  CHECK(x.meta("step") == y.meta("step"));
+  int differ = 0;
+  for (const auto& [name, t] : x.tensors)
+    if (t.data != y.at(name).data) {
+      differ++;
+      MESSAGE("tensor differs: ", name);
+    }
+  CHECK(differ == 0);
+}
+
+}  // namespace
+
+TEST_CASE("dgtrain trains a few steps on every data format") {
+  TempDir dir;
+  write_idx_gz(dir / "idx", 16);
+  write_file(dir / "cifar/data_batch_1.bin", cifar10_file(12));
+  write_file(dir / "svhn/train_32x32.mat", svhn_file(12));
+  write_png_folder(dir / "folder", 10, 40);
+  struct Case {
+    const char* name;
+    std::string data;
+    int channels;
+  };
+  for (const Case& c : {Case{"idx", dir / "idx", 1}, Case{"cifar10", dir / "cifar", 3},
+                        Case{"svhn", dir / "svhn", 3}, Case{"folder", dir / "folder", 3}}) {
+    CAPTURE(c.name);
+    Result r = dgtrain("--data " + c.data + " --steps 3 " + tiny(dir / "runs", c.name));
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    const std::string run = dir / ("runs/" + std::string(c.name));
+    CHECK(fs::exists(run + "/config.json"));
+    CHECK(count_lines(run + "/metrics.jsonl") == 3);
+    CHECK(fs::exists(run + "/samples/step_000002.png"));
+    CHECK(fs::exists(run + "/samples/step_000003.png"));
+    CHECK(fs::exists(run + "/checkpoints/step_000003.safetensors"));
+    std::ifstream cfg(run + "/config.json");
+    std::string text((std::istreambuf_iterator<char>(cfg)), std::istreambuf_iterator<char>());
+    CHECK(text.find("\"channels\": " + std::to_string(c.channels)) != std::string::npos);
+  }
+}
+
+TEST_CASE("bad flags name the flag and what it accepts") {
+  struct Case {
+    std::string args, expect;
+  };
+  for (const Case& c : {Case{"--batch-size 0", "--batch-size"}, Case{"--g-loss best", "--g-loss"},
+                        Case{"--image-size 48", "--image-size"}, Case{"--device tpu", "--device"},
+                        Case{"--discriminators 3 --g-loss seed --device cpu", "exactly 2"},
+                        Case{"--lr-g 5", "--lr-g"}, Case{"--no-such-flag", "no-such-flag"}}) {
+    CAPTURE(c.args);
+    Result r = dgtrain(c.args);
+    INFO(r.output);
+    CHECK(r.code != 0);
+    CHECK(r.output.find(c.expect) != std::string::npos);
+  }
+}
+
+TEST_CASE("missing or corrupt data and an unwritable --out are clear errors") {
+  TempDir dir;
+  Result missing = dgtrain("--data " + (dir / "nothing-here") + " --steps 1 --device cpu");
+  CHECK(missing.code == 1);
+  CHECK(missing.output.find("nothing-here") != std::string::npos);
+  write_gz(dir / "bad/train-images-idx3-ubyte.gz", idx_file(0x0802, {4, 28, 28}, pattern_bytes(4 * 784)));
+  Result bad = dgtrain("--data " + (dir / "bad") + " --steps 1 --device cpu");
+  CHECK(bad.code == 1);
+  CHECK(bad.output.find("magic") != std::string::npos);
+  write_idx_gz(dir / "ok", 8);
+  write_file(dir / "file-not-folder", {1});
+  Result out = dgtrain("--data " + (dir / "ok") + " --steps 1 " + tiny(dir / "file-not-folder", "r"));
+  CHECK(out.code == 1);
+  CHECK(out.output.find("cannot create") != std::string::npos);
+  if (!dg::cuda_available()) {
+    Result cuda = dgtrain("--data " + (dir / "ok") + " --steps 1 --device cuda --out " + (dir / "runs"));
+    CHECK(cuda.code == 1);
+    CHECK(cuda.output.find("--device cuda") != std::string::npos);
+  }
+}
+
+TEST_CASE("resume after N steps equals the uninterrupted run bit for bit") {
+  TempDir dir;
+  write_idx_gz(dir / "idx", 20);  // 5 batches an epoch: the 8 steps cross an epoch
+  const std::string data = "--data " + (dir / "idx") + " ";
+  Result whole = dgtrain(data + "--steps 8 " + tiny(dir / "runs", "whole"));
+  REQUIRE(whole.code == 0);
+  Result first = dgtrain(data + "--steps 3 " + tiny(dir / "runs", "split"));
+  REQUIRE(first.code == 0);
+  Result rest = dgtrain("--resume " + (dir / "runs/split") + " --steps 8");
+  INFO(rest.output);
+  REQUIRE(rest.code == 0);
+  CHECK(rest.output.find("from step 3") != std::string::npos);
+  check_same_checkpoint(dir / "runs/whole/checkpoints/step_000008.safetensors",
+                        dir / "runs/split/checkpoints/step_000008.safetensors");
+  // Flags that would change the run are refused with --resume.
+  Result changed = dgtrain("--resume " + (dir / "runs/split") + " --lr-g 0.001");
+  CHECK(changed.code == 1);
+  CHECK(changed.output.find("--lr-g cannot be combined with --resume") != std::string::npos);
+}
+
+TEST_CASE("a truncated or foreign checkpoint is refused with a clear message") {
+  TempDir dir;
+  write_idx_gz(dir / "idx", 8);
+  REQUIRE(dgtrain("--data " + (dir / "idx") + " --steps 2 " + tiny(dir / "runs", "r")).code == 0);
+  const std::string ckpt = dir / "runs/r/checkpoints/step_000002.safetensors";
+  const auto size = fs::file_size(ckpt);
+  fs::resize_file(ckpt, size / 2);
+  Result r = dgtrain("--resume " + (dir / "runs/r") + " --steps 4");
+  CHECK(r.code == 1);
+  CHECK(r.output.find("step_000002.safetensors") != std::string::npos);
+  CHECK(r.output.find("truncated") != std::string::npos);
+  // A safetensors file that is not a dg checkpoint.
+  dg::SafeTensors other;
+  other.tensors["x"] = {{1}, {0.0f}};
+  dg::write_safetensors(ckpt, other);
+  Result foreign = dgtrain("--resume " + (dir / "runs/r") + " --steps 4");
+  CHECK(foreign.code == 1);
+  CHECK(foreign.output.find("not a dg checkpoint") != std::string::npos);
+}
+
+TEST_CASE("SIGTERM finishes the step, writes a checkpoint and exits") {
+  TempDir dir;
+  write_idx_gz(dir / "idx", 16);
+  const std::string cmd = std::string(DG_DGTRAIN) + " --data " + (dir / "idx") + " --steps 100000 " +
+                          tiny(dir / "runs", "sig") + " --checkpoint-every 0 > " + (dir / "log") + " 2>&1";
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), nullptr);
+    _exit(127);
+  }
+  const std::string metrics = dir / "runs/sig/metrics.jsonl";
+  for (int i = 0; i < 600 && count_lines(metrics) < 3; i++) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(count_lines(metrics) >= 3);
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 128 + SIGTERM);
+  int checkpoints = 0;
+  for (const auto& e : fs::directory_iterator(dir / "runs/sig/checkpoints")) checkpoints += e.path().extension() == ".safetensors";
+  CHECK(checkpoints == 1);
+  std::ifstream log(dir / "log");
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  CHECK(text.find("continue with: dgtrain --resume") != std::string::npos);
+}

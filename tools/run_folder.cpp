@@ -1,0 +1,114 @@
+#include "tools/run_folder.h"
+
+#include <stb/stb_image_write.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <vector>
+
+#include "engine/error.h"
+
+namespace fs = std::filesystem;
+
+namespace dg {
+
+static std::string step_name(int64_t step) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "step_%06lld", static_cast<long long>(step));
+  return buf;
+}
+
+RunFolder::RunFolder(const std::string& path, bool existing) : path_(path) {
+  std::error_code ec;
+  if (existing) {
+    DG_CHECK(fs::is_directory(path_), "--resume ", path_, ": not a run folder");
+    DG_CHECK(fs::exists(fs::path(path_) / "config.json"), "--resume ", path_, ": has no config.json");
+  } else {
+    DG_CHECK(!fs::exists(fs::path(path_) / "config.json"), "run folder ", path_,
+             " already holds a run: choose another --run-name, or continue it with --resume ", path_);
+  }
+  for (const char* sub : {"samples", "checkpoints"}) {
+    fs::create_directories(fs::path(path_) / sub, ec);
+    DG_CHECK(!ec, "cannot create ", (fs::path(path_) / sub).string(), ": ", ec.message());
+  }
+  metrics_.open(fs::path(path_) / "metrics.jsonl", std::ios::app);
+  DG_CHECK(metrics_.good(), "cannot write ", (fs::path(path_) / "metrics.jsonl").string());
+}
+
+void RunFolder::write_config(const nlohmann::json& config) {
+  const fs::path p = fs::path(path_) / "config.json", tmp = fs::path(path_) / "config.json.tmp";
+  {
+    std::ofstream f(tmp);
+    f << config.dump(2) << "\n";
+    DG_CHECK(f.good(), "cannot write ", tmp.string());
+  }
+  std::error_code ec;
+  fs::rename(tmp, p, ec);
+  DG_CHECK(!ec, "cannot write ", p.string(), ": ", ec.message());
+}
+
+nlohmann::json RunFolder::read_config() const {
+  const fs::path p = fs::path(path_) / "config.json";
+  std::ifstream f(p);
+  DG_CHECK(f.good(), "cannot read ", p.string());
+  try {
+    return nlohmann::json::parse(f);
+  } catch (const nlohmann::json::exception& e) {
+    DG_FAIL(p.string(), ": not valid JSON: ", e.what());
+  }
+}
+
+void RunFolder::append_metrics(const nlohmann::json& line) {
+  metrics_ << line.dump() << "\n";
+  metrics_.flush();
+  DG_CHECK(metrics_.good(), "cannot append to ", path_, "/metrics.jsonl (disk full?)");
+}
+
+std::string RunFolder::checkpoint_path(int64_t step) const {
+  return (fs::path(path_) / "checkpoints" / (step_name(step) + ".safetensors")).string();
+}
+
+std::string RunFolder::latest_checkpoint() const {
+  std::string best;
+  for (const auto& e : fs::directory_iterator(fs::path(path_) / "checkpoints")) {
+    const std::string name = e.path().filename().string();
+    // step_XXXXXX.safetensors; zero padding makes the names sort by step (up to 10^6 - 1,
+    // and beyond that the longer name is the larger step).
+    if (name.rfind("step_", 0) != 0 || e.path().extension() != ".safetensors") continue;
+    if (best.empty() || name.size() > fs::path(best).filename().string().size() ||
+        (name.size() == fs::path(best).filename().string().size() && name > fs::path(best).filename().string()))
+      best = e.path().string();
+  }
+  return best;
+}
+
+void write_png(const std::string& path, const unsigned char* hwc, int width, int height, int channels) {
+  const std::string tmp = path + ".tmp";
+  DG_CHECK(stbi_write_png(tmp.c_str(), width, height, channels, hwc, width * channels) != 0, "cannot write ", tmp);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  DG_CHECK(!ec, "cannot write ", path, ": ", ec.message());
+}
+
+std::string RunFolder::write_sample_grid(int64_t step, const float* images, int n, int channels, int size) {
+  const int cols = 8, rows = (n + cols - 1) / cols, pad = 2;
+  const int W = cols * (size + pad) + pad, H = rows * (size + pad) + pad;
+  std::vector<unsigned char> grid(size_t(W) * H * channels, 255);
+  for (int k = 0; k < n; k++) {
+    const int x0 = pad + (k % cols) * (size + pad), y0 = pad + (k / cols) * (size + pad);
+    for (int c = 0; c < channels; c++)
+      for (int y = 0; y < size; y++)
+        for (int x = 0; x < size; x++) {
+          float v = images[((size_t(k) * channels + c) * size + y) * size + x];
+          v = std::clamp((v + 1.0f) * 127.5f, 0.0f, 255.0f);
+          grid[(size_t(y0 + y) * W + x0 + x) * channels + c] = static_cast<unsigned char>(std::lround(v));
+        }
+  }
+  const std::string p = (fs::path(path_) / "samples" / (step_name(step) + ".png")).string();
+  write_png(p, grid.data(), W, H, channels);
+  return p;
+}
+
+}  // namespace dg

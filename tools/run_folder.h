@@ -1,0 +1,40 @@
+// The run folder of DESIGN §9:
+//   <out>/<name>/config.json            every setting, resolved
+//   <out>/<name>/metrics.jsonl          one JSON object per log point
+//   <out>/<name>/samples/step_XXXXXX.png  the fixed-noise sample grid
+//   <out>/<name>/checkpoints/step_XXXXXX.safetensors
+#pragma once
+#include <cstdint>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/context.h"
+
+namespace dg {
+
+class RunFolder {
+ public:
+  // Creates the folders (an existing run folder is an error unless `existing`); fails with
+  // the path and the reason when it cannot (e.g. an unwritable --out).
+  RunFolder(const std::string& path, bool existing);
+
+  const std::string& path() const { return path_; }
+  void write_config(const nlohmann::json& config);
+  nlohmann::json read_config() const;
+  void append_metrics(const nlohmann::json& line);  // flushed at once
+  std::string checkpoint_path(int64_t step) const;
+  std::string latest_checkpoint() const;            // "" when there is none
+  // images (N, C, S, S) in [-1, 1] on the host -> an 8-wide grid PNG, written atomically.
+  std::string write_sample_grid(int64_t step, const float* images, int n, int channels, int size);
+
+ private:
+  std::string path_;
+  std::ofstream metrics_;
+};
+
+// Writes (C in {1, 3}, H, W) pixels already scaled to 0..255 as a PNG, atomically.
+void write_png(const std::string& path, const unsigned char* hwc, int width, int height, int channels);
+
+}  // namespace dg

@@ -1,0 +1,173 @@
+#include "tools/train_options.h"
+
+namespace dg {
+
+GLoss parse_gloss(const std::string& s) {
+  for (GLoss m : {GLoss::max, GLoss::max_sample, GLoss::mean, GLoss::softmax, GLoss::gman, GLoss::seed})
+    if (s == gloss_name(m)) return m;
+  DG_FAIL("--g-loss '", s, "' is not one of max, max-sample, mean, softmax, gman, seed");
+}
+
+Act parse_g_act(const std::string& s) {
+  if (s == "relu") return Act::relu;
+  if (s == "mish") return Act::mish;
+  DG_FAIL("--g-act '", s, "' is not one of relu, mish");
+}
+
+void resolve_flags(TrainOptions& o) {
+  TrainConfig& t = o.train;
+  t.g_loss.mode = parse_gloss(o.g_loss);
+  t.model.g_act = parse_g_act(o.g_act);
+  t.lr_decay_linear = o.lr_decay == "linear";
+  t.adam_d.beta1 = t.adam_g.beta1;
+  t.adam_d.beta2 = t.adam_g.beta2;
+}
+
+void add_train_flags(CLI::App& app, TrainOptions& o) {
+  TrainConfig& t = o.train;
+    app.option_defaults()->always_capture_default();
+  const auto nonneg = CLI::Range(int64_t(0), int64_t(1) << 40);
+
+  app.add_option("--data", o.data, "dataset: a path (file or folder), or the name fashion-mnist")->group("Data");
+  app.add_option("--data-format", o.data_format, "dataset format")
+      ->check(CLI::IsMember({"auto", "idx", "cifar10", "cifar100", "svhn", "folder"}))
+      ->group("Data");
+  app.add_option("--image-size", t.model.image_size, "image size S (dcgan: 32, 64, 128; seed32: 32)")
+      ->check(CLI::IsMember({32, 64, 128}))
+      ->group("Model");
+  app.add_option("--channels", t.model.channels, "image channels: 0 = the data's, 1, or 3 (grayscale data is repeated)")
+      ->check(CLI::IsMember({0, 1, 3}))
+      ->group("Model");
+  app.add_option("--arch", t.model.arch, "network family")->check(CLI::IsMember({"dcgan", "seed32"}))->group("Model");
+  app.add_option("--nz", t.model.nz, "noise dimension")->check(CLI::Range(1, 4096))->group("Model");
+  app.add_option("--ngf", t.model.ngf, "generator width")->check(CLI::Range(1, 1024))->group("Model");
+  app.add_option("--ndf", t.model.ndf, "discriminator width")->check(CLI::Range(1, 1024))->group("Model");
+  app.add_option("--g-act", o.g_act, "generator activation")->check(CLI::IsMember({"relu", "mish"}))->group("Model");
+
+  app.add_option("--discriminators", t.discriminators, "number of discriminators K")
+      ->check(CLI::Range(1, 16))
+      ->group("Training");
+  app.add_option("--g-loss", o.g_loss, "how G combines the K discriminators' losses")
+      ->check(CLI::IsMember({"max", "max-sample", "mean", "softmax", "gman", "seed"}))
+      ->group("Training");
+  app.add_option("--softmax-lambda", t.g_loss.lambda, "temperature of --g-loss softmax and gman")
+      ->check(CLI::Range(0.0f, 1000.0f))
+      ->group("Training");
+  app.add_option("--batch-size", t.batch_size, "images per step")->check(CLI::Range(2, 65536))->group("Training");
+  app.add_option("--epochs", o.epochs, "passes over the data (used when --steps is 0)")->check(nonneg)->group("Training");
+  app.add_option("--steps", o.steps, "training steps (0: --epochs, or the default run of " +
+                                         std::to_string(kDefaultSteps) + " steps)")
+      ->check(nonneg)
+      ->group("Training");
+  app.add_option("--lr-g", t.adam_g.lr, "generator learning rate")->check(CLI::Range(1e-8f, 1.0f))->group("Training");
+  app.add_option("--lr-d", t.adam_d.lr, "discriminator learning rate")->check(CLI::Range(1e-8f, 1.0f))->group("Training");
+  app.add_option("--beta1", t.adam_g.beta1, "Adam beta1 (all networks)")->check(CLI::Range(0.0f, 0.9999f))->group("Training");
+  app.add_option("--beta2", t.adam_g.beta2, "Adam beta2 (all networks)")->check(CLI::Range(0.0f, 0.99999f))->group("Training");
+  app.add_option("--lr-decay", o.lr_decay, "learning-rate schedule")
+      ->check(CLI::IsMember({"none", "linear"}))
+      ->group("Training");
+  app.add_option("--label-smooth", t.label_smooth, "real label 1 - this for the discriminators")
+      ->check(CLI::Range(0.0f, 0.49f))
+      ->group("Training");
+  app.add_option("--seed", t.seed, "seed of weights, noise and data order")->group("Training");
+
+  app.add_option("--device", o.device, "auto: the GPU when there is one, else the CPU")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->group("Run");
+  app.add_option("--out", o.out, "folder that holds run folders")->group("Run");
+  app.add_option("--run-name", o.run_name, "run folder name (default: model, K, g-loss and the time)")->group("Run");
+  app.add_option("--sample-every", o.sample_every, "steps between sample grids (0: only at the end)")->check(nonneg)->group("Run");
+  app.add_option("--checkpoint-every", o.checkpoint_every, "steps between checkpoints (0: only at the end)")
+      ->check(nonneg)
+      ->group("Run");
+  app.add_option("--log-every", o.log_every, "steps between metrics lines")->check(CLI::Range(int64_t(1), int64_t(1) << 40))->group("Run");
+  app.add_option("--resume", o.resume, "continue the run in this folder (its config.json is used)")->group("Run");
+}
+
+bool allowed_with_resume(const std::string& flag) {
+  for (const char* f : {"--resume", "--steps", "--epochs", "--device", "--log-every", "--sample-every",
+                        "--checkpoint-every", "--data"})
+    if (flag == f) return true;
+  return false;
+}
+
+nlohmann::json to_json(const TrainOptions& o) {
+  const TrainConfig& t = o.train;
+  return {
+      {"data", o.data},
+      {"data_format", o.data_format},
+      {"arch", t.model.arch},
+      {"image_size", t.model.image_size},
+      {"channels", t.model.channels},
+      {"nz", t.model.nz},
+      {"ngf", t.model.ngf},
+      {"ndf", t.model.ndf},
+      {"g_act", o.g_act},
+      {"discriminators", t.discriminators},
+      {"g_loss", o.g_loss},
+      {"softmax_lambda", t.g_loss.lambda},
+      {"batch_size", t.batch_size},
+      {"steps", o.steps},
+      {"epochs", o.epochs},
+      {"total_steps", t.total_steps},
+      {"lr_g", t.adam_g.lr},
+      {"lr_d", t.adam_d.lr},
+      {"beta1", t.adam_g.beta1},
+      {"beta2", t.adam_g.beta2},
+      {"adam_eps", t.adam_g.eps},
+      {"lr_decay", o.lr_decay},
+      {"label_smooth", t.label_smooth},
+      {"seed", t.seed},
+      {"device", o.device},
+      {"out", o.out},
+      {"run_name", o.run_name},
+      {"sample_every", o.sample_every},
+      {"checkpoint_every", o.checkpoint_every},
+      {"log_every", o.log_every},
+      {"bn_eps", 1e-5},
+      {"bn_momentum", 0.1},
+  };
+}
+
+TrainOptions options_from_json(const nlohmann::json& j) {
+  TrainOptions o;
+  TrainConfig& t = o.train;
+  try {
+    o.data = j.at("data");
+    o.data_format = j.at("data_format");
+    t.model.arch = j.at("arch");
+    t.model.image_size = j.at("image_size");
+    t.model.channels = j.at("channels");
+    t.model.nz = j.at("nz");
+    t.model.ngf = j.at("ngf");
+    t.model.ndf = j.at("ndf");
+    o.g_act = j.at("g_act");
+    t.discriminators = j.at("discriminators");
+    o.g_loss = j.at("g_loss");
+    t.g_loss.lambda = j.at("softmax_lambda");
+    t.batch_size = j.at("batch_size");
+    o.steps = j.at("steps");
+    o.epochs = j.at("epochs");
+    t.total_steps = j.at("total_steps");
+    t.adam_g.lr = j.at("lr_g");
+    t.adam_d.lr = j.at("lr_d");
+    t.adam_g.beta1 = j.at("beta1");
+    t.adam_g.beta2 = j.at("beta2");
+    t.adam_g.eps = t.adam_d.eps = j.at("adam_eps");
+    o.lr_decay = j.at("lr_decay");
+    t.label_smooth = j.at("label_smooth");
+    t.seed = j.at("seed");
+    o.device = j.at("device");
+    o.out = j.at("out");
+    o.run_name = j.at("run_name");
+    o.sample_every = j.at("sample_every");
+    o.checkpoint_every = j.at("checkpoint_every");
+    o.log_every = j.at("log_every");
+  } catch (const nlohmann::json::exception& e) {
+    DG_FAIL("config.json: ", e.what());
+  }
+  resolve_flags(o);
+  return o;
+}
+
+}  // namespace dg

@@ -1,0 +1,50 @@
+// dgtrain's settings: the model/step configuration (models/gan_trainer.h) plus what the run
+// does around it (data, device, run folder, logging). Parsed from flags by CLI11, written
+// to and read back from the run folder's config.json.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "models/gan_trainer.h"
+
+namespace dg {
+
+struct TrainOptions {
+  TrainOptions() { train.model.channels = 0; }
+  TrainConfig train;  // train.model.channels 0 means "as the data" until the data is read
+  std::string data = "fashion-mnist";
+  std::string data_format = "auto";
+  std::string device = "auto";   // auto | cpu | cuda
+  std::string out = "runs";
+  std::string run_name;          // default: derived from the model and the time
+  int64_t steps = 0;             // 0: from epochs
+  int64_t epochs = 0;            // 0 with steps 0: the embedded default length
+  int64_t sample_every = 100;
+  int64_t checkpoint_every = 500;
+  int64_t log_every = 10;
+  std::string resume;            // a run folder to continue
+  // Flag spellings of TrainConfig's enums; resolve_flags() converts them after parsing.
+  std::string g_loss = "max", g_act = "relu", lr_decay = "none";
+};
+
+// Copies the spelled-out flags (g_loss, g_act, lr_decay, betas) into o.train.
+void resolve_flags(TrainOptions& o);
+
+// The embedded default: a run that finishes in about 5 minutes on 2 CPU cores.
+constexpr int64_t kDefaultSteps = 600;
+
+// Registers every flag of dgtrain on `app`, bound to `o`, with ranges and defaults shown.
+void add_train_flags(CLI::App& app, TrainOptions& o);
+// Flags that may be given together with --resume (everything else comes from the run).
+bool allowed_with_resume(const std::string& flag);
+
+nlohmann::json to_json(const TrainOptions& o);
+TrainOptions options_from_json(const nlohmann::json& j);  // throws dg::Error naming a bad field
+
+GLoss parse_gloss(const std::string& s);
+Act parse_g_act(const std::string& s);
+
+}  // namespace dg

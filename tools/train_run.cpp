@@ -1,0 +1,209 @@
+#include "tools/train_run.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <sstream>
+
+#include "data/load_dataset.h"
+#include "data/loader.h"
+#include "models/checkpoint.h"
+#include "tools/progress.h"
+#include "tools/run_folder.h"
+
+namespace fs = std::filesystem;
+
+namespace dg {
+
+int exit_code_for_signal(int sig) { return 128 + sig; }
+
+// The one piece of process-wide state: a signal handler can reach nothing else.
+static volatile std::sig_atomic_t g_stop_signal = 0;
+static void on_signal(int sig) { g_stop_signal = sig; }
+
+static Device choose_device(const std::string& want, Progress& progress) {
+  if (want == "cpu") return Device::cpu;
+  if (want == "cuda") {
+    DG_CHECK(cuda_built(), "--device cuda: this dg was built without the CUDA backend (no nvcc at configure time)");
+    DG_CHECK(cuda_available(), "--device cuda: no CUDA device is visible");
+    return Device::cuda;
+  }
+  if (cuda_available()) return Device::cuda;
+  progress.message(cuda_built() ? "dgtrain: no CUDA device visible: training on the CPU"
+                                : "dgtrain: built without CUDA: training on the CPU");
+  return Device::cpu;
+}
+
+static std::string default_run_name(const TrainOptions& o) {
+  std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+  const TrainConfig& t = o.train;
+  std::ostringstream s;
+  s << t.model.arch << (t.model.arch == "dcgan" ? std::to_string(t.model.image_size) : "") << "-k"
+    << t.discriminators << "-" << gloss_name(t.g_loss.mode) << "-" << stamp;
+  return s.str();
+}
+
+static std::string loss_summary(const StepStats& s) {
+  std::ostringstream o;
+  o.precision(3);
+  o << "G " << s.g_loss;
+  for (size_t i = 0; i < s.d_real.size(); i++) o << "  D" << i << " " << s.d_real[i] + s.d_fake[i];
+  return o.str();
+}
+
+int run_training(TrainOptions o, const std::set<std::string>& given) {
+  Progress progress(0, ::isatty(STDOUT_FILENO) != 0);
+
+  // Resume: the run folder's config wins; only a few flags may be given again.
+  const bool resuming = !o.resume.empty();
+  if (resuming) {
+    for (const std::string& f : given)
+      DG_CHECK(allowed_with_resume(f), f, " cannot be combined with --resume: the run's settings come from ",
+               o.resume, "/config.json (allowed: --steps --epochs --device --log-every --sample-every "
+               "--checkpoint-every --data)");
+    RunFolder probe(o.resume, true);
+    TrainOptions saved = options_from_json(probe.read_config());
+    for (const char* f : {"--steps", "--epochs"})
+      if (given.count(f)) saved.train.total_steps = 0;  // recomputed below
+    if (given.count("--steps")) saved.steps = o.steps;
+    if (given.count("--epochs")) saved.epochs = o.epochs;
+    if (given.count("--device")) saved.device = o.device;
+    if (given.count("--log-every")) saved.log_every = o.log_every;
+    if (given.count("--sample-every")) saved.sample_every = o.sample_every;
+    if (given.count("--checkpoint-every")) saved.checkpoint_every = o.checkpoint_every;
+    if (given.count("--data")) saved.data = o.data;
+    saved.resume = o.resume;
+    o = saved;
+  }
+
+  // Device and context first: a wrong --device should not wait for the data to load.
+  ContextOptions copt;
+  copt.device = choose_device(o.device, progress);
+  Context ctx(copt);
+
+  // Data.
+  const data::ImageSet set = data::load_dataset(o.data, data::parse_format(o.data_format), o.train.model.image_size);
+  if (o.train.model.channels == 0) o.train.model.channels = set.channels;
+  DG_CHECK(set.count >= o.train.batch_size, o.data, " holds ", set.count, " images, fewer than --batch-size ",
+           o.train.batch_size);
+
+  data::LoaderConfig lcfg{o.train.batch_size, o.train.model.image_size, o.train.model.channels, o.train.seed};
+  data::Loader loader(set, lcfg);
+  if (o.train.total_steps == 0)
+    o.train.total_steps = o.steps > 0 ? o.steps : o.epochs > 0 ? o.epochs * loader.batches_per_epoch() : kDefaultSteps;
+  const int64_t total = o.train.total_steps;
+
+  // Run folder.
+  if (o.run_name.empty()) o.run_name = default_run_name(o);
+  const std::string folder_path = resuming ? o.resume : (fs::path(o.out) / o.run_name).string();
+  RunFolder folder(folder_path, resuming);
+  const nlohmann::json config = to_json(o);
+  folder.write_config(config);
+
+  GanTrainer trainer(ctx, o.train);
+  if (resuming) {
+    const std::string ckpt = folder.latest_checkpoint();
+    DG_CHECK(!ckpt.empty(), "--resume ", o.resume, ": no checkpoint in ", o.resume, "/checkpoints to resume from");
+    load_checkpoint(ctx, trainer, ckpt);
+    progress.message("dgtrain: resuming " + folder_path + " from step " + std::to_string(trainer.step()));
+  } else {
+    trainer.init_weights();
+  }
+  loader.seek(trainer.step());
+
+  const ModelConfig& m = o.train.model;
+  progress.message("dgtrain: " + m.arch + " " + std::to_string(m.image_size) + "x" + std::to_string(m.image_size) +
+                   "x" + std::to_string(m.channels) + ", K=" + std::to_string(o.train.discriminators) + " (" +
+                   gloss_name(o.train.g_loss.mode) + "), batch " + std::to_string(o.train.batch_size) + ", " +
+                   std::to_string(total) + " steps on " + device_name(ctx.device()) + ", " + std::to_string(set.count) +
+                   " images from " + set.source + "; run folder " + folder_path);
+
+  // Persistent tensors: the real batch and the fixed sample noise.
+  const int B = o.train.batch_size, S = m.image_size, C = m.channels, n_samples = 64;
+  Tensor real = ctx.alloc({B, C, S, S});
+  Tensor fixed_z = ctx.alloc({n_samples, m.nz, 1, 1});
+  fill_normal(ctx, fixed_z, 0.0f, 1.0f, o.train.seed, rng_stream::sample_noise);
+  std::vector<float> sample_host(size_t(n_samples) * C * S * S);
+  auto write_samples = [&] {
+    ScratchScope s(ctx);
+    ctx.download(trainer.generate_eval(fixed_z), sample_host.data());
+    return folder.write_sample_grid(trainer.step(), sample_host.data(), n_samples, C, S);
+  };
+  std::string last_checkpoint = resuming ? folder.latest_checkpoint() : "";
+  auto checkpoint = [&] {
+    const std::string p = folder.checkpoint_path(trainer.step());
+    save_checkpoint(ctx, trainer, p, config.dump());
+    last_checkpoint = p;
+  };
+  auto nonfinite_stop = [&](int64_t bad) {
+    progress.finish();
+    std::fprintf(stderr, "dgtrain: a loss became NaN or Inf at step %lld; stopping. The last good checkpoint is %s\n",
+                 static_cast<long long>(bad), last_checkpoint.empty() ? "(none yet)" : last_checkpoint.c_str());
+    return kExitNonFinite;
+  };
+
+  g_stop_signal = 0;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  auto last_log_time = start;
+  int64_t last_log_step = trainer.step();
+  Progress bar(total, ::isatty(STDOUT_FILENO) != 0);
+  while (trainer.step() < total && g_stop_signal == 0) {
+    ctx.upload(real, loader.next());
+    trainer.train_step(real);
+    const int64_t step = trainer.step();
+    const bool last = step == total;
+    if (step % o.log_every == 0 || last) {
+      const StepStats s = trainer.stats();  // synchronizes: only here
+      const int64_t bad = trainer.first_nonfinite_step();
+      if (bad >= 0) return nonfinite_stop(bad);
+      const auto now = clock::now();
+      const double dt = std::chrono::duration<double>(now - last_log_time).count();
+      const double img_s = dt > 0 ? double(step - last_log_step) * B / dt : 0.0;
+      const double eta = img_s > 0 ? double(total - step) * B / img_s : NAN;
+      nlohmann::json line = {{"step", step},
+                             {"epoch", double(step) / double(loader.batches_per_epoch())},
+                             {"wall_s", std::chrono::duration<double>(now - start).count()},
+                             {"img_per_s", img_s},
+                             {"g_loss", s.g_loss},
+                             {"d_real", s.d_real},
+                             {"d_fake", s.d_fake},
+                             {"selected", s.selected}};
+      folder.append_metrics(line);
+      bar.update(step, img_s, loss_summary(s), eta);
+      last_log_time = now;
+      last_log_step = step;
+    }
+    if ((o.sample_every > 0 && step % o.sample_every == 0) || last) write_samples();
+    if ((o.checkpoint_every > 0 && step % o.checkpoint_every == 0) || last) {
+      const int64_t bad = trainer.first_nonfinite_step();
+      if (bad >= 0) return nonfinite_stop(bad);
+      checkpoint();
+    }
+  }
+  bar.finish();
+  if (g_stop_signal != 0) {
+    const int64_t bad = trainer.first_nonfinite_step();
+    if (bad >= 0) return nonfinite_stop(bad);
+    checkpoint();
+    std::printf("dgtrain: stopped by signal %d after step %lld; checkpoint %s; continue with: dgtrain --resume %s\n",
+                int(g_stop_signal), static_cast<long long>(trainer.step()), last_checkpoint.c_str(),
+                folder_path.c_str());
+    return exit_code_for_signal(g_stop_signal);
+  }
+  std::printf("dgtrain: done, %lld steps. Run folder: %s (samples/, checkpoints/, metrics.jsonl)\n",
+              static_cast<long long>(trainer.step()), folder_path.c_str());
+  return kExitOk;
+}
+
+}  // namespace dg
