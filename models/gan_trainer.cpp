@@ -1,5 +1,7 @@
 #include "models/gan_trainer.h"
 
+#include <cmath>
+
 namespace dg {
 
 void validate(const TrainConfig& c) {
@@ -116,6 +118,7 @@ void GanTrainer::g_step(const Trace& g_trace) {
   }
   g_.params.zero_grads(ctx_);
   network_backward(ctx_, g_, g_trace, dfake, Tensor{}, true);
+  if (step_ == nan_step_) ctx_.fill(g_.params.grads().slice(0, {1}), NAN);
   adam(g_, cfg_.adam_g);
 }
 
@@ -147,6 +150,16 @@ int64_t GanTrainer::first_nonfinite_step() {
   float v = 0;
   ctx_.download(first_bad_, &v);
   return int64_t(v) - 1;
+}
+
+bool GanTrainer::parameters_finite() {
+  ScratchScope scratch(ctx_);
+  Tensor flag = ctx_.zeros({1});
+  record_nonfinite(ctx_, g_.params.params(), 0, flag);
+  for (Network& d : d_) record_nonfinite(ctx_, d.params.params(), 0, flag);
+  float v = 0;
+  ctx_.download(flag, &v);
+  return v == 0.0f;
 }
 
 Tensor GanTrainer::generate_eval(const Tensor& z) { return network_forward(ctx_, g_, z, Mode::eval).output(); }

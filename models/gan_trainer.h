@@ -53,10 +53,17 @@ class GanTrainer {
   StepStats stats();                   // synchronizes; resets the selection counts
   // The first step (0-based) whose losses were NaN or Inf, or -1; synchronizes.
   int64_t first_nonfinite_step();
+  // Whether every parameter of every network is finite (checked before a checkpoint: a NaN
+  // can reach the weights one step before it reaches the losses); synchronizes.
+  bool parameters_finite();
 
   // Generator output in eval mode for the given noise (B, nz, 1, 1) -> (B, nc, S, S);
   // the result lives in the arena until the caller's scratch scope ends.
   Tensor generate_eval(const Tensor& z);
+
+  // Test-only fault: at step `step` (0-based), G's gradient gets a NaN before its Adam step,
+  // so the next step's losses are NaN. -1 (the default) disables it.
+  void inject_nan_gradient_at(int64_t step) { nan_step_ = step; }
 
   int64_t step() const { return step_; }
   void set_step(int64_t s) { step_ = s; }
@@ -76,6 +83,7 @@ class GanTrainer {
   Network g_;
   std::vector<Network> d_;
   int64_t step_ = 0;  // completed steps; Adam's t is step_ + 1
+  int64_t nan_step_ = -1;
   // Device buffer: [g_loss, d_real[K], d_fake[K], selected[K], seed_scores[K], first_bad]
   Tensor stats_;
   Tensor g_loss_, d_real_, d_fake_, selected_, seed_scores_, first_bad_;

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <thread>
 
@@ -22,9 +23,9 @@ struct Result {
   std::string output;  // stdout and stderr
 };
 
-// Runs dgtrain with `args` (shell words), waiting for it to finish.
-Result dgtrain(const std::string& args) {
-  const std::string cmd = std::string(DG_DGTRAIN) + " " + args + " 2>&1";
+// Runs dgtrain with `args` (shell words) and `env` assignments, waiting for it to finish.
+Result dgtrain_env(const std::string& env, const std::string& args) {
+  const std::string cmd = env + " " + std::string(DG_DGTRAIN) + " " + args + " 2>&1";
   std::FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p);
   std::string out;
@@ -33,6 +34,7 @@ Result dgtrain(const std::string& args) {
   int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
 }
+Result dgtrain(const std::string& args) { return dgtrain_env("", args); }
 
 // A run small enough for a test: a tiny model, batch 4, on the CPU.
 std::string tiny(const std::string& out_dir, const std::string& name) {
@@ -198,4 +200,24 @@ TEST_CASE("SIGTERM finishes the step, writes a checkpoint and exits") {
   std::ifstream log(dir / "log");
   std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   CHECK(text.find("continue with: dgtrain --resume") != std::string::npos);
+}
+
+TEST_CASE("a NaN stops the run naming the step and keeps the last good checkpoint") {
+  TempDir dir;
+  write_idx_gz(dir / "idx", 16);
+  // G's gradient is poisoned during step index 5 (the test-only hook), so G's weights are
+  // NaN from then on and the losses of step index 6 are NaN. Checkpoints are due every 2
+  // steps: step_000004 is the last good one; the one due after 6 steps must not be written.
+  Result r = dgtrain_env("DG_TEST_NAN_STEP=5", "--data " + (dir / "idx") + " --steps 20 --checkpoint-every 2 " +
+                                                   tiny(dir / "runs", "nan"));
+  INFO(r.output);
+  CHECK(r.code == 3);
+  CHECK(r.output.find("NaN or Inf") != std::string::npos);
+  CHECK(r.output.find("step 6") != std::string::npos);
+  CHECK(r.output.find("last good checkpoint is " + (dir / "runs/nan/checkpoints/step_000004.safetensors")) !=
+        std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "runs/nan/checkpoints/step_000006.safetensors"));
+  dg::SafeTensors st = dg::read_safetensors(dir / "runs/nan/checkpoints/step_000004.safetensors");
+  for (const auto& [name, t] : st.tensors)
+    for (float v : t.data) REQUIRE(std::isfinite(v));
 }

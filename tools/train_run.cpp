@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <sstream>
@@ -117,6 +118,8 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
     trainer.init_weights();
   }
   loader.seek(trainer.step());
+  // Test-only fault hook (tests/test_dgtrain.cpp): poison a gradient at this step.
+  if (const char* nan_step = std::getenv("DG_TEST_NAN_STEP")) trainer.inject_nan_gradient_at(std::atoll(nan_step));
 
   const ModelConfig& m = o.train.model;
   progress.message("dgtrain: " + m.arch + " " + std::to_string(m.image_size) + "x" + std::to_string(m.image_size) +
@@ -142,11 +145,23 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
     save_checkpoint(ctx, trainer, p, config.dump());
     last_checkpoint = p;
   };
-  auto nonfinite_stop = [&](int64_t bad) {
+  // Steps are counted from 1 in messages and file names (step N = after N updates); the
+  // trainer records 0-based step indices.
+  auto nonfinite_stop = [&](const std::string& what) {
     progress.finish();
-    std::fprintf(stderr, "dgtrain: a loss became NaN or Inf at step %lld; stopping. The last good checkpoint is %s\n",
-                 static_cast<long long>(bad), last_checkpoint.empty() ? "(none yet)" : last_checkpoint.c_str());
+    std::fprintf(stderr, "\ndgtrain: %s; stopping. The last good checkpoint is %s\n", what.c_str(),
+                 last_checkpoint.empty() ? "(none yet)" : last_checkpoint.c_str());
     return kExitNonFinite;
+  };
+  auto loss_went_bad = [&]() -> std::string {
+    const int64_t bad = trainer.first_nonfinite_step();
+    return bad < 0 ? "" : "a loss became NaN or Inf at step " + std::to_string(bad + 1);
+  };
+  auto unsafe_to_save = [&]() -> std::string {
+    std::string why = loss_went_bad();
+    if (why.empty() && !trainer.parameters_finite())
+      why = "the weights became NaN or Inf by step " + std::to_string(trainer.step());
+    return why;
   };
 
   g_stop_signal = 0;
@@ -165,8 +180,7 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
     const bool last = step == total;
     if (step % o.log_every == 0 || last) {
       const StepStats s = trainer.stats();  // synchronizes: only here
-      const int64_t bad = trainer.first_nonfinite_step();
-      if (bad >= 0) return nonfinite_stop(bad);
+      if (const std::string why = loss_went_bad(); !why.empty()) return nonfinite_stop(why);
       const auto now = clock::now();
       const double dt = std::chrono::duration<double>(now - last_log_time).count();
       const double img_s = dt > 0 ? double(step - last_log_step) * B / dt : 0.0;
@@ -186,15 +200,13 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
     }
     if ((o.sample_every > 0 && step % o.sample_every == 0) || last) write_samples();
     if ((o.checkpoint_every > 0 && step % o.checkpoint_every == 0) || last) {
-      const int64_t bad = trainer.first_nonfinite_step();
-      if (bad >= 0) return nonfinite_stop(bad);
+      if (const std::string why = unsafe_to_save(); !why.empty()) return nonfinite_stop(why);
       checkpoint();
     }
   }
   bar.finish();
   if (g_stop_signal != 0) {
-    const int64_t bad = trainer.first_nonfinite_step();
-    if (bad >= 0) return nonfinite_stop(bad);
+    if (const std::string why = unsafe_to_save(); !why.empty()) return nonfinite_stop(why);
     checkpoint();
     std::printf("dgtrain: stopped by signal %d after step %lld; checkpoint %s; continue with: dgtrain --resume %s\n",
                 int(g_stop_signal), static_cast<long long>(trainer.step()), last_checkpoint.c_str(),
