@@ -3,16 +3,15 @@
 // data set names and format detection of load_dataset, and the installed Fashion-MNIST.
 #include <doctest/doctest.h>
 #include <stb/stb_image_write.h>
-#include <unistd.h>
-#include <zlib.h>
 
-#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "dataset_files.h"  // TempDir and writers of small IDX, CIFAR, MAT-file and image files
 
 #include "data/data_error.h"
 #include "data/load_dataset.h"
@@ -21,44 +20,10 @@
 #include "data/read_image_folder.h"
 #include "data/read_svhn_mat.h"
 
-namespace fs = std::filesystem;
 using namespace dg::data;
-using Bytes = std::vector<uint8_t>;
+using namespace dg::test;
 
 namespace {
-
-// A fresh folder under the system temp folder, removed with its contents at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> serial{0};
-    path = fs::temp_directory_path() /
-           ("dg_test_data_" + std::to_string(getpid()) + "_" + std::to_string(serial++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-void write_file(const std::string& path, const Bytes& b) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  REQUIRE(f);
-  if (!b.empty()) REQUIRE(std::fwrite(b.data(), 1, b.size(), f) == b.size());
-  std::fclose(f);
-}
-
-void write_gz(const std::string& path, const Bytes& b) {
-  fs::create_directories(fs::path(path).parent_path());
-  gzFile f = gzopen(path.c_str(), "wb");
-  REQUIRE(f);
-  REQUIRE(gzwrite(f, b.data(), unsigned(b.size())) == int(b.size()));
-  gzclose(f);
-}
 
 // f() must throw DataError, and its message must contain every one of `words`.
 void check_fails(const std::function<void()>& f, std::initializer_list<std::string> words) {
@@ -69,29 +34,6 @@ void check_fails(const std::function<void()>& f, std::initializer_list<std::stri
     const std::string message = e.what();
     for (const std::string& w : words) CHECK_MESSAGE(message.find(w) != std::string::npos, message, " lacks '", w, "'");
   }
-}
-
-uint8_t pattern(size_t i) { return uint8_t(i * 37 + 11); }  // distinct neighbours, wraps
-
-void put_be32(Bytes& b, uint32_t v) {
-  for (int s = 24; s >= 0; s -= 8) b.push_back(uint8_t(v >> s));
-}
-void put_le32(Bytes& b, uint32_t v) {
-  for (int s = 0; s < 32; s += 8) b.push_back(uint8_t(v >> s));
-}
-
-Bytes idx_file(uint32_t magic, std::vector<uint32_t> dims, const Bytes& body) {
-  Bytes b;
-  put_be32(b, magic);
-  for (uint32_t d : dims) put_be32(b, d);
-  b.insert(b.end(), body.begin(), body.end());
-  return b;
-}
-
-Bytes pattern_bytes(size_t n) {
-  Bytes b(n);
-  for (size_t i = 0; i < n; i++) b[i] = pattern(i);
-  return b;
 }
 
 }  // namespace
@@ -241,66 +183,6 @@ TEST_CASE("corrupt CIFAR files fail with the file and the defect") {
 
 namespace {
 
-// A minimal MAT-file v5 writer: the header, and miMATRIX elements, plain or compressed.
-enum : uint32_t { kInt8 = 1, kUint8 = 2, kInt32 = 5, kUint32 = 6, kDouble = 9, kMatrix = 14, kCompressed = 15 };
-
-void put_element(Bytes& out, uint32_t type, const Bytes& data, bool small_ok) {
-  if (small_ok && data.size() <= 4) {  // small element: size and type share one word
-    put_le32(out, uint32_t(data.size()) << 16 | type);
-    out.insert(out.end(), data.begin(), data.end());
-    out.resize(out.size() + 4 - data.size());
-    return;
-  }
-  put_le32(out, type);
-  put_le32(out, uint32_t(data.size()));
-  out.insert(out.end(), data.begin(), data.end());
-  out.resize((out.size() + 7) / 8 * 8);
-}
-
-Bytes mat_header() {
-  std::string text = "MATLAB 5.0 MAT-file, Platform: dg tests";
-  text.resize(116, ' ');
-  Bytes b(text.begin(), text.end());
-  b.resize(124);            // subsystem data offset: zeros
-  b.push_back(0x00);        // version 0x0100, little-endian
-  b.push_back(0x01);
-  b.push_back('I');         // endian mark of a little-endian writer
-  b.push_back('M');
-  return b;
-}
-
-Bytes mat_matrix(const std::string& name, int class_id, std::vector<int32_t> dims, uint32_t type, const Bytes& data) {
-  Bytes body, flags, dim_bytes;
-  put_le32(flags, uint32_t(class_id));
-  put_le32(flags, 0);
-  put_element(body, kUint32, flags, false);
-  for (int32_t d : dims) put_le32(dim_bytes, uint32_t(d));
-  put_element(body, kInt32, dim_bytes, false);
-  put_element(body, kInt8, Bytes(name.begin(), name.end()), true);
-  if (type) put_element(body, type, data, false);
-  Bytes element;
-  put_element(element, kMatrix, body, false);
-  return element;
-}
-
-Bytes mat_compressed(const Bytes& element) {
-  uLongf size = compressBound(element.size());
-  Bytes z(size);
-  REQUIRE(compress2(z.data(), &size, element.data(), element.size(), 6) == Z_OK);
-  z.resize(size);
-  Bytes out;
-  put_le32(out, kCompressed);
-  put_le32(out, uint32_t(z.size()));
-  out.insert(out.end(), z.begin(), z.end());  // compressed elements are not padded
-  return out;
-}
-
-Bytes cat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
 constexpr int kH = 4, kW = 3, kC = 3, kN = 2;  // non-square, so a missed transpose shows
 uint8_t svhn_value(int r, int c, int ch, int n) { return uint8_t(r + 10 * c + 50 * ch + 100 * n + 1); }
 
@@ -323,9 +205,9 @@ Bytes svhn_y_double(std::vector<double> labels) {
 
 TEST_CASE("SVHN MAT-files, plain and compressed elements") {
   TempDir dir;
-  Bytes x = mat_matrix("X", 9, {kH, kW, kC, kN}, kUint8, svhn_x_column_major());
-  Bytes y_double = mat_matrix("y", 6, {kN, 1}, kDouble, svhn_y_double({10, 3}));
-  Bytes y_uint8 = mat_matrix("y", 6, {kN, 1}, kUint8, {10, 3});  // MATLAB's narrow storage of doubles
+  Bytes x = mat_matrix("X", 9, {kH, kW, kC, kN}, kMatUint8, svhn_x_column_major());
+  Bytes y_double = mat_matrix("y", 6, {kN, 1}, kMatDouble, svhn_y_double({10, 3}));
+  Bytes y_uint8 = mat_matrix("y", 6, {kN, 1}, kMatUint8, {10, 3});  // MATLAB's narrow storage of doubles
   Bytes note = mat_matrix("note", 4, {1, 2}, 0, {});               // a char array: skipped
   write_file(dir / "plain.mat", cat({mat_header(), note, x, y_double}));
   write_file(dir / "packed.mat", cat({mat_header(), mat_compressed(y_uint8), mat_compressed(x)}));
@@ -349,14 +231,14 @@ TEST_CASE("SVHN MAT-files, plain and compressed elements") {
   // One image: MATLAB drops the trailing dimension of 1.
   Bytes one = svhn_x_column_major();
   one.resize(kH * kW * kC);
-  write_file(dir / "one.mat", cat({mat_header(), mat_matrix("X", 9, {kH, kW, kC}, kUint8, one)}));
+  write_file(dir / "one.mat", cat({mat_header(), mat_matrix("X", 9, {kH, kW, kC}, kMatUint8, one)}));
   CHECK(read_svhn_mat(dir / "one.mat").count == 1);
 }
 
 TEST_CASE("corrupt MAT-files fail with the file and the defect") {
   TempDir dir;
-  Bytes x = mat_matrix("X", 9, {kH, kW, kC, kN}, kUint8, svhn_x_column_major());
-  Bytes y = mat_matrix("y", 6, {kN, 1}, kDouble, svhn_y_double({1, 2}));
+  Bytes x = mat_matrix("X", 9, {kH, kW, kC, kN}, kMatUint8, svhn_x_column_major());
+  Bytes y = mat_matrix("y", 6, {kN, 1}, kMatDouble, svhn_y_double({1, 2}));
   auto check_mat = [&](const std::string& name, const Bytes& file, std::initializer_list<std::string> words) {
     write_file(dir / name, file);
     check_fails([&] { read_svhn_mat(dir / name); }, words);
@@ -380,11 +262,11 @@ TEST_CASE("corrupt MAT-files fail with the file and the defect") {
   check_mat("dims.mat", cat({mat_header(), inner}), {"dims.mat", "holding 180 values", "72 bytes"});
   check_mat("cut.mat", cat({mat_header(), Bytes(x.begin(), x.end() - 40)}), {"cut.mat", "remain"});
   check_mat("noX.mat", cat({mat_header(), y}), {"noX.mat", "no variable X"});
-  check_mat("doubleX.mat", cat({mat_header(), mat_matrix("X", 6, {1, 1, 1, 1}, kDouble, Bytes(8))}),
+  check_mat("doubleX.mat", cat({mat_header(), mat_matrix("X", 6, {1, 1, 1, 1}, kMatDouble, Bytes(8))}),
             {"doubleX.mat", "expected real uint8"});
-  check_mat("label.mat", cat({mat_header(), x, mat_matrix("y", 6, {kN, 1}, kDouble, svhn_y_double({1, 11}))}),
+  check_mat("label.mat", cat({mat_header(), x, mat_matrix("y", 6, {kN, 1}, kMatDouble, svhn_y_double({1, 11}))}),
             {"label.mat", "y(2) = 11"});
-  check_mat("count.mat", cat({mat_header(), x, mat_matrix("y", 6, {3, 1}, kDouble, svhn_y_double({1, 2, 3}))}),
+  check_mat("count.mat", cat({mat_header(), x, mat_matrix("y", 6, {3, 1}, kMatDouble, svhn_y_double({1, 2, 3}))}),
             {"count.mat", "3 labels", "2 images"});
 
   Bytes packed = mat_compressed(x);
@@ -492,7 +374,7 @@ TEST_CASE("load_dataset resolves names, formats and folders") {
   write_gz(dir / "idx/train-labels-idx1-ubyte.gz", idx_file(0x801, {3}, {4, 5, 6}));
   write_file(dir / "c10/data_batch_1.bin", cifar_records(2, 1, [](int, int) { return uint8_t(1); }));
   write_file(dir / "c100/train.bin", cifar_records(3, 2, [](int, int) { return uint8_t(1); }));
-  Bytes x = mat_matrix("X", 9, {kH, kW, kC, kN}, kUint8, svhn_x_column_major());
+  Bytes x = mat_matrix("X", 9, {kH, kW, kC, kN}, kMatUint8, svhn_x_column_major());
   write_file(dir / "svhn/test_32x32.mat", cat({mat_header(), x}));
   write_file(dir / "svhn/train_32x32.mat", cat({mat_header(), mat_compressed(x)}));
   Bytes rgb = rgb_ramp(3, 3);
