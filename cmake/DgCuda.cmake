@@ -25,7 +25,7 @@ if(NOT DG_CUDA STREQUAL "OFF")
       set(_dg_arch_origin "from CMAKE_CUDA_ARCHITECTURES")
     endif()
     enable_language(CUDA)
-    set(CMAKE_CUDA_STANDARD 20)
+    set(CMAKE_CUDA_STANDARD 17)  # CMake 3.25 knows no C++20 flag for nvcc; the .cu files need 17
     set(CMAKE_CUDA_STANDARD_REQUIRED ON)
     find_package(CUDAToolkit REQUIRED)
     set(DG_HAVE_CUDA ON)

@@ -9,6 +9,8 @@ namespace dg {
 ArenaBacking host_backing() {
   ArenaBacking b;
   b.allocate = [](size_t bytes) {
+    // aligned_alloc wants a size that is a multiple of the alignment.
+    bytes = (bytes + Arena::kAlignment - 1) / Arena::kAlignment * Arena::kAlignment;
     void* p = std::aligned_alloc(Arena::kAlignment, bytes);
     DG_CHECK(p != nullptr, "out of host memory allocating ", bytes, " bytes");
     return p;

@@ -96,7 +96,8 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
            o.train.batch_size);
 
   data::LoaderConfig lcfg{o.train.batch_size, o.train.model.image_size, o.train.model.channels, o.train.seed};
-  data::Loader loader(set, lcfg);
+  data::Loader loader(set, lcfg, [&ctx](size_t bytes) { return ctx.alloc_host_staging(bytes); },
+                      [&ctx](float* p) { ctx.free_host_staging(p); });
   if (o.train.total_steps == 0)
     o.train.total_steps = o.steps > 0 ? o.steps : o.epochs > 0 ? o.epochs * loader.batches_per_epoch() : kDefaultSteps;
   const int64_t total = o.train.total_steps;

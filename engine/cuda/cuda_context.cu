@@ -1,0 +1,86 @@
+#include "engine/cuda/cuda_context.h"
+
+#include "engine/context.h"
+#include "engine/cuda/cuda_check.h"
+
+namespace dg {
+
+bool cuda_built() { return true; }
+
+bool cuda_available() {
+  int n = 0;
+  return cudaGetDeviceCount(&n) == cudaSuccess && n > 0;
+}
+
+CudaState::CudaState(int dev, bool strict) : device(dev), strict_fp32(strict) {
+  int n = 0;
+  DG_CUDA_CHECK(cudaGetDeviceCount(&n));
+  DG_CHECK(dev >= 0 && dev < n, "CUDA device ", dev, " does not exist (", n, " visible)");
+  DG_CUDA_CHECK(cudaSetDevice(dev));
+  DG_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+  DG_CUDNN_CHECK(cudnnCreate(&cudnn));
+  DG_CUDNN_CHECK(cudnnSetStream(cudnn, stream));
+  DG_CUBLAS_CHECK(cublasCreate(&cublas));
+  DG_CUBLAS_CHECK(cublasSetStream(cublas, stream));
+  // TF32 tensor-core GEMMs unless strict FP32 was asked for (PyTorch's default for convs).
+  DG_CUBLAS_CHECK(cublasSetMathMode(cublas, strict ? CUBLAS_PEDANTIC_MATH : CUBLAS_TF32_TENSOR_OP_MATH));
+}
+
+CudaState::~CudaState() {
+  if (cublas) cublasDestroy(cublas);
+  if (cudnn) cudnnDestroy(cudnn);
+  if (stream) cudaStreamDestroy(stream);
+}
+
+ArenaBacking CudaState::device_backing() {
+  ArenaBacking b;
+  b.allocate = [](size_t bytes) {
+    void* p = nullptr;
+    cudaError_t err = cudaMalloc(&p, bytes);
+    if (err == cudaErrorMemoryAllocation) {
+      cudaGetLastError();  // clear the sticky-free error state
+      size_t free_bytes = 0, total_bytes = 0;
+      cudaMemGetInfo(&free_bytes, &total_bytes);
+      DG_FAIL("out of GPU memory: asked for ", bytes, " bytes, ", free_bytes, " of ", total_bytes,
+              " bytes free; try a smaller --batch-size");
+    }
+    DG_CUDA_CHECK(err);
+    return p;
+  };
+  b.release = [](void* p) { cudaFree(p); };
+  b.name = "cuda";
+  return b;
+}
+
+void CudaState::copy_to_device(float* dst, const float* src, size_t bytes) {
+  DG_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream));
+  DG_CUDA_CHECK(cudaStreamSynchronize(stream));
+}
+
+void CudaState::copy_to_host(float* dst, const float* src, size_t bytes) {
+  DG_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream));
+  DG_CUDA_CHECK(cudaStreamSynchronize(stream));
+}
+
+static __global__ void fill_kernel(float* p, int64_t n, float value) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    p[i] = value;
+}
+
+void CudaState::fill(float* p, int64_t n, float value) {
+  if (n == 0) return;
+  fill_kernel<<<blocks_for(n, 256), 256, 0, stream>>>(p, n, value);
+  DG_CUDA_CHECK_LAUNCH();
+}
+
+void CudaState::synchronize() { DG_CUDA_CHECK(cudaStreamSynchronize(stream)); }
+
+float* CudaState::alloc_pinned(size_t bytes) {
+  void* p = nullptr;
+  DG_CUDA_CHECK(cudaMallocHost(&p, bytes));
+  return static_cast<float*>(p);
+}
+
+void CudaState::free_pinned(float* p) { cudaFreeHost(p); }
+
+}  // namespace dg

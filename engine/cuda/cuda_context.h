@@ -1,0 +1,51 @@
+// CudaState: the GPU side of a dg::Context (engine/context.h): device, stream, cuDNN and
+// cuBLAS handles bound to that stream, and the cache of convolution algorithms chosen by
+// measurement (engine/cuda/conv_cudnn.cu). Everything runs on the one stream.
+#pragma once
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+
+#include <map>
+#include <string>
+
+#include "engine/arena.h"
+
+namespace dg {
+
+struct ConvAlgo {
+  int algo = 0;               // a cudnnConvolution{Fwd,BwdData,BwdFilter}Algo_t
+  size_t workspace_bytes = 0;
+};
+
+struct CudaState {
+  CudaState(int device, bool strict_fp32);
+  ~CudaState();
+  CudaState(const CudaState&) = delete;
+  CudaState& operator=(const CudaState&) = delete;
+
+  // cudaMalloc-backed blocks for the arena; running out of memory says how much was asked
+  // for and is free, and suggests a smaller batch.
+  ArenaBacking device_backing();
+  void copy_to_device(float* dst, const float* src, size_t bytes);
+  void copy_to_host(float* dst, const float* src, size_t bytes);
+  void fill(float* p, int64_t n, float value);
+  void synchronize();
+  float* alloc_pinned(size_t bytes);  // cudaMallocHost
+  void free_pinned(float* p);
+
+  int device = 0;
+  bool strict_fp32 = false;
+  cudaStream_t stream = nullptr;
+  cudnnHandle_t cudnn = nullptr;
+  cublasHandle_t cublas = nullptr;
+  std::map<std::string, ConvAlgo> conv_algos;  // key: op, shapes, geometry, math mode
+};
+
+// Launch configuration of a 1-d grid-stride kernel over n elements.
+inline int blocks_for(int64_t n, int threads) {
+  int64_t b = (n + threads - 1) / threads;
+  return int(b < 1 ? 1 : b > 65535 * 32 ? 65535 * 32 : b);
+}
+
+}  // namespace dg

@@ -1,0 +1,44 @@
+// The CUDA twins of engine/ops.h: exactly the same signatures, semantics and gradient
+// convention, called through engine/dispatch.h when the context is on the GPU. Plain C++
+// (no CUDA types), so the CPU files can include it.
+#pragma once
+#include "engine/ops.h"
+
+namespace dg::cuda {
+
+void conv2d_forward(Context& ctx, const Tensor& x, const Tensor& w, ConvGeom g, Tensor y);
+void conv2d_backward_data(Context& ctx, const Tensor& dy, const Tensor& w, ConvGeom g, Tensor dx);
+void conv2d_backward_filter(Context& ctx, const Tensor& x, const Tensor& dy, ConvGeom g, Tensor dw);
+void conv_transpose2d_forward(Context& ctx, const Tensor& x, const Tensor& w, ConvGeom g, Tensor y);
+void conv_transpose2d_backward_data(Context& ctx, const Tensor& dy, const Tensor& w, ConvGeom g, Tensor dx);
+void conv_transpose2d_backward_filter(Context& ctx, const Tensor& x, const Tensor& dy, ConvGeom g, Tensor dw);
+
+void activation_forward(Context& ctx, Activation act, const Tensor& x, Tensor y);
+void activation_backward(Context& ctx, Activation act, const Tensor& x, const Tensor& dy, Tensor dx);
+
+BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cfg, const Tensor& x,
+                                         const Tensor& gamma, const Tensor& beta, Tensor running_mean,
+                                         Tensor running_var, Tensor y);
+void batchnorm2d_forward_eval(Context& ctx, const BatchNormConfig& cfg, const Tensor& x, const Tensor& gamma,
+                              const Tensor& beta, const Tensor& running_mean, const Tensor& running_var,
+                              Tensor y);
+void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor& dy, const Tensor& x,
+                          const Tensor& gamma, const Tensor& beta, const BatchNormSaved& saved, Tensor dx,
+                          Tensor dgamma, Tensor dbeta);
+
+void bce_with_logits(Context& ctx, const Tensor& logits, float target, Tensor per_sample, Tensor mean,
+                     Tensor dlogits, float grad_scale);
+void generator_loss(Context& ctx, const GLossConfig& cfg, const Tensor& logits, const Tensor& seed_scores,
+                    Tensor loss, Tensor dlogits, Tensor selected);
+void seed_selection_scores(Context& ctx, const Tensor& real_loss, const Tensor& fake_loss, Tensor scores);
+
+void adam_step(Context& ctx, const AdamConfig& cfg, int64_t step, Tensor params, const Tensor& grads,
+               Tensor exp_avg, Tensor exp_avg_sq);
+
+void fill_normal(Context& ctx, Tensor t, float mean, float std, uint64_t seed, uint64_t stream, uint64_t offset);
+void axpy(Context& ctx, float alpha, const Tensor& x, Tensor y);
+void scale(Context& ctx, Tensor x, float alpha);
+void copy(Context& ctx, const Tensor& src, Tensor dst);
+void record_nonfinite(Context& ctx, const Tensor& values, int64_t step, Tensor first_bad);
+
+}  // namespace dg::cuda

@@ -1,0 +1,242 @@
+// Every CUDA op against the CPU reference on the same random inputs (odd shapes included),
+// the K-discriminator loss kernels with ties and K = 1..4, a whole G + 2xD step on the GPU
+// against the same step on the CPU, and the PyTorch golden step on the GPU.
+//
+// Tolerances (relative error in norm of each output):
+//   strict FP32 (CUDNN_FMA_MATH, no TF32): 1e-5 for convolutions and batchnorm (different
+//     summation orders of ~1e3-term float sums), 1e-6 for elementwise ops and losses;
+//   TF32 (the default): 5e-3 for convolutions: TF32 keeps 10 mantissa bits (relative
+//     rounding 2^-11 ~ 5e-4 per input), and errors of a sum of products grow about with the
+//     square root of the number of terms relative to the sum;
+//   the RNG is compared bit for bit.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "engine/ops.h"
+#include "models/gan_trainer.h"
+#include "tests/golden_step.h"
+
+using namespace dg;
+
+namespace {
+
+ContextOptions gpu(bool strict = true) {
+  ContextOptions o;
+  o.device = Device::cuda;
+  o.strict_fp32 = strict;
+  return o;
+}
+
+// A pair of contexts holding the same tensors: the CPU reference and the GPU.
+struct Twin {
+  Context cpu, dev;
+  explicit Twin(bool strict = true) : cpu(), dev(gpu(strict)) {}
+  struct Pair {
+    Tensor c, g;
+  };
+  Pair random(Shape s, uint64_t seed, float scale = 1.0f, float shift = 0.0f) {
+    Pair p{cpu.alloc(s), dev.alloc(s)};
+    fill_normal(cpu, p.c, shift, scale, seed, 3);
+    std::vector<float> h(p.c.data, p.c.data + p.c.numel());
+    dev.upload(p.g, h.data());
+    return p;
+  }
+  Pair zeros(Shape s) { return {cpu.zeros(s), dev.zeros(s)}; }
+  Pair empty(Shape s) { return {cpu.alloc(s), dev.alloc(s)}; }
+  double error(const Pair& p) {
+    std::vector<float> h(size_t(p.g.numel()));
+    dev.download(p.g, h.data());
+    return dg::test::rel_norm_error(h, std::vector<float>(p.c.data, p.c.data + p.c.numel()));
+  }
+};
+
+struct ConvCase {
+  int N, C, O, H, K, stride, pad;
+};
+const ConvCase kConvCases[] = {{1, 3, 5, 7, 4, 2, 1}, {2, 5, 3, 6, 2, 1, 0}, {3, 2, 7, 9, 4, 1, 1},
+                               {4, 64, 128, 16, 4, 2, 1}, {2, 6, 1, 4, 4, 1, 0}};
+
+void check_convs(bool strict, double tol) {
+  for (const ConvCase& c : kConvCases) {
+    CAPTURE(c.N);
+    CAPTURE(c.C);
+    CAPTURE(c.H);
+    Twin t(strict);
+    ConvGeom g{c.stride, c.pad};
+    const int Ho = conv_out_size(c.H, c.K, g);
+    auto x = t.random({c.N, c.C, c.H, c.H}, 1), w = t.random({c.O, c.C, c.K, c.K}, 2, 0.3f);
+    auto y = t.empty({c.N, c.O, Ho, Ho}), dy = t.random({c.N, c.O, Ho, Ho}, 3);
+    auto dx = t.empty(x.c.shape), dw = t.random(w.c.shape, 4);  // dw starts non-zero: it must accumulate
+    conv2d_forward(t.cpu, x.c, w.c, g, y.c);
+    conv2d_forward(t.dev, x.g, w.g, g, y.g);
+    conv2d_backward_data(t.cpu, dy.c, w.c, g, dx.c);
+    conv2d_backward_data(t.dev, dy.g, w.g, g, dx.g);
+    conv2d_backward_filter(t.cpu, x.c, dy.c, g, dw.c);
+    conv2d_backward_filter(t.dev, x.g, dy.g, g, dw.g);
+    CHECK(t.error(y) < tol);
+    CHECK(t.error(dx) < tol);
+    CHECK(t.error(dw) < tol);
+    // The transposed convolution on the same shapes, roles swapped.
+    const int Ht = conv_transpose_out_size(c.H, c.K, g);
+    if (Ht <= 0) continue;
+    auto wt = t.random({c.C, c.O, c.K, c.K}, 5, 0.3f);
+    auto yt = t.empty({c.N, c.O, Ht, Ht}), dyt = t.random({c.N, c.O, Ht, Ht}, 6);
+    auto dxt = t.empty(x.c.shape), dwt = t.random(wt.c.shape, 7);
+    conv_transpose2d_forward(t.cpu, x.c, wt.c, g, yt.c);
+    conv_transpose2d_forward(t.dev, x.g, wt.g, g, yt.g);
+    conv_transpose2d_backward_data(t.cpu, dyt.c, wt.c, g, dxt.c);
+    conv_transpose2d_backward_data(t.dev, dyt.g, wt.g, g, dxt.g);
+    conv_transpose2d_backward_filter(t.cpu, x.c, dyt.c, g, dwt.c);
+    conv_transpose2d_backward_filter(t.dev, x.g, dyt.g, g, dwt.g);
+    CHECK(t.error(yt) < tol);
+    CHECK(t.error(dxt) < tol);
+    CHECK(t.error(dwt) < tol);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("cuda conv2d and conv_transpose2d match the CPU in strict FP32") { check_convs(true, 1e-5); }
+
+TEST_CASE("cuda conv2d and conv_transpose2d match the CPU with TF32") { check_convs(false, 5e-3); }
+
+TEST_CASE("cuda batchnorm with fused activations matches the CPU") {
+  for (Act a : {Act::identity, Act::relu, Act::leaky_relu, Act::mish, Act::tanh})
+    for (Shape s : {Shape{1, 3, 5, 5}, Shape{8, 64, 8, 8}, Shape{3, 7, 1, 1}}) {
+      CAPTURE(act_name(a));
+      CAPTURE(s.str());
+      Twin t;
+      BatchNormConfig cfg;
+      cfg.act = {a, 0.2f};
+      const int C = s[1];
+      auto x = t.random(s, 11, 2.0f, 0.5f), gamma = t.random({C}, 12, 0.3f, 1.0f), beta = t.random({C}, 13, 0.3f);
+      auto rm = t.random({C}, 14, 0.1f), rv = t.random({C}, 15, 0.1f, 1.0f);
+      auto y = t.empty(s), dy = t.random(s, 16), dx = t.empty(s), dg = t.random({C}, 17), db = t.random({C}, 18);
+      BatchNormSaved sc = batchnorm2d_forward_train(t.cpu, cfg, x.c, gamma.c, beta.c, rm.c, rv.c, y.c);
+      BatchNormSaved sg = batchnorm2d_forward_train(t.dev, cfg, x.g, gamma.g, beta.g, rm.g, rv.g, y.g);
+      CHECK(t.error(y) < 1e-5);
+      CHECK(t.error(rm) < 1e-6);
+      CHECK(t.error(rv) < 1e-6);
+      CHECK(t.error({sc.invstd, sg.invstd}) < 1e-6);
+      batchnorm2d_backward(t.cpu, cfg, dy.c, x.c, gamma.c, beta.c, sc, dx.c, dg.c, db.c);
+      batchnorm2d_backward(t.dev, cfg, dy.g, x.g, gamma.g, beta.g, sg, dx.g, dg.g, db.g);
+      CHECK(t.error(dx) < 1e-5);
+      CHECK(t.error(dg) < 1e-5);
+      CHECK(t.error(db) < 1e-5);
+      batchnorm2d_forward_eval(t.cpu, cfg, x.c, gamma.c, beta.c, rm.c, rv.c, y.c);
+      batchnorm2d_forward_eval(t.dev, cfg, x.g, gamma.g, beta.g, rm.g, rv.g, y.g);
+      CHECK(t.error(y) < 1e-6);
+    }
+}
+
+TEST_CASE("cuda activations, BCE, Adam, axpy and the RNG match the CPU") {
+  Twin t;
+  const Shape s{3, 5, 7, 9};
+  for (Activation a : {Activation{Act::relu}, Activation{Act::leaky_relu, 0.2f}, Activation{Act::mish},
+                       Activation{Act::tanh}}) {
+    CAPTURE(act_name(a.kind));
+    auto x = t.random(s, 21, 3.0f), y = t.empty(s), dy = t.random(s, 22), dx = t.empty(s);
+    activation_forward(t.cpu, a, x.c, y.c);
+    activation_forward(t.dev, a, x.g, y.g);
+    activation_backward(t.cpu, a, x.c, dy.c, dx.c);
+    activation_backward(t.dev, a, x.g, dy.g, dx.g);
+    CHECK(t.error(y) < 1e-6);
+    CHECK(t.error(dx) < 1e-6);
+  }
+  for (int B : {1, 37, 256, 1000}) {
+    CAPTURE(B);
+    auto logits = t.random({B}, 23, 30.0f), per = t.empty({B}), mean = t.empty({1}), d = t.empty({B});
+    bce_with_logits(t.cpu, logits.c, 0.9f, per.c, mean.c, d.c, 2.0f);
+    bce_with_logits(t.dev, logits.g, 0.9f, per.g, mean.g, d.g, 2.0f);
+    CHECK(t.error(per) < 1e-6);
+    CHECK(t.error(mean) < 1e-6);
+    CHECK(t.error(d) < 1e-6);
+  }
+  auto p = t.random({1001}, 24), g = t.random({1001}, 25), m = t.random({1001}, 26, 0.1f), v = t.random({1001}, 27, 0.1f);
+  for (int i = 0; i < 1001; i++) v.c.data[i] = std::fabs(v.c.data[i]);
+  t.dev.upload(v.g, v.c.data);
+  AdamConfig cfg{1e-3f, 0.5f, 0.999f, 1e-8f, 0.01f};
+  for (int step = 1; step <= 3; step++) {
+    adam_step(t.cpu, cfg, step, p.c, g.c, m.c, v.c);
+    adam_step(t.dev, cfg, step, p.g, g.g, m.g, v.g);
+  }
+  CHECK(t.error(p) < 1e-6);
+  CHECK(t.error(m) < 1e-6);
+  CHECK(t.error(v) < 1e-6);
+  axpy(t.cpu, 0.5f, g.c, p.c);
+  axpy(t.dev, 0.5f, g.g, p.g);
+  CHECK(t.error(p) < 1e-6);
+  // The RNG: bit for bit, at an offset that is not a multiple of 4.
+  auto r = t.empty({100003});
+  fill_normal(t.cpu, r.c, 0.5f, 2.0f, 77, 9, 6);
+  fill_normal(t.dev, r.g, 0.5f, 2.0f, 77, 9, 6);
+  std::vector<float> h(100003);
+  t.dev.download(r.g, h.data());
+  int differ = 0;
+  for (int i = 0; i < 100003; i++) differ += h[size_t(i)] != r.c.data[i];
+  CHECK(differ == 0);
+}
+
+TEST_CASE("cuda generator loss: every mode, K = 1..4, ties") {
+  for (int K : {1, 2, 3, 4})
+    for (GLoss mode : {GLoss::max, GLoss::max_sample, GLoss::mean, GLoss::softmax, GLoss::gman, GLoss::seed}) {
+      if (mode == GLoss::seed && K != 2) continue;
+      CAPTURE(K);
+      CAPTURE(gloss_name(mode));
+      Twin t;
+      const int B = 300;
+      auto logits = t.random({K, B}, 31 + K, 2.0f), scores = t.random({K}, 41);
+      auto loss = t.empty({1}), d = t.empty({K, B}), sel = t.zeros({K});
+      GLossConfig cfg{mode, 1.5f};
+      generator_loss(t.cpu, cfg, logits.c, scores.c, loss.c, d.c, sel.c);
+      generator_loss(t.dev, cfg, logits.g, scores.g, loss.g, d.g, sel.g);
+      CHECK(t.error(loss) < 1e-6);
+      CHECK(t.error(d) < 1e-6);
+      CHECK(t.error(sel) < 1e-6);
+    }
+  // Ties: identical logit rows, the lowest index wins on both backends.
+  Twin t;
+  auto logits = t.zeros({3, 8}), loss = t.empty({1}), d = t.empty({3, 8}), sel = t.zeros({3});
+  for (GLoss mode : {GLoss::max, GLoss::max_sample}) {
+    generator_loss(t.dev, {mode}, logits.g, Tensor{}, loss.g, d.g, sel.g);
+    std::vector<float> h(3);
+    t.dev.download(sel.g, h.data());
+    CHECK(h[0] == 1.0f);
+    CHECK(h[1] == 0.0f);
+    CHECK(h[2] == 0.0f);
+    t.dev.fill(sel.g, 0.0f);
+  }
+}
+
+TEST_CASE("a whole G + 2xD step on the GPU matches the same step on the CPU") {
+  TrainConfig cfg;
+  cfg.model.nz = 32;
+  cfg.model.ngf = cfg.model.ndf = 16;
+  cfg.batch_size = 16;
+  cfg.discriminators = 2;
+  Context cpu, dev(gpu(true));
+  GanTrainer a(cpu, cfg), b(dev, cfg);
+  a.init_weights();
+  b.init_weights();  // the same draws: the RNG is bit-identical
+  Tensor xc = cpu.alloc({16, 1, 32, 32}), xg = dev.alloc({16, 1, 32, 32});
+  fill_normal(cpu, xc, 0.0f, 0.5f, 5, 5);
+  std::vector<float> h(xc.data, xc.data + xc.numel());
+  dev.upload(xg, h.data());
+  for (int s = 0; s < 3; s++) {
+    a.train_step(xc);
+    b.train_step(xg);
+  }
+  StepStats sa = a.stats(), sb = b.stats();
+  CHECK(sb.g_loss == doctest::Approx(sa.g_loss).epsilon(1e-4));
+  CHECK(sb.selected == sa.selected);
+  auto compare = [&](Network& x, Network& y) {
+    std::vector<float> px = dg::test::fetch(cpu, x.params.params()), py = dg::test::fetch(dev, y.params.params());
+    CHECK(dg::test::rel_norm_error(py, px) < 1e-4);
+  };
+  compare(a.generator(), b.generator());
+  for (int i = 0; i < 2; i++) compare(a.discriminators()[i], b.discriminators()[i]);
+}
+
+TEST_CASE("the PyTorch golden K=2 max step on the GPU (strict FP32)") { dg::test::check_golden_step(gpu(true)); }
