@@ -12,7 +12,9 @@
 //   convT backward-filter = backward-filter(in = dy, out-grad = x) -> dw
 //
 // Algorithms are chosen once per (primitive, shapes, geometry, math mode) by measurement
-// (cudnnFind*AlgorithmEx) and cached in the context; workspaces come from the arena.
+// (cudnnFind*AlgorithmEx) and cached in the context with the math type they were measured
+// with. The search's own workspace is a temporary cudaMalloc, freed right after, so the
+// arena (and the reported peak) holds only the workspaces the chosen algorithms use.
 // Math: TF32 tensor cores allowed (CUDNN_TENSOR_OP_MATH, PyTorch's default for convs)
 // unless the context asks for strict FP32 (CUDNN_FMA_MATH).
 #include <sstream>
@@ -82,12 +84,32 @@ std::string algo_key(const char* primitive, const Tensor& in, const Tensor& w, c
 template <typename Perf>
 ConvAlgo pick(const Perf* results, int count, const std::string& key) {
   for (int i = 0; i < count; i++)
-    if (results[i].status == CUDNN_STATUS_SUCCESS) return {int(results[i].algo), results[i].memory};
+    if (results[i].status == CUDNN_STATUS_SUCCESS) return {int(results[i].algo), results[i].memory, results[i].mathType};
   DG_FAIL("cuDNN found no usable algorithm for ", key);
 }
 
 // A workspace from the arena (released by the caller's ScratchScope).
 void* workspace(Context& ctx, size_t bytes) { return bytes ? ctx.arena().allocate(bytes) : nullptr; }
+
+// The algorithm search's workspace: as much as kMaxWorkspaceBytes, or what is free.
+struct SearchWorkspace {
+  void* p = nullptr;
+  size_t bytes = kMaxWorkspaceBytes;
+  SearchWorkspace() {
+    size_t free_bytes = 0, total = 0;
+    DG_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total));
+    if (bytes > free_bytes / 2) bytes = free_bytes / 2;
+    if (cudaMalloc(&p, bytes) != cudaSuccess) {
+      cudaGetLastError();
+      p = nullptr;
+      bytes = 0;  // search among the algorithms that need no workspace
+    }
+  }
+  ~SearchWorkspace() { cudaFree(p); }
+};
+
+// Runs the cached algorithm with the math type it was measured with.
+void use_math(const ConvDescs& d, const ConvAlgo& a) { DG_CUDNN_CHECK(cudnnSetConvolutionMathType(d.conv, a.math)); }
 
 void forward(Context& ctx, const Tensor& in, const Tensor& w, Tensor out, ConvGeom g, const char* op) {
   check_conv(in, w, out, g, op);
@@ -99,11 +121,12 @@ void forward(Context& ctx, const Tensor& in, const Tensor& w, Tensor out, ConvGe
   if (it == cs.conv_algos.end()) {
     cudnnConvolutionFwdAlgoPerf_t results[8];
     int count = 0;
-    void* ws = workspace(ctx, kMaxWorkspaceBytes);
+    SearchWorkspace ws;
     DG_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(cs.cudnn, d.in, in.data, d.filter, w.data, d.conv, d.out,
-                                                          out.data, 8, &count, results, ws, kMaxWorkspaceBytes));
+                                                          out.data, 8, &count, results, ws.p, ws.bytes));
     it = cs.conv_algos.emplace(key, pick(results, count, key)).first;
   }
+  use_math(d, it->second);
   const float one = 1.0f, zero = 0.0f;
   DG_CUDNN_CHECK(cudnnConvolutionForward(cs.cudnn, &one, d.in, in.data, d.filter, w.data, d.conv,
                                          cudnnConvolutionFwdAlgo_t(it->second.algo),
@@ -122,12 +145,12 @@ void backward_data(Context& ctx, const Tensor& dout, const Tensor& w, Tensor din
   if (it == cs.conv_algos.end()) {
     cudnnConvolutionBwdDataAlgoPerf_t results[8];
     int count = 0;
-    void* ws = workspace(ctx, kMaxWorkspaceBytes);
+    SearchWorkspace ws;
     DG_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(cs.cudnn, d.filter, w.data, d.out, dout.data, d.conv,
-                                                               d.in, din.data, 8, &count, results, ws,
-                                                               kMaxWorkspaceBytes));
+                                                               d.in, din.data, 8, &count, results, ws.p, ws.bytes));
     it = cs.conv_algos.emplace(key, pick(results, count, key)).first;
   }
+  use_math(d, it->second);
   const float one = 1.0f, zero = 0.0f;
   DG_CUDNN_CHECK(cudnnConvolutionBackwardData(cs.cudnn, &one, d.filter, w.data, d.out, dout.data, d.conv,
                                               cudnnConvolutionBwdDataAlgo_t(it->second.algo),
@@ -150,12 +173,13 @@ void backward_filter(Context& ctx, const Tensor& in, const Tensor& dout, Tensor 
     Tensor trial = ctx.alloc(dw.shape);
     cudnnConvolutionBwdFilterAlgoPerf_t results[8];
     int count = 0;
-    void* ws = workspace(ctx, kMaxWorkspaceBytes);
+    SearchWorkspace ws;
     DG_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(cs.cudnn, d.in, in.data, d.out, dout.data, d.conv,
-                                                                 d.filter, trial.data, 8, &count, results, ws,
-                                                                 kMaxWorkspaceBytes));
+                                                                 d.filter, trial.data, 8, &count, results, ws.p,
+                                                                 ws.bytes));
     it = cs.conv_algos.emplace(key, pick(results, count, key)).first;
   }
+  use_math(d, it->second);
   const float one = 1.0f;
   DG_CUDNN_CHECK(cudnnConvolutionBackwardFilter(cs.cudnn, &one, d.in, in.data, d.out, dout.data, d.conv,
                                                 cudnnConvolutionBwdFilterAlgo_t(it->second.algo),

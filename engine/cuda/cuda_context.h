@@ -16,6 +16,7 @@ namespace dg {
 struct ConvAlgo {
   int algo = 0;               // a cudnnConvolution{Fwd,BwdData,BwdFilter}Algo_t
   size_t workspace_bytes = 0;
+  cudnnMathType_t math = CUDNN_DEFAULT_MATH;  // what Find measured it with: set it to run it
 };
 
 struct CudaState {
