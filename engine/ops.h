@@ -113,9 +113,6 @@ void fill_normal(Context& ctx, Tensor t, float mean, float std, uint64_t seed, u
 void axpy(Context& ctx, float alpha, const Tensor& x, Tensor y);
 void scale(Context& ctx, Tensor x, float alpha);
 
-}  // namespace dg
-
-namespace dg {
 
 // ---- the K-discriminator generator loss (DESIGN §5) ----
 // g_i(b) = BCEwithLogits(logits[i, b], 1) for discriminator i and sample b, L_i = mean_b g_i(b).
@@ -137,15 +134,11 @@ void generator_loss(Context& ctx, const GLossConfig& cfg, const Tensor& logits, 
 // scores[i] = real_loss[i] + fake_loss[1 - i], from the D step's pre-update losses (K each).
 void seed_selection_scores(Context& ctx, const Tensor& real_loss, const Tensor& fake_loss, Tensor scores);
 
-}  // namespace dg
-
-namespace dg {
 // dst = src (same number of elements), on the device.
 void copy(Context& ctx, const Tensor& src, Tensor dst);
-}  // namespace dg
 
-namespace dg {
 // If any value of `values` is NaN or Inf and first_bad[0] is still 0, sets first_bad[0] =
 // step + 1. Lets a run name the exact step a loss went bad without reading it back each step.
 void record_nonfinite(Context& ctx, const Tensor& values, int64_t step, Tensor first_bad);
+
 }  // namespace dg

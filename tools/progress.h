@@ -9,6 +9,7 @@ namespace dg {
 class Progress {
  public:
   Progress(int64_t total_steps, bool terminal) : total_(total_steps), terminal_(terminal) {}
+  void set_total(int64_t total_steps) { total_ = total_steps; }
   // `losses` is a short preformatted string ("G 1.23 D0 0.45 D1 0.51").
   void update(int64_t step, double img_per_s, const std::string& losses, double eta_s);
   void message(const std::string& line);  // a line of its own, not overwritten

@@ -173,7 +173,7 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
   const auto start = clock::now();
   auto last_log_time = start;
   int64_t last_log_step = trainer.step();
-  Progress bar(total, ::isatty(STDOUT_FILENO) != 0);
+  progress.set_total(total);
   while (trainer.step() < total && g_stop_signal == 0) {
     ctx.upload(real, loader.next());
     trainer.train_step(real);
@@ -195,7 +195,7 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
                              {"d_fake", s.d_fake},
                              {"selected", s.selected}};
       folder.append_metrics(line);
-      bar.update(step, img_s, loss_summary(s), eta);
+      progress.update(step, img_s, loss_summary(s), eta);
       last_log_time = now;
       last_log_step = step;
     }
@@ -205,7 +205,7 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
       checkpoint();
     }
   }
-  bar.finish();
+  progress.finish();
   if (g_stop_signal != 0) {
     if (const std::string why = unsafe_to_save(); !why.empty()) return nonfinite_stop(why);
     checkpoint();

@@ -1,3 +1,4 @@
+# Included by engine/CMakeLists.txt when the CUDA backend is built.
 # dg's CUDA backend: the context (stream, cuDNN/cuBLAS handles), the cuDNN convolutions and
 # the custom kernels of kernels/. Its sources join dg_engine (one library: the CPU op files
 # dispatch into these twins, and these use the engine's context and arena).
