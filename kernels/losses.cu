@@ -48,6 +48,22 @@ void bce_with_logits(Context& ctx, const Tensor& logits, float target, Tensor pe
   DG_CUDA_CHECK_LAUNCH();
 }
 
+// The D with the largest loss on sample b (ties: the lowest index), and that loss.
+static __device__ int worst_discriminator(const float* logits, int K, int B, int b, float* worst_loss) {
+  int s = 0;
+  float g;
+  bce_and_grad(logits[b], 1.0f, worst_loss, &g);
+  for (int i = 1; i < K; i++) {
+    float l;
+    bce_and_grad(logits[i * B + b], 1.0f, &l, &g);
+    if (l > *worst_loss) {  // strictly greater: ties stay with the lowest index
+      *worst_loss = l;
+      s = i;
+    }
+  }
+  return s;
+}
+
 // One block. Phase 1: per-D mean losses L_i. Phase 2 (thread 0): the weight dL/dL_i of each
 // D and the loss. Phase 3: dlogits. max_sample routes per sample instead.
 static __global__ void generator_loss_kernel(int mode, float lambda, const float* logits, int K, int B,
@@ -69,43 +85,23 @@ static __global__ void generator_loss_kernel(int mode, float lambda, const float
   if (mode == int(GLoss::max_sample)) {
     double total = 0.0;
     for (int b = threadIdx.x; b < B; b += blockDim.x) {
-      int s = 0;
-      float best_l, g;
-      bce_and_grad(logits[b], 1.0f, &best_l, &g);
-      for (int i = 1; i < K; i++) {
-        float l, gi;
-        bce_and_grad(logits[i * B + b], 1.0f, &l, &gi);
-        if (l > best_l) {  // strictly greater: ties stay with the lowest index
-          best_l = l;
-          s = i;
-        }
-      }
-      total += best_l;
+      float worst_loss;
+      const int s = worst_discriminator(logits, K, B, b, &worst_loss);
+      total += worst_loss;
       for (int i = 0; i < K; i++) {
-        float l, gi;
-        bce_and_grad(logits[i * B + b], 1.0f, &l, &gi);
-        dlogits[i * B + b] = i == s ? gi / float(B) : 0.0f;
+        float l, g;
+        bce_and_grad(logits[i * B + b], 1.0f, &l, &g);
+        dlogits[i * B + b] = i == s ? g / float(B) : 0.0f;
       }
     }
     total = kernels::block_sum(total, shared);
     if (threadIdx.x == 0) loss[0] = float(total / double(B));
-    // Selection fractions: per D, the samples whose max it was (a second pass, same rule).
-    if (selected)
+    if (selected)  // per D, the fraction of samples whose maximum it was
       for (int i = 0; i < K; i++) {
         double count = 0.0;
         for (int b = threadIdx.x; b < B; b += blockDim.x) {
-          int s = 0;
-          float best_l, g;
-          bce_and_grad(logits[b], 1.0f, &best_l, &g);
-          for (int j = 1; j < K; j++) {
-            float l, gj;
-            bce_and_grad(logits[j * B + b], 1.0f, &l, &gj);
-            if (l > best_l) {
-              best_l = l;
-              s = j;
-            }
-          }
-          count += s == i ? 1.0 : 0.0;
+          float unused;
+          count += worst_discriminator(logits, K, B, b, &unused) == i ? 1.0 : 0.0;
         }
         count = kernels::block_sum(count, shared);
         if (threadIdx.x == 0) selected[i] += float(count / double(B));
