@@ -1,10 +1,11 @@
 // Adam over a whole flat parameter buffer in one launch, torch.optim.Adam's arithmetic
-// (engine/cpu/adam.cpp): the bias corrections are computed on the host in double.
+// (engine/cpu/adam.cpp): the bias corrections come from adam_scalars (engine/op_checks.h).
 #include <cmath>
 
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/cuda_context.h"
 #include "engine/cuda/cuda_ops.h"
+#include "engine/op_checks.h"
 
 namespace dg::cuda {
 
@@ -22,16 +23,12 @@ static __global__ void adam_kernel(float* p, const float* grad, float* m, float*
 
 void adam_step(Context& ctx, const AdamConfig& cfg, int64_t step, Tensor params, const Tensor& grads,
                Tensor exp_avg, Tensor exp_avg_sq) {
+  check_adam_args(params, grads, exp_avg, exp_avg_sq, step);
   const int64_t n = params.numel();
-  DG_CHECK(grads.numel() == n && exp_avg.numel() == n && exp_avg_sq.numel() == n,
-           "adam_step: buffers differ in size: params ", n, ", grads ", grads.numel(), ", exp_avg ",
-           exp_avg.numel(), ", exp_avg_sq ", exp_avg_sq.numel());
-  DG_CHECK(step >= 1, "adam_step: step counts from 1, got ", step);
-  const float bias1 = 1.0f - float(std::pow(double(cfg.beta1), double(step)));
-  const float bias2_sqrt = float(std::sqrt(1.0 - std::pow(double(cfg.beta2), double(step))));
+  const AdamScalars k = adam_scalars(cfg, step);
   adam_kernel<<<blocks_for(n, 256), 256, 0, ctx.cuda().stream>>>(params.data, grads.data, exp_avg.data,
                                                                  exp_avg_sq.data, n, cfg.beta1, cfg.beta2, cfg.eps,
-                                                                 cfg.weight_decay, cfg.lr / bias1, bias2_sqrt);
+                                                                 cfg.weight_decay, k.step_size, k.bias2_sqrt);
   DG_CUDA_CHECK_LAUNCH();
 }
 

@@ -7,6 +7,7 @@
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/cuda_context.h"
 #include "engine/cuda/cuda_ops.h"
+#include "engine/op_checks.h"
 #include "kernels/activation_math.cuh"
 
 namespace dg::cuda {
@@ -89,16 +90,10 @@ static __global__ void bn_backward_kernel(const float* dy, const float* x, const
   }
 }
 
-static void check_bn(const Tensor& x, const Tensor& gamma, const Tensor& beta, const char* op) {
-  DG_CHECK(x.shape.rank == 4, op, ": input must be (N, C, H, W), got ", x.shape.str());
-  check_shape(gamma, {x.c()}, op);
-  check_shape(beta, {x.c()}, op);
-}
-
 BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cfg, const Tensor& x,
                                          const Tensor& gamma, const Tensor& beta, Tensor running_mean,
                                          Tensor running_var, Tensor y) {
-  check_bn(x, gamma, beta, "batchnorm2d_forward_train");
+  check_batchnorm_args(x, gamma, beta, "batchnorm2d_forward_train");
   check_shape(y, x.shape, "batchnorm2d_forward_train output");
   const int C = x.c();
   const int64_t P = int64_t(x.h()) * x.w(), M = x.n() * P;
@@ -114,7 +109,7 @@ BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cf
 void batchnorm2d_forward_eval(Context& ctx, const BatchNormConfig& cfg, const Tensor& x, const Tensor& gamma,
                               const Tensor& beta, const Tensor& running_mean, const Tensor& running_var,
                               Tensor y) {
-  check_bn(x, gamma, beta, "batchnorm2d_forward_eval");
+  check_batchnorm_args(x, gamma, beta, "batchnorm2d_forward_eval");
   check_shape(y, x.shape, "batchnorm2d_forward_eval output");
   const int64_t P = int64_t(x.h()) * x.w(), total = x.numel();
   bn_forward_eval_kernel<<<blocks_for(total, kThreads), kThreads, 0, ctx.cuda().stream>>>(
@@ -126,7 +121,7 @@ void batchnorm2d_forward_eval(Context& ctx, const BatchNormConfig& cfg, const Te
 void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor& dy, const Tensor& x,
                           const Tensor& gamma, const Tensor& beta, const BatchNormSaved& saved, Tensor dx,
                           Tensor dgamma, Tensor dbeta) {
-  check_bn(x, gamma, beta, "batchnorm2d_backward");
+  check_batchnorm_args(x, gamma, beta, "batchnorm2d_backward");
   check_shape(dy, x.shape, "batchnorm2d_backward dy");
   check_shape(dx, x.shape, "batchnorm2d_backward dx");
   const int C = x.c();

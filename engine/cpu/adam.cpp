@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "engine/dispatch.h"
+#include "engine/op_checks.h"
 #include "engine/ops.h"
 
 namespace dg {
@@ -13,14 +14,10 @@ namespace dg {
 void adam_step(Context& ctx, const AdamConfig& cfg, int64_t step, Tensor params, const Tensor& grads,
                Tensor exp_avg, Tensor exp_avg_sq) {
   DG_DISPATCH_CUDA(ctx, adam_step(ctx, cfg, step, params, grads, exp_avg, exp_avg_sq));
+  check_adam_args(params, grads, exp_avg, exp_avg_sq, step);
   const int64_t n = params.numel();
-  DG_CHECK(grads.numel() == n && exp_avg.numel() == n && exp_avg_sq.numel() == n,
-           "adam_step: buffers differ in size: params ", n, ", grads ", grads.numel(), ", exp_avg ",
-           exp_avg.numel(), ", exp_avg_sq ", exp_avg_sq.numel());
-  DG_CHECK(step >= 1, "adam_step: step counts from 1, got ", step);
-  const float bias1 = 1.0f - float(std::pow(double(cfg.beta1), double(step)));
-  const float bias2_sqrt = float(std::sqrt(1.0 - std::pow(double(cfg.beta2), double(step))));
-  const float step_size = cfg.lr / bias1;
+  const AdamScalars k = adam_scalars(cfg, step);
+  const float step_size = k.step_size, bias2_sqrt = k.bias2_sqrt;
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; i++) {
     float g = grads.data[i] + cfg.weight_decay * params.data[i];

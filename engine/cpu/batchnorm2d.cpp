@@ -12,21 +12,16 @@
 
 #include "engine/cpu/activation_math.h"
 #include "engine/dispatch.h"
+#include "engine/op_checks.h"
 #include "engine/ops.h"
 
 namespace dg {
-
-static void check_bn_shapes(const Tensor& x, const Tensor& gamma, const Tensor& beta, const char* op) {
-  DG_CHECK(x.shape.rank == 4, op, ": input must be (N, C, H, W), got ", x.shape.str());
-  check_shape(gamma, {x.c()}, op);
-  check_shape(beta, {x.c()}, op);
-}
 
 BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cfg, const Tensor& x,
                                          const Tensor& gamma, const Tensor& beta, Tensor running_mean,
                                          Tensor running_var, Tensor y) {
   DG_DISPATCH_CUDA(ctx, batchnorm2d_forward_train(ctx, cfg, x, gamma, beta, running_mean, running_var, y));
-  check_bn_shapes(x, gamma, beta, "batchnorm2d_forward_train");
+  check_batchnorm_args(x, gamma, beta, "batchnorm2d_forward_train");
   check_shape(y, x.shape, "batchnorm2d_forward_train output");
   const int N = x.n(), C = x.c();
   const int64_t P = int64_t(x.h()) * x.w(), M = N * P;
@@ -67,7 +62,7 @@ void batchnorm2d_forward_eval(Context& ctx, const BatchNormConfig& cfg, const Te
                               const Tensor& beta, const Tensor& running_mean, const Tensor& running_var,
                               Tensor y) {
   DG_DISPATCH_CUDA(ctx, batchnorm2d_forward_eval(ctx, cfg, x, gamma, beta, running_mean, running_var, y));
-  check_bn_shapes(x, gamma, beta, "batchnorm2d_forward_eval");
+  check_batchnorm_args(x, gamma, beta, "batchnorm2d_forward_eval");
   check_shape(y, x.shape, "batchnorm2d_forward_eval output");
   const int N = x.n(), C = x.c();
   const int64_t P = int64_t(x.h()) * x.w();
@@ -87,7 +82,7 @@ void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor
                           const Tensor& gamma, const Tensor& beta, const BatchNormSaved& saved, Tensor dx,
                           Tensor dgamma, Tensor dbeta) {
   DG_DISPATCH_CUDA(ctx, batchnorm2d_backward(ctx, cfg, dy, x, gamma, beta, saved, dx, dgamma, dbeta));
-  check_bn_shapes(x, gamma, beta, "batchnorm2d_backward");
+  check_batchnorm_args(x, gamma, beta, "batchnorm2d_backward");
   check_shape(dy, x.shape, "batchnorm2d_backward dy");
   check_shape(dx, x.shape, "batchnorm2d_backward dx");
   const int N = x.n(), C = x.c();

@@ -1,0 +1,23 @@
+// What the CPU and CUDA bodies of an op share besides their signature: argument checks (so
+// both fail with the same message) and host-side scalars.
+#pragma once
+#include <cstdint>
+
+#include "engine/ops.h"
+
+namespace dg {
+
+// x (N, C, H, W); gamma, beta (C).
+void check_batchnorm_args(const Tensor& x, const Tensor& gamma, const Tensor& beta, const char* op);
+
+// Equal sizes, step >= 1.
+void check_adam_args(const Tensor& params, const Tensor& grads, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                     int64_t step);
+// torch.optim.Adam's per-step scalars, in double then rounded: lr / (1 - beta1^t) and
+// sqrt(1 - beta2^t).
+struct AdamScalars {
+  float step_size, bias2_sqrt;
+};
+AdamScalars adam_scalars(const AdamConfig& cfg, int64_t step);
+
+}  // namespace dg
