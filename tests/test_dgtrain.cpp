@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -220,4 +221,24 @@ TEST_CASE("a NaN stops the run naming the step and keeps the last good checkpoin
   dg::SafeTensors st = dg::read_safetensors(dir / "runs/nan/checkpoints/step_000004.safetensors");
   for (const auto& [name, t] : st.tensors)
     for (float v : t.data) REQUIRE(std::isfinite(v));
+}
+
+TEST_CASE("--keep-checkpoints keeps the newest N and never the one a resume started from") {
+  TempDir dir;
+  write_idx_gz(dir / "idx", 16);
+  auto checkpoints = [&] {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir / "runs/keep/checkpoints")) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  Result r = dgtrain("--data " + (dir / "idx") + " --steps 5 --checkpoint-every 1 --keep-checkpoints 2 " +
+                     tiny(dir / "runs", "keep"));
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(checkpoints() == std::vector<std::string>{"step_000004.safetensors", "step_000005.safetensors"});
+  Result more = dgtrain("--resume " + (dir / "runs/keep") + " --steps 8 --keep-checkpoints 1");
+  INFO(more.output);
+  REQUIRE(more.code == 0);
+  CHECK(checkpoints() == std::vector<std::string>{"step_000005.safetensors", "step_000008.safetensors"});
 }

@@ -70,18 +70,35 @@ std::string RunFolder::checkpoint_path(int64_t step) const {
   return (fs::path(path_) / "checkpoints" / (step_name(step) + ".safetensors")).string();
 }
 
-std::string RunFolder::latest_checkpoint() const {
-  std::string best;
-  for (const auto& e : fs::directory_iterator(fs::path(path_) / "checkpoints")) {
+// The run's checkpoints, oldest first. step_XXXXXX.safetensors: zero padding makes the names
+// sort by step up to 10^6 - 1; beyond that the longer name is the larger step.
+static std::vector<std::string> checkpoints_by_step(const std::string& run) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(fs::path(run) / "checkpoints")) {
     const std::string name = e.path().filename().string();
-    // step_XXXXXX.safetensors; zero padding makes the names sort by step (up to 10^6 - 1,
-    // and beyond that the longer name is the larger step).
-    if (name.rfind("step_", 0) != 0 || e.path().extension() != ".safetensors") continue;
-    if (best.empty() || name.size() > fs::path(best).filename().string().size() ||
-        (name.size() == fs::path(best).filename().string().size() && name > fs::path(best).filename().string()))
-      best = e.path().string();
+    if (name.rfind("step_", 0) == 0 && e.path().extension() == ".safetensors") names.push_back(name);
   }
-  return best;
+  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() < b.size() : a < b;
+  });
+  for (std::string& n : names) n = (fs::path(run) / "checkpoints" / n).string();
+  return names;
+}
+
+std::string RunFolder::latest_checkpoint() const {
+  std::vector<std::string> all = checkpoints_by_step(path_);
+  return all.empty() ? "" : all.back();
+}
+
+void RunFolder::prune_checkpoints(int keep, const std::string& protect) {
+  if (keep <= 0) return;
+  std::vector<std::string> all = checkpoints_by_step(path_);
+  for (size_t i = 0; i + size_t(keep) < all.size(); i++) {
+    if (all[i] == protect) continue;
+    std::error_code ec;
+    fs::remove(all[i], ec);
+    DG_CHECK(!ec, "cannot delete old checkpoint ", all[i], ": ", ec.message());
+  }
 }
 
 void write_png(const std::string& path, const unsigned char* hwc, int width, int height, int channels) {

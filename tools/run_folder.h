@@ -26,6 +26,9 @@ class RunFolder {
   void append_metrics(const nlohmann::json& line);  // flushed at once
   std::string checkpoint_path(int64_t step) const;
   std::string latest_checkpoint() const;            // "" when there is none
+  // Deletes all but the newest `keep` checkpoints, never `protect` (the one a resume
+  // started from). keep <= 0 keeps everything.
+  void prune_checkpoints(int keep, const std::string& protect);
   // images (N, C, S, S) in [-1, 1] on the host -> an 8-wide grid PNG, written atomically.
   std::string write_sample_grid(int64_t step, const float* images, int n, int channels, int size);
 

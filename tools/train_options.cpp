@@ -80,13 +80,17 @@ void add_train_flags(CLI::App& app, TrainOptions& o) {
   app.add_option("--checkpoint-every", o.checkpoint_every, "steps between checkpoints (0: only at the end)")
       ->check(nonneg)
       ->group("Run");
+  app.add_option("--keep-checkpoints", o.keep_checkpoints,
+                 "keep only the newest N checkpoints (0: all; the one a resume started from is never deleted)")
+      ->check(CLI::Range(0, 1 << 20))
+      ->group("Run");
   app.add_option("--log-every", o.log_every, "steps between metrics lines")->check(CLI::Range(int64_t(1), int64_t(1) << 40))->group("Run");
   app.add_option("--resume", o.resume, "continue the run in this folder (its config.json is used)")->group("Run");
 }
 
 bool allowed_with_resume(const std::string& flag) {
   for (const char* f : {"--resume", "--steps", "--epochs", "--device", "--log-every", "--sample-every",
-                        "--checkpoint-every", "--data"})
+                        "--checkpoint-every", "--keep-checkpoints", "--data"})
     if (flag == f) return true;
   return false;
 }
@@ -124,6 +128,7 @@ nlohmann::json to_json(const TrainOptions& o) {
       {"sample_every", o.sample_every},
       {"checkpoint_every", o.checkpoint_every},
       {"log_every", o.log_every},
+      {"keep_checkpoints", o.keep_checkpoints},
       {"bn_eps", 1e-5},
       {"bn_momentum", 0.1},
   };
@@ -163,6 +168,7 @@ TrainOptions options_from_json(const nlohmann::json& j) {
     o.sample_every = j.at("sample_every");
     o.checkpoint_every = j.at("checkpoint_every");
     o.log_every = j.at("log_every");
+    o.keep_checkpoints = j.value("keep_checkpoints", 0);
   } catch (const nlohmann::json::exception& e) {
     DG_FAIL("config.json: ", e.what());
   }

@@ -25,6 +25,7 @@ struct TrainOptions {
   int64_t sample_every = 100;
   int64_t checkpoint_every = 500;
   int64_t log_every = 10;
+  int keep_checkpoints = 0;      // 0: keep every checkpoint
   std::string resume;            // a run folder to continue
   // Flag spellings of TrainConfig's enums; resolve_flags() converts them after parsing.
   std::string g_loss = "max", g_act = "relu", lr_decay = "none";

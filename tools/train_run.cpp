@@ -68,7 +68,7 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
     for (const std::string& f : given)
       DG_CHECK(allowed_with_resume(f), f, " cannot be combined with --resume: the run's settings come from ",
                o.resume, "/config.json (allowed: --steps --epochs --device --log-every --sample-every "
-               "--checkpoint-every --data)");
+               "--checkpoint-every --keep-checkpoints --data)");
     RunFolder probe(o.resume, true);
     TrainOptions saved = options_from_json(probe.read_config());
     for (const char* f : {"--steps", "--epochs"})
@@ -79,6 +79,7 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
     if (given.count("--log-every")) saved.log_every = o.log_every;
     if (given.count("--sample-every")) saved.sample_every = o.sample_every;
     if (given.count("--checkpoint-every")) saved.checkpoint_every = o.checkpoint_every;
+    if (given.count("--keep-checkpoints")) saved.keep_checkpoints = o.keep_checkpoints;
     if (given.count("--data")) saved.data = o.data;
     saved.resume = o.resume;
     o = saved;
@@ -141,10 +142,12 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
     return folder.write_sample_grid(trainer.step(), sample_host.data(), n_samples, C, S);
   };
   std::string last_checkpoint = resuming ? folder.latest_checkpoint() : "";
+  const std::string resumed_from = last_checkpoint;
   auto checkpoint = [&] {
     const std::string p = folder.checkpoint_path(trainer.step());
     save_checkpoint(ctx, trainer, p, config.dump());
     last_checkpoint = p;
+    folder.prune_checkpoints(o.keep_checkpoints, resumed_from);
   };
   // Steps are counted from 1 in messages and file names (step N = after N updates); the
   // trainer records 0-based step indices.
