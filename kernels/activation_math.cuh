@@ -1,5 +1,7 @@
 // Activation functions and their derivatives on the device: the same formulas as the CPU's
 // engine/cpu/activation_math.h, used by the standalone activation kernels and by batchnorm.
+// Products and sums are spelled with _rn intrinsics in the CPU's order so nvcc does not fuse
+// them into fmas; expf/log1pf/tanhf still differ from glibc's in the last bit or two.
 #pragma once
 #include "engine/ops.h"
 
@@ -17,8 +19,8 @@ __device__ __forceinline__ float softplus(float x) { return x > 20.0f ? x : log1
 __device__ __forceinline__ float act_forward(ActParams a, float x) {
   switch (a.kind) {
     case int(Act::relu): return x > 0.0f ? x : 0.0f;
-    case int(Act::leaky_relu): return x > 0.0f ? x : a.slope * x;
-    case int(Act::mish): return x * tanhf(softplus(x));
+    case int(Act::leaky_relu): return x > 0.0f ? x : __fmul_rn(a.slope, x);
+    case int(Act::mish): return __fmul_rn(x, tanhf(softplus(x)));
     case int(Act::tanh): return tanhf(x);
     default: return x;
   }
@@ -29,13 +31,13 @@ __device__ __forceinline__ float act_derivative(ActParams a, float x) {
   switch (a.kind) {
     case int(Act::relu): return x > 0.0f ? 1.0f : 0.0f;
     case int(Act::leaky_relu): return x > 0.0f ? 1.0f : a.slope;
-    case int(Act::mish): {
-      const float t = tanhf(softplus(x)), sig = 1.0f / (1.0f + expf(-x));
-      return t + x * (1.0f - t * t) * sig;
+    case int(Act::mish): {  // tanh(sp) + x * (1 - tanh(sp)^2) * sigmoid(x)
+      const float t = tanhf(softplus(x)), sig = __fdiv_rn(1.0f, __fadd_rn(1.0f, expf(-x)));
+      return __fadd_rn(t, __fmul_rn(__fmul_rn(x, __fsub_rn(1.0f, __fmul_rn(t, t))), sig));
     }
     case int(Act::tanh): {
       const float t = tanhf(x);
-      return 1.0f - t * t;
+      return __fsub_rn(1.0f, __fmul_rn(t, t));
     }
     default: return 1.0f;
   }

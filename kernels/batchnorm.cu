@@ -1,7 +1,10 @@
 // BatchNorm2d with a fused activation on the device (engine/cpu/batchnorm2d.cpp has the
 // math). One block per channel walks that channel's M = N*H*W values; sums are taken in
-// double with a fixed reduction tree, as the CPU reference accumulates in double.
-// Element k of channel c (k in [0, M)) is x[((k / P) * C + c) * P + k % P], P = H*W.
+// double with a fixed reduction tree (kernels::block_sum), as the CPU reference accumulates
+// in double, so results never depend on timing. The block size depends on M only.
+//
+// Float expressions are spelled with __fmul_rn/__fadd_rn/__fsub_rn in the CPU's order: nvcc
+// would otherwise fuse a*b+c into one fma and round differently from the CPU twin.
 #include <cmath>
 
 #include "engine/cuda/cuda_check.h"
@@ -12,81 +15,117 @@
 
 namespace dg::cuda {
 
-constexpr int kThreads = 256;
+constexpr int kMaxThreads = 1024;
 
-__device__ __forceinline__ int64_t bn_index(int64_t k, int c, int C, int64_t P) { return ((k / P) * C + c) * P + k % P; }
+// Threads per channel block: more for big channels, so a layer with few channels (C = 64
+// at 32x32) still streams its values with many loads in flight.
+static int bn_threads(int64_t M) { return M >= 65536 ? 1024 : M >= 8192 ? 512 : 256; }
 
-static __global__ void bn_forward_train_kernel(const float* x, const float* gamma, const float* beta, float* running_mean,
-                                               float* running_var, float* y, float* saved_mean, float* saved_invstd,
-                                               int C, int64_t P, int64_t M, float eps, float momentum,
-                                               kernels::ActParams act) {
+// Walks the values of channel c of an (N, C, H, W) tensor, P = H*W per sample. Value k of
+// the channel (k in [0, M)) is sample n = k / P, position p = k % P, at ((n*C + c)*P + p).
+// Thread t visits k = t, t + T, t + 2T, ... (T = blockDim.x); (n, p) steps by (T / P, T % P)
+// with at most one carry (p + T % P < 2P), so no 64-bit division runs per element.
+// k < M exactly when n < N.
+struct ChannelCursor {
+  int64_t n, p, P, dn, dp;
+  __device__ explicit ChannelCursor(int64_t P_)
+      : n(threadIdx.x / P_), p(threadIdx.x % P_), P(P_), dn(blockDim.x / P_), dp(blockDim.x % P_) {}
+  __device__ void next() {
+    n += dn;
+    p += dp;
+    if (p >= P) {
+      p -= P;
+      n++;
+    }
+  }
+  __device__ int64_t index(int c, int C) const { return (n * C + c) * P + p; }
+};
+
+// y = act(x * scale + shift), rounded as the CPU's `act(x * scale + shift)`.
+__device__ __forceinline__ float bn_apply(kernels::ActParams act, float x, float scale, float shift) {
+  return kernels::act_forward(act, __fadd_rn(__fmul_rn(x, scale), shift));
+}
+
+static __global__ void __launch_bounds__(kMaxThreads)
+    bn_forward_train_kernel(const float* x, const float* gamma, const float* beta, float* running_mean,
+                            float* running_var, float* y, float* saved_mean, float* saved_invstd, int N, int C,
+                            int64_t P, float eps, float momentum, kernels::ActParams act) {
   __shared__ double shared[32];
   const int c = blockIdx.x;
+  const int64_t M = int64_t(N) * P;
   double sum = 0.0;
-  for (int64_t k = threadIdx.x; k < M; k += blockDim.x) sum += x[bn_index(k, c, C, P)];
+  for (ChannelCursor it(P); it.n < N; it.next()) sum += x[it.index(c, C)];
   const double mean = kernels::block_sum(sum, shared) / double(M);
   double sq = 0.0;  // second pass: the variance about the mean, no cancellation
-  for (int64_t k = threadIdx.x; k < M; k += blockDim.x) {
-    const double d = x[bn_index(k, c, C, P)] - mean;
+  for (ChannelCursor it(P); it.n < N; it.next()) {
+    const double d = x[it.index(c, C)] - mean;
     sq += d * d;
   }
-  const double var = kernels::block_sum(sq, shared) / double(M);
+  const double var = kernels::block_sum(sq, shared) / double(M);  // biased, for normalizing
   const float invstd = float(1.0 / sqrt(var + eps));
   if (threadIdx.x == 0) {
     saved_mean[c] = float(mean);
     saved_invstd[c] = invstd;
-    if (running_mean) {
+    if (running_mean) {  // the running variance takes the unbiased estimate, as PyTorch
       running_mean[c] = float((1.0 - momentum) * running_mean[c] + momentum * mean);
       running_var[c] = float((1.0 - momentum) * running_var[c] + momentum * var * double(M) / double(M - 1));
     }
   }
-  const float scale = gamma[c] * invstd, shift = beta[c] - float(mean) * scale;
-  for (int64_t k = threadIdx.x; k < M; k += blockDim.x) {
-    const int64_t i = bn_index(k, c, C, P);
-    y[i] = kernels::act_forward(act, x[i] * scale + shift);
+  const float scale = __fmul_rn(gamma[c], invstd), shift = __fsub_rn(beta[c], __fmul_rn(float(mean), scale));
+  for (ChannelCursor it(P); it.n < N; it.next()) {
+    const int64_t i = it.index(c, C);
+    y[i] = bn_apply(act, x[i], scale, shift);
   }
 }
 
+// Eval mode is elementwise: each value finds its channel's running statistics.
 static __global__ void bn_forward_eval_kernel(const float* x, const float* gamma, const float* beta,
                                               const float* running_mean, const float* running_var, float* y, int C,
                                               int64_t P, int64_t total, float eps, kernels::ActParams act) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
     const int c = int((i / P) % C);
     const float invstd = float(1.0 / sqrt(double(running_var[c]) + eps));
-    const float scale = gamma[c] * invstd, shift = beta[c] - running_mean[c] * scale;
-    y[i] = kernels::act_forward(act, x[i] * scale + shift);
+    const float scale = __fmul_rn(gamma[c], invstd), shift = __fsub_rn(beta[c], __fmul_rn(running_mean[c], scale));
+    y[i] = bn_apply(act, x[i], scale, shift);
   }
 }
 
-static __global__ void bn_backward_kernel(const float* dy, const float* x, const float* gamma, const float* beta,
-                                          const float* saved_mean, const float* saved_invstd, float* dx,
-                                          float* dgamma, float* dbeta, int C, int64_t P, int64_t M,
-                                          kernels::ActParams act) {
+// g = dy * act'(z) at the pre-activation z = gamma * xhat + beta, recomputed from x.
+__device__ __forceinline__ float bn_grad_at_z(kernels::ActParams act, float dy, float xhat, float gm, float bt) {
+  return __fmul_rn(dy, kernels::act_derivative(act, __fadd_rn(__fmul_rn(gm, xhat), bt)));
+}
+
+static __global__ void __launch_bounds__(kMaxThreads)
+    bn_backward_kernel(const float* dy, const float* x, const float* gamma, const float* beta,
+                       const float* saved_mean, const float* saved_invstd, float* dx, float* dgamma, float* dbeta,
+                       int N, int C, int64_t P, kernels::ActParams act) {
   __shared__ double shared[32];
   const int c = blockIdx.x;
+  const int64_t M = int64_t(N) * P;
   const float mean = saved_mean[c], invstd = saved_invstd[c], gm = gamma[c], bt = beta[c];
-  // Pass 1: g = dy * act'(z) at the recomputed pre-activation z, and its two channel sums.
+  // Pass 1: the gradient g at z and its two channel sums.
   double sum_g = 0.0, sum_gx = 0.0;
-  for (int64_t k = threadIdx.x; k < M; k += blockDim.x) {
-    const int64_t i = bn_index(k, c, C, P);
-    const float xhat = (x[i] - mean) * invstd;
-    const float g = dy[i] * kernels::act_derivative(act, gm * xhat + bt);
+  for (ChannelCursor it(P); it.n < N; it.next()) {
+    const int64_t i = it.index(c, C);
+    const float xhat = __fmul_rn(__fsub_rn(x[i], mean), invstd);
+    const float g = bn_grad_at_z(act, dy[i], xhat, gm, bt);
     sum_g += g;
     sum_gx += double(g) * xhat;
   }
   sum_g = kernels::block_sum(sum_g, shared);
   sum_gx = kernels::block_sum(sum_gx, shared);
-  if (threadIdx.x == 0) {
+  if (threadIdx.x == 0) {  // parameter gradients accumulate
     if (dbeta) dbeta[c] += float(sum_g);
     if (dgamma) dgamma[c] += float(sum_gx);
   }
-  // Pass 2: dx = gamma * invstd / M * (M g - sum g - xhat * sum g xhat).
-  const float k_scale = gm * invstd / float(M), fg = float(sum_g), fgx = float(sum_gx);
-  for (int64_t k = threadIdx.x; k < M; k += blockDim.x) {
-    const int64_t i = bn_index(k, c, C, P);
-    const float xhat = (x[i] - mean) * invstd;
-    const float g = dy[i] * kernels::act_derivative(act, gm * xhat + bt);
-    dx[i] = k_scale * (float(M) * g - fg - xhat * fgx);
+  // Pass 2: dx = gamma * invstd / M * (M g - sum g - xhat * sum g xhat)   [overwrite].
+  // Each value is read and written by the same thread after pass 1, so dx may alias dy.
+  const float k = __fdiv_rn(__fmul_rn(gm, invstd), float(M)), fg = float(sum_g), fgx = float(sum_gx);
+  for (ChannelCursor it(P); it.n < N; it.next()) {
+    const int64_t i = it.index(c, C);
+    const float xhat = __fmul_rn(__fsub_rn(x[i], mean), invstd);
+    const float g = bn_grad_at_z(act, dy[i], xhat, gm, bt);
+    dx[i] = __fmul_rn(k, __fsub_rn(__fsub_rn(__fmul_rn(float(M), g), fg), __fmul_rn(xhat, fgx)));
   }
 }
 
@@ -98,10 +137,13 @@ BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cf
   const int C = x.c();
   const int64_t P = int64_t(x.h()) * x.w(), M = x.n() * P;
   DG_CHECK(M > 1, "batchnorm2d_forward_train: needs more than one value per channel, got ", x.shape.str());
+  DG_CHECK(!running_mean.data || (running_mean.numel() == C && running_var.data && running_var.numel() == C),
+           "batchnorm2d_forward_train: running_mean and running_var must both be (", C, ") or both empty");
   BatchNormSaved saved{ctx.alloc({C}), ctx.alloc({C})};
-  bn_forward_train_kernel<<<C, kThreads, 0, ctx.cuda().stream>>>(
+  if (C == 0) return saved;  // a grid of zero blocks is a launch error
+  bn_forward_train_kernel<<<C, bn_threads(M), 0, ctx.cuda().stream>>>(
       x.data, gamma.data, beta.data, running_mean.data, running_var.data, y.data, saved.mean.data, saved.invstd.data,
-      C, P, M, cfg.eps, cfg.momentum, kernels::act_params(cfg.act));
+      x.n(), C, P, cfg.eps, cfg.momentum, kernels::act_params(cfg.act));
   DG_CUDA_CHECK_LAUNCH();
   return saved;
 }
@@ -111,8 +153,11 @@ void batchnorm2d_forward_eval(Context& ctx, const BatchNormConfig& cfg, const Te
                               Tensor y) {
   check_batchnorm_args(x, gamma, beta, "batchnorm2d_forward_eval");
   check_shape(y, x.shape, "batchnorm2d_forward_eval output");
+  check_shape(running_mean, {x.c()}, "batchnorm2d_forward_eval running_mean");
+  check_shape(running_var, {x.c()}, "batchnorm2d_forward_eval running_var");
   const int64_t P = int64_t(x.h()) * x.w(), total = x.numel();
-  bn_forward_eval_kernel<<<blocks_for(total, kThreads), kThreads, 0, ctx.cuda().stream>>>(
+  if (total == 0) return;
+  bn_forward_eval_kernel<<<blocks_for(total, 256), 256, 0, ctx.cuda().stream>>>(
       x.data, gamma.data, beta.data, running_mean.data, running_var.data, y.data, x.c(), P, total, cfg.eps,
       kernels::act_params(cfg.act));
   DG_CUDA_CHECK_LAUNCH();
@@ -126,9 +171,15 @@ void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor
   check_shape(dx, x.shape, "batchnorm2d_backward dx");
   const int C = x.c();
   const int64_t P = int64_t(x.h()) * x.w(), M = x.n() * P;
-  bn_backward_kernel<<<C, kThreads, 0, ctx.cuda().stream>>>(dy.data, x.data, gamma.data, beta.data, saved.mean.data,
-                                                            saved.invstd.data, dx.data, dgamma.data, dbeta.data, C,
-                                                            P, M, kernels::act_params(cfg.act));
+  DG_CHECK(saved.mean.numel() == C && saved.invstd.numel() == C,
+           "batchnorm2d_backward: saved statistics are not those of a (", C, ")-channel forward");
+  DG_CHECK(!dgamma.data || dgamma.numel() == C, "batchnorm2d_backward: dgamma must be (", C, ")");
+  DG_CHECK(!dbeta.data || dbeta.numel() == C, "batchnorm2d_backward: dbeta must be (", C, ")");
+  if (M == 0 || C == 0) return;
+  bn_backward_kernel<<<C, bn_threads(M), 0, ctx.cuda().stream>>>(dy.data, x.data, gamma.data, beta.data,
+                                                                 saved.mean.data, saved.invstd.data, dx.data,
+                                                                 dgamma.data, dbeta.data, x.n(), C, P,
+                                                                 kernels::act_params(cfg.act));
   DG_CUDA_CHECK_LAUNCH();
 }
 

@@ -12,11 +12,13 @@ namespace dg::cuda {
 constexpr int kThreads = 256;
 constexpr int kMaxK = 16;  // --discriminators is at most 16
 
-// BCE(x, t) and dBCE/dx from e = exp(-|x|), never overflowing.
+// BCE(x, t) = max(x, 0) - x t + log(1 + e) and dBCE/dx = sigmoid(x) - t, from e = exp(-|x|),
+// never overflowing. Rounded step by step in the CPU's order (_rn: no fma contraction).
 __device__ __forceinline__ void bce_and_grad(float x, float t, float* loss, float* grad) {
   const float e = expf(-fabsf(x));
-  *loss = fmaxf(x, 0.0f) - x * t + log1pf(e);
-  *grad = (x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e)) - t;
+  *loss = __fadd_rn(__fsub_rn(fmaxf(x, 0.0f), __fmul_rn(x, t)), log1pf(e));
+  const float sig = x >= 0.0f ? __fdiv_rn(1.0f, __fadd_rn(1.0f, e)) : __fdiv_rn(e, __fadd_rn(1.0f, e));
+  *grad = __fsub_rn(sig, t);
 }
 
 static __global__ void bce_kernel(const float* logits, int B, float target, float* per_sample, float* mean,
@@ -27,7 +29,7 @@ static __global__ void bce_kernel(const float* logits, int B, float target, floa
     float loss, grad;
     bce_and_grad(logits[b], target, &loss, &grad);
     if (per_sample) per_sample[b] = loss;
-    if (dlogits) dlogits[b] = grad_scale * grad / float(B);
+    if (dlogits) dlogits[b] = __fdiv_rn(__fmul_rn(grad_scale, grad), float(B));
     sum += loss;
   }
   sum = kernels::block_sum(sum, shared);
@@ -91,7 +93,7 @@ static __global__ void generator_loss_kernel(int mode, float lambda, const float
       for (int i = 0; i < K; i++) {
         float l, g;
         bce_and_grad(logits[i * B + b], 1.0f, &l, &g);
-        dlogits[i * B + b] = i == s ? g / float(B) : 0.0f;
+        dlogits[i * B + b] = i == s ? __fdiv_rn(g, float(B)) : 0.0f;
       }
     }
     total = kernels::block_sum(total, shared);
@@ -103,8 +105,15 @@ static __global__ void generator_loss_kernel(int mode, float lambda, const float
           float unused;
           count += worst_discriminator(logits, K, B, b, &unused) == i ? 1.0 : 0.0;
         }
-        count = kernels::block_sum(count, shared);
-        if (threadIdx.x == 0) selected[i] += float(count / double(B));
+        count = kernels::block_sum(count, shared);  // exact: a sum of at most 2^31 ones
+        // The CPU adds 1/B once per selected sample, in float; repeating those additions
+        // (count of them, at most B in all) gives its rounding exactly, not just count / B.
+        if (threadIdx.x == 0) {
+          const float one_sample = __fdiv_rn(1.0f, float(B));
+          float s = selected[i];
+          for (int64_t j = 0; j < int64_t(count); j++) s = __fadd_rn(s, one_sample);
+          selected[i] = s;
+        }
       }
     return;
   }

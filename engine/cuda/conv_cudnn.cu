@@ -11,13 +11,21 @@
 //   convT backward-data  = forward(in = dy)              -> dx
 //   convT backward-filter = backward-filter(in = dy, out-grad = x) -> dw
 //
-// Algorithms are chosen once per (primitive, shapes, geometry, math mode) by measurement
-// (cudnnFind*AlgorithmEx) and cached in the context with the math type they were measured
-// with. The search's own workspace is a temporary cudaMalloc, freed right after, so the
-// arena (and the reported peak) holds only the workspaces the chosen algorithms use.
-// Math: TF32 tensor cores allowed (CUDNN_TENSOR_OP_MATH, PyTorch's default for convs)
-// unless the context asks for strict FP32 (CUDNN_FMA_MATH).
+// Algorithms are chosen once per (primitive, shapes, geometry, math mode, determinism) by
+// measurement (cudnnFind*AlgorithmEx) and cached in the context with the math type they were
+// measured with. The search's own workspace is a temporary cudaMalloc (at most 256 MiB,
+// freed right after; algorithms needing more are not tried), so the arena, which never
+// gives memory back, and its reported peak hold only the workspaces the chosen algorithms use.
+// Math: TF32 tensor cores allowed (CUDNN_TENSOR_OP_MATH; TF32 convs are PyTorch's default)
+// unless the context asks for strict FP32 (CUDNN_FMA_MATH; results measured with any other
+// math type are then refused). CudaState::deterministic_convs keeps only algorithms cuDNN
+// reports deterministic (some backward algorithms accumulate with atomics).
+
+// cuDNN 9 marks this legacy API deprecated (the attribute is on only with
+// CUDNN_WARN_DEPRECATED); this file is its one user and knows it, so it opts out here alone.
+#undef CUDNN_WARN_DEPRECATED
 #include <sstream>
+#include <vector>
 
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/cuda_context.h"
@@ -73,19 +81,27 @@ void check_conv(const Tensor& in, const Tensor& w, const Tensor& out, ConvGeom g
 }
 
 std::string algo_key(const char* primitive, const Tensor& in, const Tensor& w, const Tensor& out, ConvGeom g,
-                     bool strict) {
+                     const CudaState& cs) {
   std::ostringstream s;
   s << primitive << in.shape.str() << w.shape.str() << out.shape.str() << " s" << g.stride << " p" << g.padding
-    << (strict ? " fma" : " tf32");
+    << (cs.strict_fp32 ? " fma" : " tf32") << (cs.deterministic_convs ? " deterministic" : "");
   return s.str();
 }
 
-// The fastest successful result of a Find call (results come sorted by time).
+// The fastest usable result of a Find call (results come sorted by time): it ran, in strict
+// FP32 it was measured with FMA math (never TF32), and it is deterministic when asked.
 template <typename Perf>
-ConvAlgo pick(const Perf* results, int count, const std::string& key) {
-  for (int i = 0; i < count; i++)
-    if (results[i].status == CUDNN_STATUS_SUCCESS) return {int(results[i].algo), results[i].memory, results[i].mathType};
-  DG_FAIL("cuDNN found no usable algorithm for ", key);
+ConvAlgo pick(const std::vector<Perf>& results, int count, const CudaState& cs, const std::string& key) {
+  for (int i = 0; i < count; i++) {
+    const Perf& r = results[size_t(i)];
+    if (r.status != CUDNN_STATUS_SUCCESS) continue;
+    if (cs.strict_fp32 && r.mathType != CUDNN_FMA_MATH) continue;
+    if (cs.deterministic_convs && r.determinism != CUDNN_DETERMINISTIC) continue;
+    return {int(r.algo), r.memory, r.mathType};
+  }
+  DG_FAIL("cuDNN found no usable algorithm for ", key, " among ", count, " results",
+          cs.strict_fp32 ? " (strict FP32: FMA math only)" : "",
+          cs.deterministic_convs ? " (deterministic only)" : "");
 }
 
 // A workspace from the arena (released by the caller's ScratchScope).
@@ -116,15 +132,17 @@ void forward(Context& ctx, const Tensor& in, const Tensor& w, Tensor out, ConvGe
   CudaState& cs = ctx.cuda();
   ConvDescs d(in, w, out, g, cs.strict_fp32);
   ScratchScope scratch(ctx);
-  const std::string key = algo_key("fwd", in, w, out, g, cs.strict_fp32);
+  const std::string key = algo_key("fwd", in, w, out, g, cs);
   auto it = cs.conv_algos.find(key);
-  if (it == cs.conv_algos.end()) {
-    cudnnConvolutionFwdAlgoPerf_t results[8];
-    int count = 0;
+  if (it == cs.conv_algos.end()) {  // Find writes trial results into `out`, which we overwrite anyway
+    int max_count = 0, count = 0;
+    DG_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(cs.cudnn, &max_count));
+    std::vector<cudnnConvolutionFwdAlgoPerf_t> results(static_cast<size_t>(max_count));
     SearchWorkspace ws;
     DG_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(cs.cudnn, d.in, in.data, d.filter, w.data, d.conv, d.out,
-                                                          out.data, 8, &count, results, ws.p, ws.bytes));
-    it = cs.conv_algos.emplace(key, pick(results, count, key)).first;
+                                                          out.data, max_count, &count, results.data(), ws.p,
+                                                          ws.bytes));
+    it = cs.conv_algos.emplace(key, pick(results, count, cs, key)).first;
   }
   use_math(d, it->second);
   const float one = 1.0f, zero = 0.0f;
@@ -140,15 +158,17 @@ void backward_data(Context& ctx, const Tensor& dout, const Tensor& w, Tensor din
   CudaState& cs = ctx.cuda();
   ConvDescs d(din, w, dout, g, cs.strict_fp32);
   ScratchScope scratch(ctx);
-  const std::string key = algo_key("bwd-data", din, w, dout, g, cs.strict_fp32);
+  const std::string key = algo_key("bwd-data", din, w, dout, g, cs);
   auto it = cs.conv_algos.find(key);
-  if (it == cs.conv_algos.end()) {
-    cudnnConvolutionBwdDataAlgoPerf_t results[8];
-    int count = 0;
+  if (it == cs.conv_algos.end()) {  // Find writes trial results into `din`, which we overwrite anyway
+    int max_count = 0, count = 0;
+    DG_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(cs.cudnn, &max_count));
+    std::vector<cudnnConvolutionBwdDataAlgoPerf_t> results(static_cast<size_t>(max_count));
     SearchWorkspace ws;
     DG_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(cs.cudnn, d.filter, w.data, d.out, dout.data, d.conv,
-                                                               d.in, din.data, 8, &count, results, ws.p, ws.bytes));
-    it = cs.conv_algos.emplace(key, pick(results, count, key)).first;
+                                                               d.in, din.data, max_count, &count, results.data(),
+                                                               ws.p, ws.bytes));
+    it = cs.conv_algos.emplace(key, pick(results, count, cs, key)).first;
   }
   use_math(d, it->second);
   const float one = 1.0f, zero = 0.0f;
@@ -165,19 +185,20 @@ void backward_filter(Context& ctx, const Tensor& in, const Tensor& dout, Tensor 
   CudaState& cs = ctx.cuda();
   ConvDescs d(in, dw, dout, g, cs.strict_fp32);
   ScratchScope scratch(ctx);
-  const std::string key = algo_key("bwd-filter", in, dw, dout, g, cs.strict_fp32);
+  const std::string key = algo_key("bwd-filter", in, dw, dout, g, cs);
   auto it = cs.conv_algos.find(key);
   if (it == cs.conv_algos.end()) {
     // Find writes its trial results into the filter buffer: give it a scratch one, so the
     // gradient accumulated so far survives.
     Tensor trial = ctx.alloc(dw.shape);
-    cudnnConvolutionBwdFilterAlgoPerf_t results[8];
-    int count = 0;
+    int max_count = 0, count = 0;
+    DG_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(cs.cudnn, &max_count));
+    std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> results(static_cast<size_t>(max_count));
     SearchWorkspace ws;
     DG_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(cs.cudnn, d.in, in.data, d.out, dout.data, d.conv,
-                                                                 d.filter, trial.data, 8, &count, results, ws.p,
-                                                                 ws.bytes));
-    it = cs.conv_algos.emplace(key, pick(results, count, key)).first;
+                                                                 d.filter, trial.data, max_count, &count,
+                                                                 results.data(), ws.p, ws.bytes));
+    it = cs.conv_algos.emplace(key, pick(results, count, cs, key)).first;
   }
   use_math(d, it->second);
   const float one = 1.0f;
@@ -187,7 +208,14 @@ void backward_filter(Context& ctx, const Tensor& in, const Tensor& dout, Tensor 
                                                 &one, d.filter, dw.data));
 }
 
-void check_transpose_size(const Tensor& x, const Tensor& w, const Tensor& y, ConvGeom g, const char* op) {
+// Checks x (N, Cin, H, W), w (Cin, Cout, KH, KW), y (N, Cout, Ho, Wo) in the transposed
+// convolution's own terms (the underlying convolution's check would name y -> x).
+void check_transpose(const Tensor& x, const Tensor& w, const Tensor& y, ConvGeom g, const char* op) {
+  DG_CHECK(x.shape.rank == 4 && w.shape.rank == 4 && y.shape.rank == 4, op, ": tensors must be 4-d, got x ",
+           x.shape.str(), ", w ", w.shape.str(), ", y ", y.shape.str());
+  DG_CHECK(w.n() == x.c() && y.c() == w.c() && y.n() == x.n(), op, ": x ", x.shape.str(), " and weight ",
+           w.shape.str(), " (Cin, Cout, KH, KW) do not give y ", y.shape.str());
+  DG_CHECK(g.stride >= 1 && g.padding >= 0, op, ": bad stride ", g.stride, " or padding ", g.padding);
   DG_CHECK(y.h() == conv_transpose_out_size(x.h(), w.h(), g) && y.w() == conv_transpose_out_size(x.w(), w.w(), g), op,
            ": output ", y.shape.str(), " does not match input ", x.shape.str(), " with kernel ", w.h(), "x", w.w(),
            " stride ", g.stride, " padding ", g.padding);
@@ -208,18 +236,18 @@ void conv2d_backward_filter(Context& ctx, const Tensor& x, const Tensor& dy, Con
 }
 
 void conv_transpose2d_forward(Context& ctx, const Tensor& x, const Tensor& w, ConvGeom g, Tensor y) {
-  check_transpose_size(x, w, y, g, "conv_transpose2d_forward");
+  check_transpose(x, w, y, g, "conv_transpose2d_forward");
   backward_data(ctx, x, w, y, g, "conv_transpose2d_forward");
 }
 
 void conv_transpose2d_backward_data(Context& ctx, const Tensor& dy, const Tensor& w, ConvGeom g, Tensor dx) {
-  check_transpose_size(dx, w, dy, g, "conv_transpose2d_backward_data");
+  check_transpose(dx, w, dy, g, "conv_transpose2d_backward_data");
   forward(ctx, dy, w, dx, g, "conv_transpose2d_backward_data");
 }
 
 void conv_transpose2d_backward_filter(Context& ctx, const Tensor& x, const Tensor& dy, ConvGeom g, Tensor dw) {
   if (dw.data == nullptr) return;
-  check_transpose_size(x, dw, dy, g, "conv_transpose2d_backward_filter");
+  check_transpose(x, dw, dy, g, "conv_transpose2d_backward_filter");
   backward_filter(ctx, dy, x, dw, g, "conv_transpose2d_backward_filter");
 }
 

@@ -9,27 +9,39 @@ bool cuda_built() { return true; }
 
 bool cuda_available() {
   int n = 0;
-  return cudaGetDeviceCount(&n) == cudaSuccess && n > 0;
+  if (cudaGetDeviceCount(&n) == cudaSuccess && n > 0) return true;
+  cudaGetLastError();  // no driver or no device: leave no error behind for a later check
+  return false;
 }
 
 CudaState::CudaState(int dev, bool strict) : device(dev), strict_fp32(strict) {
-  int n = 0;
-  DG_CUDA_CHECK(cudaGetDeviceCount(&n));
-  DG_CHECK(dev >= 0 && dev < n, "CUDA device ", dev, " does not exist (", n, " visible)");
-  DG_CUDA_CHECK(cudaSetDevice(dev));
-  DG_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-  DG_CUDNN_CHECK(cudnnCreate(&cudnn));
-  DG_CUDNN_CHECK(cudnnSetStream(cudnn, stream));
-  DG_CUBLAS_CHECK(cublasCreate(&cublas));
-  DG_CUBLAS_CHECK(cublasSetStream(cublas, stream));
-  // TF32 tensor-core GEMMs unless strict FP32 was asked for (PyTorch's default for convs).
-  DG_CUBLAS_CHECK(cublasSetMathMode(cublas, strict ? CUBLAS_PEDANTIC_MATH : CUBLAS_TF32_TENSOR_OP_MATH));
+  try {
+    int n = 0;
+    DG_CUDA_CHECK(cudaGetDeviceCount(&n));
+    DG_CHECK(dev >= 0 && dev < n, "CUDA device ", dev, " does not exist (", n, " visible)");
+    DG_CUDA_CHECK(cudaSetDevice(dev));
+    DG_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    DG_CUDNN_CHECK(cudnnCreate(&cudnn));
+    DG_CUDNN_CHECK(cudnnSetStream(cudnn, stream));
+    DG_CUBLAS_CHECK(cublasCreate(&cublas));
+    DG_CUBLAS_CHECK(cublasSetStream(cublas, stream));
+    // TF32 tensor-core GEMMs unless strict FP32 was asked for (PyTorch's default for convs).
+    DG_CUBLAS_CHECK(cublasSetMathMode(cublas, strict ? CUBLAS_PEDANTIC_MATH : CUBLAS_TF32_TENSOR_OP_MATH));
+  } catch (...) {
+    release();  // a throwing constructor runs no destructor
+    throw;
+  }
 }
 
-CudaState::~CudaState() {
+CudaState::~CudaState() { release(); }
+
+void CudaState::release() {
   if (cublas) cublasDestroy(cublas);
   if (cudnn) cudnnDestroy(cudnn);
   if (stream) cudaStreamDestroy(stream);
+  cublas = nullptr;
+  cudnn = nullptr;
+  stream = nullptr;
 }
 
 ArenaBacking CudaState::device_backing() {
@@ -38,7 +50,7 @@ ArenaBacking CudaState::device_backing() {
     void* p = nullptr;
     cudaError_t err = cudaMalloc(&p, bytes);
     if (err == cudaErrorMemoryAllocation) {
-      cudaGetLastError();  // clear the sticky-free error state
+      cudaGetLastError();  // out of memory is not sticky: clear it so later checks see no error
       size_t free_bytes = 0, total_bytes = 0;
       cudaMemGetInfo(&free_bytes, &total_bytes);
       DG_FAIL("out of GPU memory: asked for ", bytes, " bytes, ", free_bytes, " of ", total_bytes,

@@ -20,6 +20,7 @@ struct ConvAlgo {
 };
 
 struct CudaState {
+  // Throws dg::Error (and releases what it made) when the device or a library fails.
   CudaState(int device, bool strict_fp32);
   ~CudaState();
   CudaState(const CudaState&) = delete;
@@ -36,11 +37,18 @@ struct CudaState {
   void free_pinned(float* p);
 
   int device = 0;
-  bool strict_fp32 = false;
+  bool strict_fp32 = false;  // no TF32: cuDNN CUDNN_FMA_MATH, cuBLAS pedantic
+  // Only convolution algorithms cuDNN reports as deterministic (no atomics); set it before
+  // the first convolution (it joins the cache key, so a later switch searches again).
+  bool deterministic_convs = false;
   cudaStream_t stream = nullptr;
   cudnnHandle_t cudnn = nullptr;
   cublasHandle_t cublas = nullptr;
-  std::map<std::string, ConvAlgo> conv_algos;  // key: op, shapes, geometry, math mode
+  // key: primitive, shapes, geometry, math mode, determinism (engine/cuda/conv_cudnn.cu)
+  std::map<std::string, ConvAlgo> conv_algos;
+
+ private:
+  void release();
 };
 
 // Launch configuration of a 1-d grid-stride kernel over n elements.

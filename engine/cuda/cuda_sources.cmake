@@ -3,18 +3,26 @@
 # the custom kernels of kernels/. Its sources join dg_engine (one library: the CPU op files
 # dispatch into these twins, and these use the engine's context and arena).
 set(DG_CUDNN_ROOT "$ENV{CUDNN_ROOT}" CACHE PATH "Where cuDNN is (include/cudnn.h, lib/libcudnn.so), if not in the CUDA toolkit")
-find_path(DG_CUDNN_INCLUDE_DIR cudnn.h HINTS ${DG_CUDNN_ROOT}/include ${CUDAToolkit_INCLUDE_DIRS})
-find_library(DG_CUDNN_LIBRARY NAMES cudnn libcudnn.so.9 HINTS ${DG_CUDNN_ROOT}/lib ${DG_CUDNN_ROOT}/lib64 ${CUDAToolkit_LIBRARY_DIR})
+# Looked for under DG_CUDNN_ROOT, -DCUDNN_ROOT, then the CUDA toolkit, then the system. The
+# PyTorch wheel (nvidia/cudnn) ships only libcudnn.so.9, hence the second name.
+set(_dg_cudnn_roots ${DG_CUDNN_ROOT} ${CUDNN_ROOT})
+list(TRANSFORM _dg_cudnn_roots APPEND /include OUTPUT_VARIABLE _dg_cudnn_include_hints)
+find_path(DG_CUDNN_INCLUDE_DIR cudnn.h HINTS ${_dg_cudnn_include_hints} ${CUDAToolkit_INCLUDE_DIRS})
+find_library(DG_CUDNN_LIBRARY NAMES cudnn libcudnn.so.9 HINTS ${_dg_cudnn_roots} ${CUDAToolkit_LIBRARY_DIR}
+             PATH_SUFFIXES lib lib64 lib/x86_64-linux-gnu)
 if(NOT DG_CUDNN_INCLUDE_DIR OR NOT DG_CUDNN_LIBRARY)
-  message(FATAL_ERROR "dg's CUDA backend needs cuDNN 9: set CUDNN_ROOT (or -DDG_CUDNN_ROOT=...) to the folder "
-                      "holding include/cudnn.h and lib/libcudnn.so, or configure with -DDG_CUDA=OFF")
+  message(FATAL_ERROR "dg's CUDA backend needs cuDNN 9: set CUDNN_ROOT (environment, or -DCUDNN_ROOT=... / "
+                      "-DDG_CUDNN_ROOT=...) to the folder holding include/cudnn.h and lib/libcudnn.so, "
+                      "or configure with -DDG_CUDA=OFF")
 endif()
-message(STATUS "dg: cuDNN ${DG_CUDNN_LIBRARY}")
+message(STATUS "dg: cuDNN ${DG_CUDNN_LIBRARY} (headers in ${DG_CUDNN_INCLUDE_DIR})")
 
 target_sources(dg_engine PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/cuda_context.cu
   ${CMAKE_CURRENT_LIST_DIR}/conv_cudnn.cu
   ${PROJECT_SOURCE_DIR}/kernels/elementwise.cu
+  ${PROJECT_SOURCE_DIR}/kernels/random.cu
+  ${PROJECT_SOURCE_DIR}/kernels/activation.cu
   ${PROJECT_SOURCE_DIR}/kernels/losses.cu
   ${PROJECT_SOURCE_DIR}/kernels/adam.cu
   ${PROJECT_SOURCE_DIR}/kernels/batchnorm.cu
