@@ -18,6 +18,7 @@ Context::Context(ContextOptions opt) : opt_(opt) {
   if (opt_.device == Device::cuda) {
 #ifdef DG_HAVE_CUDA
     cuda_ = std::make_unique<CudaState>(opt_.cuda_device, opt_.strict_fp32);
+    cuda_->deterministic_convs = opt_.deterministic;
     arena_ = std::make_unique<Arena>(cuda_->device_backing(), opt_.arena_block_bytes);
 #else
     DG_FAIL("this dg was built without the CUDA backend (configure with nvcc present or -DDG_CUDA=ON)");

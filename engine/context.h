@@ -15,6 +15,7 @@ struct ContextOptions {
   Device device = Device::cpu;
   int cuda_device = 0;
   bool strict_fp32 = false;  // CUDA: no TF32 tensor-core math (tests, comparisons)
+  bool deterministic = false;  // CUDA: deterministic convolution algorithms only (no atomics)
   size_t arena_block_bytes = size_t(64) << 20;
 };
 

@@ -21,12 +21,13 @@ namespace dg::test {
 namespace fs = std::filesystem;
 using Bytes = std::vector<uint8_t>;
 
-// A fresh folder under the system temp folder, removed with its contents at scope exit.
+// A fresh folder under `root` (the system temp folder by default), removed with its
+// contents at scope exit.
 struct TempDir {
   fs::path path;
-  TempDir() {
+  explicit TempDir(const fs::path& root = fs::temp_directory_path()) {
     static std::atomic<int> serial{0};
-    path = fs::temp_directory_path() / ("dg_test_" + std::to_string(getpid()) + "_" + std::to_string(serial++));
+    path = fs::absolute(root) / ("dg_test_" + std::to_string(getpid()) + "_" + std::to_string(serial++));
     fs::remove_all(path);
     fs::create_directories(path);
   }

@@ -1,74 +1,17 @@
 // dgtrain end to end, as a user runs it (the real binary in a subprocess): every data
 // format on tiny files, bad flags and bad data, resume equal to an uninterrupted run bit
-// for bit, SIGTERM, and refused checkpoints.
+// for bit, refused checkpoints, the NaN stop and checkpoint retention. Kills, signals and
+// failed writes: tests/test_crash_safety.cpp.
 #include <doctest/doctest.h>
-#include <signal.h>
-#include <sys/wait.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <fstream>
-#include <thread>
 
 #include "engine/context.h"
-#include "engine/safetensors.h"
-#include "tests/dataset_files.h"
+#include "tests/dgtrain_runner.h"
 
 using namespace dg::test;
-
-namespace {
-
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr
-};
-
-// Runs dgtrain with `args` (shell words) and `env` assignments, waiting for it to finish.
-Result dgtrain_env(const std::string& env, const std::string& args) {
-  const std::string cmd = env + " " + std::string(DG_DGTRAIN) + " " + args + " 2>&1";
-  std::FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
-}
-Result dgtrain(const std::string& args) { return dgtrain_env("", args); }
-
-// A run small enough for a test: a tiny model, batch 4, on the CPU.
-std::string tiny(const std::string& out_dir, const std::string& name) {
-  return "--nz 8 --ngf 4 --ndf 4 --batch-size 4 --device cpu --log-every 1 --sample-every 2 --out " + out_dir +
-         " --run-name " + name;
-}
-
-int count_lines(const std::string& path) {
-  std::ifstream f(path);
-  int n = 0;
-  for (std::string line; std::getline(f, line);) n++;
-  return n;
-}
-
-void write_idx_gz(const std::string& dir, int n) {
-  write_gz(dir + "/train-images-idx3-ubyte.gz", idx_file(0x0803, {uint32_t(n), 28, 28}, pattern_bytes(size_t(n) * 784)));
-}
-
-// Every tensor of two checkpoints identical, bit for bit.
-void check_same_checkpoint(const std::string& a, const std::string& b) {
-  dg::SafeTensors x = dg::read_safetensors(a), y = dg::read_safetensors(b);
-  REQUIRE(x.tensors.size() == y.tensors.size());
-  CHECK(x.meta("step") == y.meta("step"));
-  int differ = 0;
-  for (const auto& [name, t] : x.tensors)
-    if (t.data != y.at(name).data) {
-      differ++;
-      MESSAGE("tensor differs: ", name);
-    }
-  CHECK(differ == 0);
-}
-
-}  // namespace
 
 TEST_CASE("dgtrain trains a few steps on every data format") {
   TempDir dir;
@@ -174,33 +117,6 @@ TEST_CASE("a truncated or foreign checkpoint is refused with a clear message") {
   Result foreign = dgtrain("--resume " + (dir / "runs/r") + " --steps 4");
   CHECK(foreign.code == 1);
   CHECK(foreign.output.find("not a dg checkpoint") != std::string::npos);
-}
-
-TEST_CASE("SIGTERM finishes the step, writes a checkpoint and exits") {
-  TempDir dir;
-  write_idx_gz(dir / "idx", 16);
-  const std::string cmd = std::string(DG_DGTRAIN) + " --data " + (dir / "idx") + " --steps 100000 " +
-                          tiny(dir / "runs", "sig") + " --checkpoint-every 0 > " + (dir / "log") + " 2>&1";
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), nullptr);
-    _exit(127);
-  }
-  const std::string metrics = dir / "runs/sig/metrics.jsonl";
-  for (int i = 0; i < 600 && count_lines(metrics) < 3; i++) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  REQUIRE(count_lines(metrics) >= 3);
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 128 + SIGTERM);
-  int checkpoints = 0;
-  for (const auto& e : fs::directory_iterator(dir / "runs/sig/checkpoints")) checkpoints += e.path().extension() == ".safetensors";
-  CHECK(checkpoints == 1);
-  std::ifstream log(dir / "log");
-  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-  CHECK(text.find("continue with: dgtrain --resume") != std::string::npos);
 }
 
 TEST_CASE("a NaN stops the run naming the step and keeps the last good checkpoint") {

@@ -90,6 +90,56 @@ std::string RunFolder::latest_checkpoint() const {
   return all.empty() ? "" : all.back();
 }
 
+std::string RunFolder::tidy_for_resume(int64_t step) {
+  int partial = 0;
+  for (const char* sub : {"checkpoints", "samples", "."})
+    for (const auto& e : fs::directory_iterator(fs::path(path_) / sub)) {
+      if (e.path().extension() != ".tmp") continue;
+      std::error_code ec;
+      fs::remove(e.path(), ec);
+      DG_CHECK(!ec, "cannot delete the partial file ", e.path().string(), ": ", ec.message());
+      partial++;
+    }
+
+  const fs::path p = fs::path(path_) / "metrics.jsonl", tmp = fs::path(path_) / "metrics.jsonl.tmp";
+  std::ifstream in(p);
+  std::string kept, line;
+  int dropped = 0;
+  while (std::getline(in, line)) {
+    // A line without its newline is one a kill cut short; so is one that does not parse.
+    const bool complete = !in.eof();
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (complete && j.is_object() && j.contains("step") && j["step"].is_number_integer() &&
+        j["step"].get<int64_t>() <= step) {
+      kept += line + "\n";
+    } else {
+      dropped++;
+    }
+  }
+  in.close();
+  if (dropped > 0) {
+    metrics_.close();
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << kept;
+      out.flush();
+      DG_CHECK(out.good(), "cannot write ", tmp.string());
+    }
+    std::error_code ec;
+    fs::rename(tmp, p, ec);
+    DG_CHECK(!ec, "cannot write ", p.string(), ": ", ec.message());
+    metrics_.open(p, std::ios::app);
+    DG_CHECK(metrics_.good(), "cannot write ", p.string());
+  }
+
+  std::string what;
+  if (partial > 0) what += "deleted " + std::to_string(partial) + " partly written file(s) of the interrupted run";
+  if (dropped > 0)
+    what += std::string(what.empty() ? "" : "; ") + "dropped " + std::to_string(dropped) +
+            " metrics line(s) logged after step " + std::to_string(step) + " or cut short";
+  return what;
+}
+
 void RunFolder::prune_checkpoints(int keep, const std::string& protect) {
   if (keep <= 0) return;
   std::vector<std::string> all = checkpoints_by_step(path_);

@@ -26,6 +26,10 @@ class RunFolder {
   void append_metrics(const nlohmann::json& line);  // flushed at once
   std::string checkpoint_path(int64_t step) const;
   std::string latest_checkpoint() const;            // "" when there is none
+  // Before a resume from `step`: deletes what a killed run left half-written (*.tmp files)
+  // and drops metrics lines logged after `step` (they will be logged again) or torn by the
+  // kill, rewriting metrics.jsonl atomically. Returns what it did, for the user ("" if nothing).
+  std::string tidy_for_resume(int64_t step);
   // Deletes all but the newest `keep` checkpoints, never `protect` (the one a resume
   // started from). keep <= 0 keeps everything.
   void prune_checkpoints(int keep, const std::string& protect);

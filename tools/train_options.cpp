@@ -74,6 +74,10 @@ void add_train_flags(CLI::App& app, TrainOptions& o) {
   app.add_option("--device", o.device, "auto: the GPU when there is one, else the CPU")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->group("Run");
+  app.add_flag("--deterministic", o.deterministic,
+               "GPU: only deterministic cuDNN convolution algorithms, so a run and its resume repeat bit for bit "
+               "(may be slower; the CPU backend is always deterministic)")
+      ->group("Run");
   app.add_option("--out", o.out, "folder that holds run folders")->group("Run");
   app.add_option("--run-name", o.run_name, "run folder name (default: model, K, g-loss and the time)")->group("Run");
   app.add_option("--sample-every", o.sample_every, "steps between sample grids (0: only at the end)")->check(nonneg)->group("Run");
@@ -123,6 +127,7 @@ nlohmann::json to_json(const TrainOptions& o) {
       {"label_smooth", t.label_smooth},
       {"seed", t.seed},
       {"device", o.device},
+      {"deterministic", o.deterministic},
       {"out", o.out},
       {"run_name", o.run_name},
       {"sample_every", o.sample_every},
@@ -163,6 +168,7 @@ TrainOptions options_from_json(const nlohmann::json& j) {
     t.label_smooth = j.at("label_smooth");
     t.seed = j.at("seed");
     o.device = j.at("device");
+    o.deterministic = j.value("deterministic", false);
     o.out = j.at("out");
     o.run_name = j.at("run_name");
     o.sample_every = j.at("sample_every");

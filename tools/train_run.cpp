@@ -88,6 +88,7 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
   // Device and context first: a wrong --device should not wait for the data to load.
   ContextOptions copt;
   copt.device = choose_device(o.device, progress);
+  copt.deterministic = o.deterministic;
   Context ctx(copt);
 
   // Data.
@@ -116,6 +117,8 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
     DG_CHECK(!ckpt.empty(), "--resume ", o.resume, ": no checkpoint in ", o.resume, "/checkpoints to resume from");
     load_checkpoint(ctx, trainer, ckpt);
     progress.message("dgtrain: resuming " + folder_path + " from step " + std::to_string(trainer.step()));
+    if (const std::string tidied = folder.tidy_for_resume(trainer.step()); !tidied.empty())
+      progress.message("dgtrain: " + tidied);
   } else {
     trainer.init_weights();
   }
@@ -143,11 +146,23 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
   };
   std::string last_checkpoint = resuming ? folder.latest_checkpoint() : "";
   const std::string resumed_from = last_checkpoint;
-  auto checkpoint = [&] {
+  // A checkpoint that cannot be written (disk full, folder gone) stops the run: the previous
+  // one is untouched (writes go to a temporary file renamed into place) and named.
+  auto checkpoint = [&]() -> bool {
     const std::string p = folder.checkpoint_path(trainer.step());
-    save_checkpoint(ctx, trainer, p, config.dump());
+    try {
+      save_checkpoint(ctx, trainer, p, config.dump());
+    } catch (const Error& e) {
+      progress.finish();
+      std::fprintf(stderr, "\ndgtrain: the checkpoint of step %lld could not be written: %s\n"
+                           "dgtrain: stopping; the last good checkpoint is %s. Make room, then: dgtrain --resume %s\n",
+                   static_cast<long long>(trainer.step()), e.what(),
+                   last_checkpoint.empty() ? "(none yet)" : last_checkpoint.c_str(), folder_path.c_str());
+      return false;
+    }
     last_checkpoint = p;
     folder.prune_checkpoints(o.keep_checkpoints, resumed_from);
+    return true;
   };
   // Steps are counted from 1 in messages and file names (step N = after N updates); the
   // trainer records 0-based step indices.
@@ -205,13 +220,13 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
     if ((o.sample_every > 0 && step % o.sample_every == 0) || last) write_samples();
     if ((o.checkpoint_every > 0 && step % o.checkpoint_every == 0) || last) {
       if (const std::string why = unsafe_to_save(); !why.empty()) return nonfinite_stop(why);
-      checkpoint();
+      if (!checkpoint()) return kExitCheckpointFailed;
     }
   }
   progress.finish();
   if (g_stop_signal != 0) {
     if (const std::string why = unsafe_to_save(); !why.empty()) return nonfinite_stop(why);
-    checkpoint();
+    if (!checkpoint()) return kExitCheckpointFailed;
     std::printf("dgtrain: stopped by signal %d after step %lld; checkpoint %s; continue with: dgtrain --resume %s\n",
                 int(g_stop_signal), static_cast<long long>(trainer.step()), last_checkpoint.c_str(),
                 folder_path.c_str());

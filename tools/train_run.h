@@ -9,7 +9,7 @@
 namespace dg {
 
 // Exit codes of a run.
-constexpr int kExitOk = 0, kExitError = 1, kExitNonFinite = 3;
+constexpr int kExitOk = 0, kExitError = 1, kExitNonFinite = 3, kExitCheckpointFailed = 4;
 int exit_code_for_signal(int sig);  // 128 + sig
 
 // `given`: the flags the user gave (checked against --resume).
