@@ -20,4 +20,9 @@ struct AdamScalars {
 };
 AdamScalars adam_scalars(const AdamConfig& cfg, int64_t step);
 
+// x, y (N, C, H, W) with y's size what the window makes of x's.
+void check_pool(const Tensor& x, PoolGeom g, const Tensor& y, const char* op);
+// src fits into dst's channels [c0, c0 + src.C).
+void check_copy_channels(const Tensor& src, const Tensor& dst, int c0);
+
 }  // namespace dg

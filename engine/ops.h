@@ -20,11 +20,16 @@ namespace dg {
 // ---- convolution (no bias) ----
 struct ConvGeom {
   int stride = 1;
-  int padding = 0;
+  int padding = 0;     // zero padding of both axes, or of the height axis when padding_w >= 0
+  int padding_w = -1;  // -1: as `padding` (Inception's 1x7 / 7x1 kernels pad one axis only)
+  int pad_h() const { return padding; }
+  int pad_w() const { return padding_w < 0 ? padding : padding_w; }
 };
-// Output size of a convolution along one dim, and of a transposed convolution.
+// Output height / width of a convolution, and of a transposed convolution.
 int conv_out_size(int in, int kernel, ConvGeom g);
+int conv_out_size_w(int in, int kernel, ConvGeom g);
 int conv_transpose_out_size(int in, int kernel, ConvGeom g);
+int conv_transpose_out_size_w(int in, int kernel, ConvGeom g);
 
 // x (N, C, H, W), w (O, C, KH, KW) -> y (N, O, Ho, Wo)
 void conv2d_forward(Context& ctx, const Tensor& x, const Tensor& w, ConvGeom g, Tensor y);
@@ -140,5 +145,26 @@ void copy(Context& ctx, const Tensor& src, Tensor dst);
 // If any value of `values` is NaN or Inf and first_bad[0] is still 0, sets first_bad[0] =
 // step + 1. Lets a run name the exact step a loss went bad without reading it back each step.
 void record_nonfinite(Context& ctx, const Tensor& values, int64_t step, Tensor first_bad);
+
+// ---- forward-only image ops of the feature networks (Inception-v3 FID, DESIGN §7) ----
+struct PoolGeom {
+  int kernel = 3;
+  int stride = 1;
+  int padding = 0;  // at most kernel / 2
+};
+int pool_out_size(int in, PoolGeom g);
+// x (N, C, H, W) -> y (N, C, Ho, Wo): the max over each window (padding never wins).
+void max_pool2d(Context& ctx, const Tensor& x, PoolGeom g, Tensor y);
+// ... the mean over each window's pixels inside the image (PyTorch's count_include_pad=False).
+void avg_pool2d(Context& ctx, const Tensor& x, PoolGeom g, Tensor y);
+// x (N, C, H, W) -> y (N, C, Ho, Wo): PyTorch's interpolate(mode="bilinear",
+// align_corners=False), no antialiasing.
+void resize_bilinear(Context& ctx, const Tensor& x, Tensor y);
+// Images in [-1, 1] to the nearest of the 256 levels an 8-bit PNG stores, still in [-1, 1]:
+// y = round((clamp(x, -1, 1) + 1) * 127.5) / 127.5 - 1. y may be x.
+void quantize_8bit(Context& ctx, const Tensor& x, Tensor y);
+// dst[:, c0 : c0 + src.C] = src, for src (N, Cs, H, W) and dst (N, Cd, H, W): a channel
+// concatenation, one piece at a time.
+void copy_channels(Context& ctx, const Tensor& src, Tensor dst, int c0);
 
 }  // namespace dg

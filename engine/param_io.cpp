@@ -4,6 +4,8 @@ namespace dg {
 
 static Tensor part_tensor(const ParamStore& s, const ParamView& v, StorePart part) {
   if (!v.trainable()) return s.buffer(v.name);
+  DG_CHECK(part == StorePart::state || s.exp_avg().data != nullptr, "'", v.name,
+           "' has no Adam moments: the store was allocated for inference");
   switch (part) {
     case StorePart::state: return s.param(v.name);
     case StorePart::exp_avg: return s.exp_avg().slice(v.offset, v.shape);

@@ -20,13 +20,15 @@ void ParamStore::add(const std::string& name, Shape shape, ParamKind kind) {
   views_.push_back(v);
 }
 
-void ParamStore::allocate(Context& ctx) {
+void ParamStore::allocate(Context& ctx, bool training) {
   DG_CHECK(!allocated(), "ParamStore::allocate() called twice");
   DG_CHECK(param_count_ > 0, "ParamStore::allocate(): no parameters declared");
   params_ = ctx.zeros({int(param_count_)});
-  grads_ = ctx.zeros({int(param_count_)});
-  exp_avg_ = ctx.zeros({int(param_count_)});
-  exp_avg_sq_ = ctx.zeros({int(param_count_)});
+  if (training) {
+    grads_ = ctx.zeros({int(param_count_)});
+    exp_avg_ = ctx.zeros({int(param_count_)});
+    exp_avg_sq_ = ctx.zeros({int(param_count_)});
+  }
   buffers_ = ctx.zeros({int(buffer_count_ > 0 ? buffer_count_ : 1)});
 }
 
@@ -50,6 +52,7 @@ Tensor ParamStore::param(const std::string& name) const {
 Tensor ParamStore::grad(const std::string& name) const {
   const ParamView& v = view(name);
   DG_CHECK(v.trainable(), "ParamStore: '", name, "' is a buffer and has no gradient");
+  DG_CHECK(grads_.data != nullptr, "ParamStore: '", name, "' has no gradient: the store was allocated for inference");
   return at(grads_, v);
 }
 

@@ -29,7 +29,9 @@ class ParamStore {
  public:
   // Declare all tensors, then allocate() once.
   void add(const std::string& name, Shape shape, ParamKind kind);
-  void allocate(Context& ctx);  // all five buffers; grads, moments zeroed; buffers set by init
+  // All five buffers (grads and moments zeroed; buffers set by init), or with `training`
+  // false only the parameters and buffers (a network that only runs forward).
+  void allocate(Context& ctx, bool training = true);
 
   const std::vector<ParamView>& views() const { return views_; }
   const ParamView& view(const std::string& name) const;
@@ -42,7 +44,7 @@ class ParamStore {
 
   // The flat buffers.
   Tensor params() const { return params_; }
-  Tensor grads() const { return grads_; }
+  Tensor grads() const { return grads_; }  // empty (and the next two) when allocated for inference
   Tensor exp_avg() const { return exp_avg_; }
   Tensor exp_avg_sq() const { return exp_avg_sq_; }
   Tensor buffers() const { return buffers_; }

@@ -10,16 +10,12 @@
 // sqrt and fma, which IEEE-754 rounds correctly on both sides, never libm's log/sin/cos
 // (whose last bits differ between glibc and CUDA). On the device the _rn intrinsics
 // keep nvcc from contracting a*b+c into an fma behind our back; on the host the build
-// uses -std=c++20 (no -ffp-contract=fast) and std::fma where we want an fma.
+// uses -ffp-contract=off (CMakeLists.txt) and std::fma where we want an fma.
 #pragma once
+#include <cmath>
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define DG_HD __host__ __device__ __forceinline__
-#else
-#define DG_HD inline
-#include <cmath>
-#endif
+#include "kernels/host_device.h"
 
 namespace dg::rng {
 

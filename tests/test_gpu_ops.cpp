@@ -16,6 +16,8 @@
 
 #include "engine/ops.h"
 #include "models/gan_trainer.h"
+#include "models/inception.h"
+#include "tests/hash_weights.h"
 #include "tests/golden_step.h"
 
 using namespace dg;
@@ -97,6 +99,26 @@ void check_convs(bool strict, double tol) {
 }
 
 }  // namespace
+
+TEST_CASE("cuda conv2d with rectangular kernels and one-axis padding matches the CPU") {
+  Twin t(true);
+  for (int vertical = 0; vertical < 2; vertical++) {
+    const int KH = vertical ? 7 : 1, KW = vertical ? 1 : 7;
+    ConvGeom g{1, vertical ? 3 : 0, vertical ? 0 : 3};
+    auto x = t.random({2, 5, 17, 13}, 1), w = t.random({6, 5, KH, KW}, 2, 0.3f);
+    auto y = t.empty({2, 6, 17, 13}), dy = t.random({2, 6, 17, 13}, 3);
+    auto dx = t.empty(x.c.shape), dw = t.random(w.c.shape, 4);
+    conv2d_forward(t.cpu, x.c, w.c, g, y.c);
+    conv2d_forward(t.dev, x.g, w.g, g, y.g);
+    conv2d_backward_data(t.cpu, dy.c, w.c, g, dx.c);
+    conv2d_backward_data(t.dev, dy.g, w.g, g, dx.g);
+    conv2d_backward_filter(t.cpu, x.c, dy.c, g, dw.c);
+    conv2d_backward_filter(t.dev, x.g, dy.g, g, dw.g);
+    CHECK(t.error(y) < 1e-5);
+    CHECK(t.error(dx) < 1e-5);
+    CHECK(t.error(dw) < 1e-5);
+  }
+}
 
 TEST_CASE("cuda conv2d and conv_transpose2d match the CPU in strict FP32") { check_convs(true, 1e-5); }
 
@@ -241,3 +263,59 @@ TEST_CASE("a whole G + 2xD step on the GPU matches the same step on the CPU") {
 }
 
 TEST_CASE("the PyTorch golden K=2 max step on the GPU (strict FP32)") { dg::test::check_golden_step(gpu(true)); }
+
+TEST_CASE("cuda pooling, bilinear resize, quantization and channel copies match the CPU") {
+  Twin t;
+  auto x = t.random({3, 5, 17, 13}, 1);
+  for (PoolGeom g : {PoolGeom{3, 1, 1}, PoolGeom{3, 2, 0}, PoolGeom{8, 1, 0}}) {
+    auto y = t.empty({3, 5, pool_out_size(17, g), pool_out_size(13, g)});
+    max_pool2d(t.cpu, x.c, g, y.c);
+    max_pool2d(t.dev, x.g, g, y.g);
+    CHECK(t.error(y) == 0.0);
+    avg_pool2d(t.cpu, x.c, g, y.c);
+    avg_pool2d(t.dev, x.g, g, y.g);
+    CHECK(t.error(y) < 1e-6);
+  }
+  for (Shape s : {Shape{3, 5, 299, 299}, Shape{3, 5, 8, 6}}) {
+    auto r = t.empty(s);
+    resize_bilinear(t.cpu, x.c, r.c);
+    resize_bilinear(t.dev, x.g, r.g);
+    CHECK(t.error(r) < 1e-6);
+  }
+  auto q = t.empty(x.c.shape);
+  quantize_8bit(t.cpu, x.c, q.c);
+  quantize_8bit(t.dev, x.g, q.g);
+  CHECK(t.error(q) == 0.0);
+  auto cat = t.zeros({3, 9, 17, 13});
+  copy_channels(t.cpu, x.c, cat.c, 3);
+  copy_channels(t.dev, x.g, cat.g, 3);
+  CHECK(t.error(cat) == 0.0);
+}
+
+// The FID Inception on the GPU against PyTorch (bench/pytorch/make_inception_golden.py): 1e-3
+// relative in strict FP32 (the bound; the CPU reaches 3e-7), and what TF32 gives.
+TEST_CASE("Inception-v3 (FID) forward on the GPU matches PyTorch") {
+  const SafeTensors golden = read_safetensors(std::string(DG_TEST_DATA_DIR) + "/inception_golden.safetensors");
+  Context host;
+  InceptionFid reference(host);
+  dg::test::fill_hash_weights(reference.store());
+  for (bool strict : {true, false}) {
+    CAPTURE(strict);
+    Context dev(gpu(strict));
+    InceptionFid net(dev);
+    dev.upload(net.store().params(), reference.store().params().data);
+    dev.upload(net.store().buffers(), reference.store().buffers().data);
+    Tensor x = dev.alloc({2, 3, 37, 41});
+    dev.upload(x, golden.at("images").data.data());
+    Tensor pool3 = dev.alloc({2, InceptionFid::kFeatures}), logits = dev.alloc({2, InceptionFid::kClasses});
+    net.forward(dev, x, pool3, logits);
+    std::vector<float> p(size_t(pool3.numel())), l(size_t(logits.numel()));
+    dev.download(pool3, p.data());
+    dev.download(logits, l.data());
+    const double ep = dg::test::rel_norm_error(p, golden.at("pool3").data);
+    const double el = dg::test::rel_norm_error(l, golden.at("logits").data);
+    MESSAGE((strict ? "strict FP32" : "TF32"), ": pool3 relative error ", ep, ", logits ", el);
+    CHECK(ep < (strict ? 1e-3 : 2e-2));
+    CHECK(el < (strict ? 1e-3 : 2e-2));
+  }
+}

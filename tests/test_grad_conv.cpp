@@ -57,6 +57,46 @@ TEST_CASE("conv2d backward data and filter match finite differences") {
   }
 }
 
+TEST_CASE("conv2d with rectangular kernels and one-axis padding (Inception's 1x7, 7x1, 1x3, 3x1)") {
+  struct Rect {
+    int KH, KW, pad_h, pad_w, stride;
+  };
+  for (Rect k : {Rect{1, 7, 0, 3, 1}, Rect{7, 1, 3, 0, 1}, Rect{1, 3, 0, 1, 1}, Rect{3, 1, 1, 0, 2}}) {
+    CAPTURE(k.KH);
+    CAPTURE(k.KW);
+    Context ctx;
+    ConvGeom g{k.stride, k.pad_h, k.pad_w};
+    const int H = 9, W = 8, Ho = conv_out_size(H, k.KH, g), Wo = conv_out_size_w(W, k.KW, g);
+    if (k.stride == 1) CHECK((Ho == H && Wo == W));  // "same" padding, as Inception uses it
+    Tensor x = random_tensor(ctx, {2, 3, H, W}, 1);
+    Tensor w = random_tensor(ctx, {4, 3, k.KH, k.KW}, 2, 0.3f);
+    Tensor y = ctx.alloc({2, 4, Ho, Wo});
+    Tensor r = random_tensor(ctx, y.shape, 3);
+    auto loss = [&] {
+      conv2d_forward(ctx, x, w, g, y);
+      return project(y, r);
+    };
+    // The forward at one output pixel, by hand: sum over c, kh, kw of x * w inside the image.
+    loss();
+    const int n = 1, o = 2, oh = Ho - 1, ow = 0;
+    double expect = 0;
+    for (int c = 0; c < 3; c++)
+      for (int kh = 0; kh < k.KH; kh++)
+        for (int kw = 0; kw < k.KW; kw++) {
+          const int ih = oh * k.stride - k.pad_h + kh, iw = ow * k.stride - k.pad_w + kw;
+          if (ih >= 0 && ih < H && iw >= 0 && iw < W)
+            expect += double(x.data[((n * 3 + c) * H + ih) * W + iw]) * w.data[((o * 3 + c) * k.KH + kh) * k.KW + kw];
+        }
+    CHECK(y.data[((n * 4 + o) * Ho + oh) * Wo + ow] == doctest::Approx(expect).epsilon(1e-5));
+    Tensor dx = ctx.alloc(x.shape);
+    Tensor dw = ctx.zeros(w.shape);
+    conv2d_backward_data(ctx, r, w, g, dx);
+    conv2d_backward_filter(ctx, x, r, g, dw);
+    check_gradient("conv2d dx", loss, x.data, dx.data, x.numel());
+    check_gradient("conv2d dw", loss, w.data, dw.data, w.numel());
+  }
+}
+
 TEST_CASE("conv_transpose2d backward data and filter match finite differences") {
   for (const ConvCase& c : kCases) {
     CAPTURE(describe(c));

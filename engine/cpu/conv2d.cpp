@@ -7,20 +7,27 @@
 
 namespace dg {
 
-int conv_out_size(int in, int kernel, ConvGeom g) { return (in + 2 * g.padding - kernel) / g.stride + 1; }
-int conv_transpose_out_size(int in, int kernel, ConvGeom g) { return (in - 1) * g.stride - 2 * g.padding + kernel; }
+static int out_size(int in, int kernel, int stride, int pad) { return (in + 2 * pad - kernel) / stride + 1; }
+static int transpose_out_size(int in, int kernel, int stride, int pad) { return (in - 1) * stride - 2 * pad + kernel; }
+int conv_out_size(int in, int kernel, ConvGeom g) { return out_size(in, kernel, g.stride, g.pad_h()); }
+int conv_out_size_w(int in, int kernel, ConvGeom g) { return out_size(in, kernel, g.stride, g.pad_w()); }
+int conv_transpose_out_size(int in, int kernel, ConvGeom g) { return transpose_out_size(in, kernel, g.stride, g.pad_h()); }
+int conv_transpose_out_size_w(int in, int kernel, ConvGeom g) {
+  return transpose_out_size(in, kernel, g.stride, g.pad_w());
+}
 
 // Geometry of the convolution from `image` (N, C, H, W) with kernel w's (KH, KW) to
 // `out_h` x `out_w`, after checking that the sizes agree.
 static cpu::ColGeom conv_geom(const Tensor& image, int KH, int KW, ConvGeom g, int out_h, int out_w,
                               const char* op) {
   DG_CHECK(image.shape.rank == 4, op, ": input must be (N, C, H, W), got ", image.shape.str());
-  DG_CHECK(g.stride >= 1 && g.padding >= 0, op, ": bad stride ", g.stride, " or padding ", g.padding);
-  DG_CHECK(conv_out_size(image.h(), KH, g) == out_h && conv_out_size(image.w(), KW, g) == out_w, op,
-           ": a ", KH, "x", KW, " kernel with stride ", g.stride, " padding ", g.padding, " maps ",
+  DG_CHECK(g.stride >= 1 && g.pad_h() >= 0 && g.pad_w() >= 0, op, ": bad stride ", g.stride, " or padding ", g.pad_h(),
+           ",", g.pad_w());
+  DG_CHECK(conv_out_size(image.h(), KH, g) == out_h && conv_out_size_w(image.w(), KW, g) == out_w, op,
+           ": a ", KH, "x", KW, " kernel with stride ", g.stride, " padding ", g.pad_h(), ",", g.pad_w(), " maps ",
            image.h(), "x", image.w(), " to ", conv_out_size(image.h(), KH, g), "x",
-           conv_out_size(image.w(), KW, g), ", not ", out_h, "x", out_w);
-  return {image.n(), image.c(), image.h(), image.w(), KH, KW, g.stride, g.padding, out_h, out_w};
+           conv_out_size_w(image.w(), KW, g), ", not ", out_h, "x", out_w);
+  return {image.n(), image.c(), image.h(), image.w(), KH, KW, g.stride, g.pad_h(), g.pad_w(), out_h, out_w};
 }
 
 void conv2d_forward(Context& ctx, const Tensor& x, const Tensor& w, ConvGeom g, Tensor y) {
@@ -76,9 +83,9 @@ void conv2d_backward_filter(Context& ctx, const Tensor& x, const Tensor& dy, Con
 void conv_transpose2d_forward(Context& ctx, const Tensor& x, const Tensor& w, ConvGeom g, Tensor y) {
   DG_DISPATCH_CUDA(ctx, conv_transpose2d_forward(ctx, x, w, g, y));
   const int Cin = x.c();
-  DG_CHECK(y.h() == conv_transpose_out_size(x.h(), w.h(), g) && y.w() == conv_transpose_out_size(x.w(), w.w(), g),
+  DG_CHECK(y.h() == conv_transpose_out_size(x.h(), w.h(), g) && y.w() == conv_transpose_out_size_w(x.w(), w.w(), g),
            "conv_transpose2d_forward: output ", y.shape.str(), " does not match input ", x.shape.str(),
-           " with kernel ", w.h(), "x", w.w(), " stride ", g.stride, " padding ", g.padding);
+           " with kernel ", w.h(), "x", w.w(), " stride ", g.stride, " padding ", g.pad_h(), ",", g.pad_w());
   cpu::ColGeom cg = conv_geom(y, w.h(), w.w(), g, x.h(), x.w(), "conv_transpose2d_forward");
   check_shape(w, {Cin, y.c(), w.h(), w.w()}, "conv_transpose2d_forward weight");
   check_shape(x, {y.n(), Cin, x.h(), x.w()}, "conv_transpose2d_forward input");

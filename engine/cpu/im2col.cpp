@@ -14,9 +14,9 @@ void im2col(const float* x, const ColGeom& g, float* col) {
         for (int kw = 0; kw < g.KW; kw++) {
           float* out = col + ((int64_t(c) * g.KH + kh) * g.KW + kw) * g.cols() + n * P;
           for (int oh = 0; oh < g.Ho; oh++) {
-            int ih = oh * g.stride - g.pad + kh;
+            int ih = oh * g.stride - g.pad_h + kh;
             for (int ow = 0; ow < g.Wo; ow++) {
-              int iw = ow * g.stride - g.pad + kw;
+              int iw = ow * g.stride - g.pad_w + kw;
               bool inside = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
               out[oh * g.Wo + ow] = inside ? xc[ih * g.W + iw] : 0.0f;
             }
@@ -37,10 +37,10 @@ void col2im(const float* col, const ColGeom& g, float* x) {
         for (int kw = 0; kw < g.KW; kw++) {
           const float* in = col + ((int64_t(c) * g.KH + kh) * g.KW + kw) * g.cols() + n * P;
           for (int oh = 0; oh < g.Ho; oh++) {
-            int ih = oh * g.stride - g.pad + kh;
+            int ih = oh * g.stride - g.pad_h + kh;
             if (ih < 0 || ih >= g.H) continue;
             for (int ow = 0; ow < g.Wo; ow++) {
-              int iw = ow * g.stride - g.pad + kw;
+              int iw = ow * g.stride - g.pad_w + kw;
               if (iw >= 0 && iw < g.W) xc[ih * g.W + iw] += in[oh * g.Wo + ow];
             }
           }

@@ -1,7 +1,7 @@
 // im2col / col2im over a whole batch, the CPU convolution's data layout.
 //
 // col has shape (C*KH*KW, N*Ho*Wo): row (c, kh, kw), column (n, oh, ow) holds
-// x[n, c, oh*s - p + kh, ow*s - p + kw] (0 outside the image). A convolution is then
+// x[n, c, oh*s - pad_h + kh, ow*s - pad_w + kw] (0 outside the image). A convolution is then
 // one GEMM: y' (O, N*Ho*Wo) = w (O, C*KH*KW) * col.
 #pragma once
 #include <cstdint>
@@ -10,7 +10,7 @@ namespace dg::cpu {
 
 struct ColGeom {
   int N, C, H, W;   // image batch
-  int KH, KW, stride, pad;
+  int KH, KW, stride, pad_h, pad_w;
   int Ho, Wo;       // convolution output size
   int64_t rows() const { return int64_t(C) * KH * KW; }
   int64_t cols() const { return int64_t(N) * Ho * Wo; }

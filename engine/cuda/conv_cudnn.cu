@@ -52,7 +52,7 @@ struct ConvDescs {
     DG_CUDNN_CHECK(cudnnSetTensor4dDescriptor(out, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, out_t.n(), out_t.c(), out_t.h(),
                                               out_t.w()));
     DG_CUDNN_CHECK(cudnnSetFilter4dDescriptor(filter, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, w.n(), w.c(), w.h(), w.w()));
-    DG_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv, g.padding, g.padding, g.stride, g.stride, 1, 1,
+    DG_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv, g.pad_h(), g.pad_w(), g.stride, g.stride, 1, 1,
                                                    CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     DG_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, strict ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH));
   }
@@ -72,18 +72,20 @@ void check_conv(const Tensor& in, const Tensor& w, const Tensor& out, ConvGeom g
            in.shape.str(), ", ", w.shape.str(), ", ", out.shape.str());
   DG_CHECK(in.device == Device::cuda && w.device == Device::cuda && out.device == Device::cuda, op,
            ": all tensors must be on the GPU");
-  DG_CHECK(g.stride >= 1 && g.padding >= 0, op, ": bad stride ", g.stride, " or padding ", g.padding);
+  DG_CHECK(g.stride >= 1 && g.pad_h() >= 0 && g.pad_w() >= 0, op, ": bad stride ", g.stride, " or padding ", g.pad_h(),
+           ",", g.pad_w());
   DG_CHECK(w.c() == in.c() && out.c() == w.n() && out.n() == in.n(), op, ": channels do not chain: ", in.shape.str(),
            " * ", w.shape.str(), " -> ", out.shape.str());
-  DG_CHECK(conv_out_size(in.h(), w.h(), g) == out.h() && conv_out_size(in.w(), w.w(), g) == out.w(), op, ": a ", w.h(),
-           "x", w.w(), " kernel with stride ", g.stride, " padding ", g.padding, " maps ", in.h(), "x", in.w(), " to ",
-           conv_out_size(in.h(), w.h(), g), "x", conv_out_size(in.w(), w.w(), g), ", not ", out.h(), "x", out.w());
+  DG_CHECK(conv_out_size(in.h(), w.h(), g) == out.h() && conv_out_size_w(in.w(), w.w(), g) == out.w(), op, ": a ",
+           w.h(), "x", w.w(), " kernel with stride ", g.stride, " padding ", g.pad_h(), ",", g.pad_w(), " maps ", in.h(),
+           "x", in.w(), " to ", conv_out_size(in.h(), w.h(), g), "x", conv_out_size_w(in.w(), w.w(), g), ", not ",
+           out.h(), "x", out.w());
 }
 
 std::string algo_key(const char* primitive, const Tensor& in, const Tensor& w, const Tensor& out, ConvGeom g,
                      const CudaState& cs) {
   std::ostringstream s;
-  s << primitive << in.shape.str() << w.shape.str() << out.shape.str() << " s" << g.stride << " p" << g.padding
+  s << primitive << in.shape.str() << w.shape.str() << out.shape.str() << " s" << g.stride << " p" << g.pad_h() << "," << g.pad_w()
     << (cs.strict_fp32 ? " fma" : " tf32") << (cs.deterministic_convs ? " deterministic" : "");
   return s.str();
 }
@@ -215,10 +217,11 @@ void check_transpose(const Tensor& x, const Tensor& w, const Tensor& y, ConvGeom
            x.shape.str(), ", w ", w.shape.str(), ", y ", y.shape.str());
   DG_CHECK(w.n() == x.c() && y.c() == w.c() && y.n() == x.n(), op, ": x ", x.shape.str(), " and weight ",
            w.shape.str(), " (Cin, Cout, KH, KW) do not give y ", y.shape.str());
-  DG_CHECK(g.stride >= 1 && g.padding >= 0, op, ": bad stride ", g.stride, " or padding ", g.padding);
-  DG_CHECK(y.h() == conv_transpose_out_size(x.h(), w.h(), g) && y.w() == conv_transpose_out_size(x.w(), w.w(), g), op,
-           ": output ", y.shape.str(), " does not match input ", x.shape.str(), " with kernel ", w.h(), "x", w.w(),
-           " stride ", g.stride, " padding ", g.padding);
+  DG_CHECK(g.stride >= 1 && g.pad_h() >= 0 && g.pad_w() >= 0, op, ": bad stride ", g.stride, " or padding ", g.pad_h(),
+           ",", g.pad_w());
+  DG_CHECK(y.h() == conv_transpose_out_size(x.h(), w.h(), g) && y.w() == conv_transpose_out_size_w(x.w(), w.w(), g),
+           op, ": output ", y.shape.str(), " does not match input ", x.shape.str(), " with kernel ", w.h(), "x", w.w(),
+           " stride ", g.stride, " padding ", g.pad_h(), ",", g.pad_w());
 }
 
 }  // namespace

@@ -41,4 +41,10 @@ void scale(Context& ctx, Tensor x, float alpha);
 void copy(Context& ctx, const Tensor& src, Tensor dst);
 void record_nonfinite(Context& ctx, const Tensor& values, int64_t step, Tensor first_bad);
 
+void max_pool2d(Context& ctx, const Tensor& x, PoolGeom g, Tensor y);
+void avg_pool2d(Context& ctx, const Tensor& x, PoolGeom g, Tensor y);
+void resize_bilinear(Context& ctx, const Tensor& x, Tensor y);
+void quantize_8bit(Context& ctx, const Tensor& x, Tensor y);
+void copy_channels(Context& ctx, const Tensor& src, Tensor dst, int c0);
+
 }  // namespace dg::cuda

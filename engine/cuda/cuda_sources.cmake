@@ -26,6 +26,7 @@ target_sources(dg_engine PRIVATE
   ${PROJECT_SOURCE_DIR}/kernels/losses.cu
   ${PROJECT_SOURCE_DIR}/kernels/adam.cu
   ${PROJECT_SOURCE_DIR}/kernels/batchnorm.cu
+  ${PROJECT_SOURCE_DIR}/kernels/image_ops.cu
 )
 target_include_directories(dg_engine PUBLIC ${DG_CUDNN_INCLUDE_DIR})
 target_link_libraries(dg_engine PUBLIC CUDA::cudart CUDA::cublas ${DG_CUDNN_LIBRARY})

@@ -1,0 +1,64 @@
+// Forward-only image ops of the feature networks on the CPU: max/avg pooling, bilinear
+// resize, 8-bit quantization and channel concatenation. The per-pixel math is
+// kernels/image_math.h, shared with the CUDA twins (kernels/image_ops.cu).
+#include <cstring>
+
+#include "engine/dispatch.h"
+#include "engine/op_checks.h"
+#include "engine/ops.h"
+#include "kernels/image_math.h"
+
+namespace dg {
+
+int pool_out_size(int in, PoolGeom g) { return (in + 2 * g.padding - g.kernel) / g.stride + 1; }
+
+// Runs at(plane, oh, ow) for every output pixel of every (n, c) plane.
+template <typename At>
+static void per_output_pixel(const Tensor& x, Tensor y, At at) {
+  const int64_t planes = int64_t(x.n()) * x.c(), in_plane = int64_t(x.h()) * x.w(), out_plane = int64_t(y.h()) * y.w();
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < planes; p++)
+    for (int oh = 0; oh < y.h(); oh++)
+      for (int ow = 0; ow < y.w(); ow++) y.data[p * out_plane + oh * y.w() + ow] = at(x.data + p * in_plane, oh, ow);
+}
+
+void max_pool2d(Context& ctx, const Tensor& x, PoolGeom g, Tensor y) {
+  DG_DISPATCH_CUDA(ctx, max_pool2d(ctx, x, g, y));
+  check_pool(x, g, y, "max_pool2d");
+  const image::Window win{x.h(), x.w(), g.kernel, g.stride, g.padding};
+  per_output_pixel(x, y, [&](const float* plane, int oh, int ow) { return image::max_pool_at(plane, win, oh, ow); });
+}
+
+void avg_pool2d(Context& ctx, const Tensor& x, PoolGeom g, Tensor y) {
+  DG_DISPATCH_CUDA(ctx, avg_pool2d(ctx, x, g, y));
+  check_pool(x, g, y, "avg_pool2d");
+  const image::Window win{x.h(), x.w(), g.kernel, g.stride, g.padding};
+  per_output_pixel(x, y, [&](const float* plane, int oh, int ow) { return image::avg_pool_at(plane, win, oh, ow); });
+}
+
+void resize_bilinear(Context& ctx, const Tensor& x, Tensor y) {
+  DG_DISPATCH_CUDA(ctx, resize_bilinear(ctx, x, y));
+  DG_CHECK(x.shape.rank == 4 && y.shape.rank == 4 && x.n() == y.n() && x.c() == y.c() && x.numel() > 0 &&
+               y.numel() > 0,
+           "resize_bilinear: x ", x.shape.str(), " and y ", y.shape.str(), " must be non-empty (N, C, H, W) of the same N, C");
+  const int H = x.h(), W = x.w(), Ho = y.h(), Wo = y.w();
+  per_output_pixel(x, y, [&](const float* plane, int oh, int ow) {
+    return image::bilinear_at(plane, H, W, Ho, Wo, oh, ow);
+  });
+}
+
+void quantize_8bit(Context& ctx, const Tensor& x, Tensor y) {
+  DG_DISPATCH_CUDA(ctx, quantize_8bit(ctx, x, y));
+  DG_CHECK(x.numel() == y.numel(), "quantize_8bit: x ", x.shape.str(), " vs y ", y.shape.str());
+  for (int64_t i = 0; i < x.numel(); i++) y.data[i] = image::quantize_8bit_at(x.data[i]);
+}
+
+void copy_channels(Context& ctx, const Tensor& src, Tensor dst, int c0) {
+  DG_DISPATCH_CUDA(ctx, copy_channels(ctx, src, dst, c0));
+  check_copy_channels(src, dst, c0);
+  const int64_t block = int64_t(src.c()) * src.h() * src.w(), plane = int64_t(src.h()) * src.w();
+  for (int n = 0; n < src.n(); n++)
+    std::memcpy(dst.data + (int64_t(n) * dst.c() + c0) * plane, src.data + n * block, size_t(block) * sizeof(float));
+}
+
+}  // namespace dg
