@@ -3,6 +3,7 @@
 // (no CUDA types), so the CPU files can include it.
 #pragma once
 #include "engine/ops.h"
+#include "engine/timing.h"
 
 namespace dg::cuda {
 
@@ -46,5 +47,9 @@ void avg_pool2d(Context& ctx, const Tensor& x, PoolGeom g, Tensor y);
 void resize_bilinear(Context& ctx, const Tensor& x, Tensor y);
 void quantize_8bit(Context& ctx, const Tensor& x, Tensor y);
 void copy_channels(Context& ctx, const Tensor& src, Tensor dst, int c0);
+
+// Measuring (engine/timing.h).
+std::vector<double> time_repeats_ms(Context& ctx, const std::function<void()>& fn, const TimingOptions& opt);
+DeviceLimits measure_device_limits(Context& ctx);
 
 }  // namespace dg::cuda

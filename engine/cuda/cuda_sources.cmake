@@ -20,6 +20,7 @@ message(STATUS "dg: cuDNN ${DG_CUDNN_LIBRARY} (headers in ${DG_CUDNN_INCLUDE_DIR
 target_sources(dg_engine PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/cuda_context.cu
   ${CMAKE_CURRENT_LIST_DIR}/conv_cudnn.cu
+  ${CMAKE_CURRENT_LIST_DIR}/timing.cu
   ${PROJECT_SOURCE_DIR}/kernels/elementwise.cu
   ${PROJECT_SOURCE_DIR}/kernels/random.cu
   ${PROJECT_SOURCE_DIR}/kernels/activation.cu

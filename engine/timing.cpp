@@ -1,0 +1,52 @@
+// Measuring on the CPU; the GPU twin is engine/cuda/timing.cu (engine/timing.h).
+#include "engine/timing.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "engine/cpu/eigen_maps.h"
+#include "engine/dispatch.h"
+
+namespace dg {
+
+double median(std::vector<double> v) {
+  DG_CHECK(!v.empty(), "median of no values");
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+std::vector<double> time_repeats_ms(Context& ctx, const std::function<void()>& fn, const TimingOptions& opt) {
+  DG_DISPATCH_CUDA(ctx, time_repeats_ms(ctx, fn, opt));
+  DG_CHECK(opt.repeats >= 1 && opt.warmup >= 0, "time_repeats_ms: repeats ", opt.repeats, ", warmup ", opt.warmup);
+  for (int i = 0; i < opt.warmup; i++) fn();
+  std::vector<double> ms;
+  for (int i = 0; i < opt.repeats; i++) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fn();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return ms;
+}
+
+DeviceLimits measure_device_limits(Context& ctx) {
+  DG_DISPATCH_CUDA(ctx, measure_device_limits(ctx));
+  DeviceLimits lim;
+  const size_t n = size_t(64) << 20;  // 256 MB of floats each way
+  std::vector<float> a(n, 1.0f), b(n);
+  const double copy_ms = median(time_repeats_ms(ctx, [&] { std::memcpy(b.data(), a.data(), n * 4); }, {1, 5, false}));
+  lim.copy_gb_s = 2.0 * n * 4 / (copy_ms * 1e-3) / 1e9;
+  const int m = 1024;
+  std::vector<float> x(size_t(m) * m, 0.5f), y(size_t(m) * m, 0.25f), z(size_t(m) * m);
+  const double gemm_ms = median(time_repeats_ms(ctx, [&] {
+    cpu::MapRM(z.data(), m, m).noalias() = cpu::ConstMapRM(x.data(), m, m) * cpu::ConstMapRM(y.data(), m, m);
+  }, {1, 5, false}));
+  lim.gemm_tflop_s = 2.0 * m * m * m / (gemm_ms * 1e-3) / 1e12;
+  lim.describe = "CPU (" + std::to_string(std::thread::hardware_concurrency()) +
+                 " threads): memcpy of 256 MB, Eigen float32 GEMM 1024^3";
+  return lim;
+}
+
+}  // namespace dg

@@ -1,0 +1,97 @@
+// dgbench: measurements on one device (DESIGN §10).
+//   dgbench limits   the device's copy bandwidth and dense math rate
+//   dgbench train    whole training steps: ms/step, img/s, peak memory, MFU (tools/bench_train.h)
+// Tables to stdout; --json FILE appends one JSON object per line for bench/compare.sh.
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+
+#include "engine/timing.h"
+#include "tools/bench_train.h"
+
+namespace {
+
+std::vector<int> parse_ints(const std::string& list, const char* flag) {
+  std::vector<int> v;
+  std::stringstream s(list);
+  for (std::string item; std::getline(s, item, ',');) {
+    try {
+      v.push_back(std::stoi(item));
+    } catch (const std::exception&) {
+      DG_FAIL(flag, ": '", item, "' is not a number (give a comma-separated list, e.g. 32,64)");
+    }
+  }
+  DG_CHECK(!v.empty(), flag, ": empty list");
+  return v;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"dgbench: measurements on one device (dg)", "dgbench"};
+  app.require_subcommand(1);
+  std::string device = "auto", json_path, archs = "dcgan32,dcgan64", ks = "1,2", batches = "32,64,128,256";
+  bool strict = false;
+  int warmup = 5, steps = 20;
+  app.add_option("--device", device, "auto: the GPU when there is one")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  app.add_flag("--strict-fp32", strict, "GPU: no TF32 (PyTorch's default uses TF32 convolutions)");
+  app.add_option("--json", json_path, "append one JSON object per result to this file");
+  CLI::App* limits_cmd = app.add_subcommand("limits", "copy bandwidth and dense math rate of the device");
+  CLI::App* train_cmd = app.add_subcommand("train", "whole training steps per model, K and batch");
+  train_cmd->add_option("--arch", archs, "comma-separated: dcgan32, dcgan64, dcgan128");
+  train_cmd->add_option("--k", ks, "comma-separated discriminator counts");
+  train_cmd->add_option("--batch", batches, "comma-separated batch sizes");
+  train_cmd->add_option("--warmup", warmup, "untimed steps first (cuDNN's algorithm search happens here)")
+      ->check(CLI::Range(1, 1000));
+  train_cmd->add_option("--steps", steps, "timed steps (the median is reported)")->check(CLI::Range(1, 100000));
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    dg::ContextOptions copt;
+    DG_CHECK(device != "cuda" || dg::cuda_available(), "--device cuda: no CUDA device visible (or built without CUDA)");
+    copt.device = device == "cpu" || (device == "auto" && !dg::cuda_available()) ? dg::Device::cpu : dg::Device::cuda;
+    copt.strict_fp32 = strict;
+    std::ofstream json;
+    if (!json_path.empty()) {
+      json.open(json_path, std::ios::app);
+      DG_CHECK(json.good(), "--json: cannot write ", json_path);
+    }
+    dg::DeviceLimits limits;
+    {
+      dg::Context ctx(copt);
+      limits = dg::measure_device_limits(ctx);
+    }
+    std::printf("device: %s\ncopy %.1f GB/s, GEMM %.2f TFLOP/s\n", limits.describe.c_str(), limits.copy_gb_s,
+                limits.gemm_tflop_s);
+    if (json.is_open())
+      json << nlohmann::json{{"bench", "limits"}, {"device", limits.describe}, {"copy_gb_s", limits.copy_gb_s},
+                             {"gemm_tflop_s", limits.gemm_tflop_s}}.dump()
+           << "\n";
+    if (*limits_cmd) return 0;
+
+    if (*train_cmd) {
+      std::printf("model FLOPs per step = 3 F_G + (7K + 1) F_D (tools/bench_train.h); MFU against the GEMM rate\n");
+      std::printf("%-8s %2s %5s %10s %10s %9s %10s %9s %6s\n", "model", "K", "batch", "ms/step", "img/s", "peak MB",
+                  "GFLOP/step", "TFLOP/s", "MFU");
+      std::stringstream arch_list(archs);
+      for (std::string arch; std::getline(arch_list, arch, ',');) {
+        DG_CHECK(arch.rfind("dcgan", 0) == 0, "--arch: '", arch, "' (use dcgan32, dcgan64 or dcgan128)");
+        const int size = parse_ints(arch.substr(5), "--arch")[0];
+        for (int k : parse_ints(ks, "--k"))
+          for (int b : parse_ints(batches, "--batch")) {
+            const dg::TrainBenchResult r = dg::bench_train_case(copt, {"dcgan", size, k, b}, warmup, steps, limits);
+            std::printf("%-8s %2d %5d %10.3f %10.0f %9.1f %10.2f %9.3f %5.1f%%\n", arch.c_str(), k, b, r.ms_per_step,
+                        r.img_per_s, r.peak_mb, r.gflop_per_step, r.tflop_s, 100 * r.mfu);
+            std::fflush(stdout);
+            if (json.is_open()) json << r.to_json().dump() << "\n";
+          }
+      }
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dgbench: error: %s\n", e.what());
+    return 1;
+  }
+}
