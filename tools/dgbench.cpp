@@ -1,5 +1,7 @@
 // dgbench: measurements on one device (DESIGN §10).
 //   dgbench limits   the device's copy bandwidth and dense math rate
+//   dgbench kernels  every custom kernel and convolution, checked against the CPU, then timed
+//                    (tools/bench_kernels.h)
 //   dgbench train    whole training steps: ms/step, img/s, peak memory, MFU (tools/bench_train.h)
 // Tables to stdout; --json FILE appends one JSON object per line for bench/compare.sh.
 #include <cstdio>
@@ -9,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "engine/timing.h"
+#include "tools/bench_kernels.h"
 #include "tools/bench_train.h"
 
 namespace {
@@ -39,6 +42,12 @@ int main(int argc, char** argv) {
   app.add_flag("--strict-fp32", strict, "GPU: no TF32 (PyTorch's default uses TF32 convolutions)");
   app.add_option("--json", json_path, "append one JSON object per result to this file");
   CLI::App* limits_cmd = app.add_subcommand("limits", "copy bandwidth and dense math rate of the device");
+  std::string kernel_batches = "64,128";
+  int repeats = 50;
+  CLI::App* kernels_cmd = app.add_subcommand("kernels", "every custom kernel and convolution of dcgan32/64");
+  kernels_cmd->add_option("--batch", kernel_batches, "comma-separated batch sizes");
+  kernels_cmd->add_option("--repeats", repeats, "timed repeats, L2 flushed before each (the median is reported)")
+      ->check(CLI::Range(1, 100000));
   CLI::App* train_cmd = app.add_subcommand("train", "whole training steps per model, K and batch");
   train_cmd->add_option("--arch", archs, "comma-separated: dcgan32, dcgan64, dcgan128");
   train_cmd->add_option("--k", ks, "comma-separated discriminator counts");
@@ -71,6 +80,24 @@ int main(int argc, char** argv) {
            << "\n";
     if (*limits_cmd) return 0;
 
+    if (*kernels_cmd) {
+      std::printf("%-44s %-30s %10s %12s %8s %9s\n", "kernel", "shape", "median us", "rate", "of limit",
+                  "vs CPU");
+      dg::bench_kernels(copt, parse_ints(kernel_batches, "--batch"), {3, repeats, true}, limits,
+                        [&](const dg::KernelResult& r) {
+                          char rate[32];
+                          if (r.tflop_s > 0)
+                            std::snprintf(rate, sizeof rate, "%.2f TFLOP/s", r.tflop_s);
+                          else
+                            std::snprintf(rate, sizeof rate, "%.1f GB/s", r.gb_s);
+                          char check[16] = "-";  // on the CPU there is nothing to check against
+                          if (r.check_error >= 0) std::snprintf(check, sizeof check, "%.1e", r.check_error);
+                          std::printf("%-44s %-30s %10.1f %12s %7.1f%% %9s\n", r.name.c_str(), r.shape.c_str(), r.us,
+                                      rate, 100 * r.of_limit, check);
+                          std::fflush(stdout);
+                          if (json.is_open()) json << r.to_json().dump() << "\n";
+                        });
+    }
     if (*train_cmd) {
       std::printf("model FLOPs per step = 3 F_G + (7K + 1) F_D (tools/bench_train.h); MFU against the GEMM rate\n");
       std::printf("%-8s %2s %5s %10s %10s %9s %10s %9s %6s\n", "model", "K", "batch", "ms/step", "img/s", "peak MB",

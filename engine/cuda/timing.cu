@@ -56,7 +56,7 @@ DeviceLimits measure_device_limits(Context& ctx) {
   {
     DeviceBuffer a(bytes), b(bytes);
     DG_CUDA_CHECK(cudaMemsetAsync(a.p, 0, bytes, cs.stream));
-    const double ms = median(time_repeats_ms(ctx, [&] {
+    const double ms = median(cuda::time_repeats_ms(ctx, [&] {
       DG_CUDA_CHECK(cudaMemcpyAsync(b.p, a.p, bytes, cudaMemcpyDeviceToDevice, cs.stream));
     }, {2, 10, false}));
     lim.copy_gb_s = 2.0 * double(bytes) / (ms * 1e-3) / 1e9;
@@ -67,7 +67,7 @@ DeviceLimits measure_device_limits(Context& ctx) {
     DG_CUDA_CHECK(cudaMemsetAsync(a.p, 0, size_t(n) * n * 4, cs.stream));
     DG_CUDA_CHECK(cudaMemsetAsync(b.p, 0, size_t(n) * n * 4, cs.stream));
     const float one = 1.0f, zero = 0.0f;
-    const double ms = median(time_repeats_ms(ctx, [&] {
+    const double ms = median(cuda::time_repeats_ms(ctx, [&] {
       DG_CUBLAS_CHECK(cublasSgemm(cs.cublas, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, static_cast<float*>(a.p), n,
                                   static_cast<float*>(b.p), n, &zero, static_cast<float*>(c.p), n));
     }, {2, 10, false}));
