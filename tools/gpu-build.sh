@@ -23,3 +23,10 @@ cmake --build build-gpu -j"$(nproc)"
 set +e
 ctest --test-dir build-gpu -L gpu --output-on-failure "$@" 2>&1 | tee "$out/ctest-gpu.txt"
 ctest --test-dir build-gpu --output-on-failure -j"$(nproc)" "$@" 2>&1 | tail -30 | tee "$out/ctest-all.txt"
+# Benchmarks (BENCH=0 skips them): the device's limits, every kernel (checked against the
+# CPU first) and the training steps; bench/compare.sh adds PyTorch (RESULTS=$OUT to bring the
+# table back: BUILD=build-gpu RESULTS=$OUT bash bench/compare.sh).
+if [ "${BENCH:-1}" = 1 ]; then
+  ./build-gpu/tools/dgbench --json "$out/dgbench.jsonl" kernels 2>&1 | tee "$out/dgbench-kernels.txt"
+  ./build-gpu/tools/dgbench --json "$out/dgbench.jsonl" train 2>&1 | tee "$out/dgbench-train.txt"
+fi
