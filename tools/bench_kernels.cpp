@@ -4,12 +4,16 @@
 
 #include "engine/ops.h"
 #include "models/dcgan.h"
+#ifdef DG_HAVE_CUDA
+#include "engine/cuda/cuda_ops.h"
+#endif
 
 namespace dg {
 
 nlohmann::json KernelResult::to_json() const {
   return {{"bench", "kernel"}, {"name", name},       {"shape", shape},       {"us", us},
-          {"gb_s", gb_s},      {"tflop_s", tflop_s}, {"of_limit", of_limit}, {"check_error", check_error}};
+          {"gb_s", gb_s},      {"tflop_s", tflop_s}, {"of_limit", of_limit}, {"check_error", check_error},
+          {"alternatives", alternatives}};
 }
 
 namespace {
@@ -49,7 +53,9 @@ struct Runner {
   // bytes > 0: memory-bound; flops > 0: compute-bound.
   void operator()(const std::string& name, const std::string& shape, double bytes, double flops, const Make& make) {
     Context dev(copt);
-    KernelResult r{name, shape};
+    KernelResult r;
+    r.name = name;
+    r.shape = shape;
     Prepared d = make(dev);
     if (copt.device == Device::cuda) {
       Context cpu;
@@ -62,6 +68,9 @@ struct Runner {
                r.check_error, " (relative norm; allowed ", tolerance, "): not timing a wrong kernel");
     }
     r.us = 1e3 * median(time_repeats_ms(dev, d.run, timing));
+#ifdef DG_HAVE_CUDA
+    if (dev.on_cuda()) r.alternatives = cuda::conv_algorithm_trials(dev);  // empty unless a convolution ran
+#endif
     if (bytes > 0) {
       r.gb_s = bytes / (r.us * 1e-6) / 1e9;
       r.of_limit = limits.copy_gb_s > 0 ? r.gb_s / limits.copy_gb_s : 0;

@@ -4,7 +4,8 @@
 // compared; then timed: median of repeats with the L2 cache flushed between them, reported
 // as achieved GB/s (memory-bound kernels: the bytes a minimal implementation must move) or
 // TFLOP/s (convolutions: 2 x multiply-adds), and as a fraction of the device's measured copy
-// bandwidth or GEMM rate (engine/timing.h).
+// bandwidth or GEMM rate (engine/timing.h). Alternatives side by side: for each convolution
+// on the GPU, every algorithm cuDNN's search ran, with cuDNN's timing of it.
 #pragma once
 #include <functional>
 #include <string>
@@ -23,6 +24,8 @@ struct KernelResult {
   double gb_s = 0, tflop_s = 0;  // one of the two, by what bounds the kernel
   double of_limit = 0;           // fraction of the copy bandwidth or the GEMM rate
   double check_error = -1;       // relative norm error against the CPU; -1 on the CPU itself
+  // GPU convolutions: every algorithm cuDNN tried for this shape, with its own timing.
+  std::vector<std::string> alternatives;
   nlohmann::json to_json() const;
 };
 

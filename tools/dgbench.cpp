@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
                           if (r.check_error >= 0) std::snprintf(check, sizeof check, "%.1e", r.check_error);
                           std::printf("%-44s %-30s %10.1f %12s %7.1f%% %9s\n", r.name.c_str(), r.shape.c_str(), r.us,
                                       rate, 100 * r.of_limit, check);
+                          for (const std::string& line : r.alternatives) std::printf("    %s\n", line.c_str());
                           std::fflush(stdout);
                           if (json.is_open()) json << r.to_json().dump() << "\n";
                         });

@@ -92,14 +92,21 @@ std::string algo_key(const char* primitive, const Tensor& in, const Tensor& w, c
 
 // The fastest usable result of a Find call (results come sorted by time): it ran, in strict
 // FP32 it was measured with FMA math (never TF32), and it is deterministic when asked.
+// Every result that ran is kept with cuDNN's timing of it, for dgbench's side-by-side view.
 template <typename Perf>
 ConvAlgo pick(const std::vector<Perf>& results, int count, const CudaState& cs, const std::string& key) {
+  std::vector<ConvTrial> trials;
+  for (int i = 0; i < count; i++) {
+    const Perf& r = results[size_t(i)];
+    if (r.status == CUDNN_STATUS_SUCCESS)
+      trials.push_back({int(r.algo), r.time, r.memory, r.mathType, r.determinism == CUDNN_DETERMINISTIC});
+  }
   for (int i = 0; i < count; i++) {
     const Perf& r = results[size_t(i)];
     if (r.status != CUDNN_STATUS_SUCCESS) continue;
     if (cs.strict_fp32 && r.mathType != CUDNN_FMA_MATH) continue;
     if (cs.deterministic_convs && r.determinism != CUDNN_DETERMINISTIC) continue;
-    return {int(r.algo), r.memory, r.mathType};
+    return {int(r.algo), r.memory, r.mathType, trials};
   }
   DG_FAIL("cuDNN found no usable algorithm for ", key, " among ", count, " results",
           cs.strict_fp32 ? " (strict FP32: FMA math only)" : "",
@@ -252,6 +259,21 @@ void conv_transpose2d_backward_filter(Context& ctx, const Tensor& x, const Tenso
   if (dw.data == nullptr) return;
   check_transpose(x, dw, dy, g, "conv_transpose2d_backward_filter");
   backward_filter(ctx, dy, x, dw, g, "conv_transpose2d_backward_filter");
+}
+
+std::vector<std::string> conv_algorithm_trials(Context& ctx) {
+  std::vector<std::string> lines;
+  for (const auto& [key, chosen] : ctx.cuda().conv_algos) {
+    lines.push_back(key + ":");
+    for (const ConvTrial& t : chosen.trials) {
+      std::ostringstream s;
+      s << "  algo " << t.algo << (t.math == CUDNN_FMA_MATH ? " fma " : " tensor-op ") << t.ms * 1e3 << " us, workspace "
+        << t.workspace_bytes << " B" << (t.deterministic ? "" : ", non-deterministic")
+        << (t.algo == chosen.algo && t.math == chosen.math ? "  <- chosen" : "");
+      lines.push_back(s.str());
+    }
+  }
+  return lines;
 }
 
 }  // namespace dg::cuda

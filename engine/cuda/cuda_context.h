@@ -8,15 +8,26 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "engine/arena.h"
 
 namespace dg {
 
+// One algorithm cuDNN's Find ran for a shape, with its own timing of it.
+struct ConvTrial {
+  int algo = 0;
+  float ms = 0;
+  size_t workspace_bytes = 0;
+  cudnnMathType_t math = CUDNN_DEFAULT_MATH;
+  bool deterministic = false;
+};
+
 struct ConvAlgo {
   int algo = 0;               // a cudnnConvolution{Fwd,BwdData,BwdFilter}Algo_t
   size_t workspace_bytes = 0;
   cudnnMathType_t math = CUDNN_DEFAULT_MATH;  // what Find measured it with: set it to run it
+  std::vector<ConvTrial> trials;              // every algorithm that ran, fastest first (dgbench)
 };
 
 struct CudaState {

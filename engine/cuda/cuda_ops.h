@@ -52,4 +52,8 @@ void copy_channels(Context& ctx, const Tensor& src, Tensor dst, int c0);
 std::vector<double> time_repeats_ms(Context& ctx, const std::function<void()>& fn, const TimingOptions& opt);
 DeviceLimits measure_device_limits(Context& ctx);
 
+// Every (convolution primitive, shape) searched so far with each algorithm cuDNN's Find ran
+// and its timing of it, the chosen one marked (engine/cuda/conv_cudnn.cu; for dgbench).
+std::vector<std::string> conv_algorithm_trials(Context& ctx);
+
 }  // namespace dg::cuda
