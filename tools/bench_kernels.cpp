@@ -45,6 +45,7 @@ double rel_error(Context& dev, const Tensor& a, const Tensor& b) {
 }
 
 struct Runner {
+  bool copt_is_cuda() const { return copt.device == Device::cuda; }
   const ContextOptions& copt;
   const TimingOptions& timing;
   const DeviceLimits& limits;
@@ -163,6 +164,43 @@ void bench_batchnorm(Runner& run, const Network& net, int B) {
                       },
                       dx};
     });
+#ifdef DG_HAVE_CUDA
+    if (!run.copt_is_cuda()) continue;
+    // The alternative: cuDNN's batchnorm, then the activation as a kernel of its own (on the
+    // CPU side of the check, dg's reference op).
+    run(net.name + " cuDNN batchnorm + act forward", shape, 8 * n, 0, [=](Context& c) {
+      Tensor x = random(c, {B, C, S, S}, 4), gamma = random(c, {C}, 5), beta = random(c, {C}, 6);
+      Tensor rm = c.zeros({C}), rv = c.zeros({C}), y = c.alloc({B, C, S, S});
+      const BatchNormSaved saved{c.alloc({C}), c.alloc({C})};
+      return Prepared{[&c, cfg, x, gamma, beta, rm, rv, y, saved] {
+                        ScratchScope s(c);
+                        if (c.on_cuda())
+                          cuda::cudnn_batchnorm_forward_train(c, cfg, x, gamma, beta, rm, rv, y, saved);
+                        else
+                          batchnorm2d_forward_train(c, cfg, x, gamma, beta, rm, rv, y);
+                      },
+                      y};
+    });
+    run(net.name + " cuDNN batchnorm + act backward", shape, 12 * n, 0, [=](Context& c) {
+      Tensor x = random(c, {B, C, S, S}, 4), gamma = random(c, {C}, 5), beta = random(c, {C}, 6);
+      Tensor rm = c.zeros({C}), rv = c.zeros({C}), y = c.alloc({B, C, S, S}), dy = random(c, {B, C, S, S}, 7);
+      Tensor dx = c.alloc({B, C, S, S}), dg = c.zeros({C}), db = c.zeros({C});
+      BatchNormConfig plain = cfg;
+      plain.act = Activation();  // the pre-activation output, which the backward needs
+      BatchNormSaved saved{c.alloc({C}), c.alloc({C})};
+      if (c.on_cuda())
+        cuda::cudnn_batchnorm_forward_train(c, plain, x, gamma, beta, rm, rv, y, saved);
+      else
+        saved = batchnorm2d_forward_train(c, cfg, x, gamma, beta, rm, rv, y);
+      return Prepared{[&c, cfg, x, gamma, beta, y, saved, dy, dx, dg, db] {
+                        if (c.on_cuda())
+                          cuda::cudnn_batchnorm_backward(c, cfg, dy, x, gamma, y, saved, dx, dg, db);
+                        else
+                          batchnorm2d_backward(c, cfg, dy, x, gamma, beta, saved, dx, dg, db);
+                      },
+                      dx};
+    });
+#endif
   }
 }
 

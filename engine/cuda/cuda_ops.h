@@ -56,4 +56,14 @@ DeviceLimits measure_device_limits(Context& ctx);
 // and its timing of it, the chosen one marked (engine/cuda/conv_cudnn.cu; for dgbench).
 std::vector<std::string> conv_algorithm_trials(Context& ctx);
 
+// cuDNN's batchnorm + the separate activation kernel, the alternative dgbench times next to
+// the fused kernels (engine/cuda/batchnorm_cudnn.cu). saved.mean/invstd (C) are filled by
+// the forward; the backward needs the pre-activation output; dgamma/dbeta accumulate.
+void cudnn_batchnorm_forward_train(Context& ctx, const BatchNormConfig& cfg, const Tensor& x, const Tensor& gamma,
+                                   const Tensor& beta, Tensor running_mean, Tensor running_var, Tensor y,
+                                   const BatchNormSaved& saved);
+void cudnn_batchnorm_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor& dy, const Tensor& x,
+                              const Tensor& gamma, const Tensor& y_pre_act, const BatchNormSaved& saved, Tensor dx,
+                              Tensor dgamma, Tensor dbeta);
+
 }  // namespace dg::cuda

@@ -21,6 +21,7 @@ target_sources(dg_engine PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/cuda_context.cu
   ${CMAKE_CURRENT_LIST_DIR}/conv_cudnn.cu
   ${CMAKE_CURRENT_LIST_DIR}/timing.cu
+  ${CMAKE_CURRENT_LIST_DIR}/batchnorm_cudnn.cu
   ${PROJECT_SOURCE_DIR}/kernels/elementwise.cu
   ${PROJECT_SOURCE_DIR}/kernels/random.cu
   ${PROJECT_SOURCE_DIR}/kernels/activation.cu
