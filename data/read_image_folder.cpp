@@ -45,6 +45,28 @@ std::vector<std::string> find_images(const std::string& dir) {
   return paths;
 }
 
+// The most decoded bytes a file of `file_bytes` can honestly describe: compressed formats
+// expand at most about 1000x (deflate's limit is 1032:1; JPEG and RLE BMP stay below 2048:1),
+// plus room for the small images whose headers outweigh their pixels.
+uint64_t max_decoded_bytes(size_t file_bytes) { return 2048 * uint64_t(file_bytes) + (uint64_t(1) << 20); }
+
+// stb_image grows its buffer for a PNG's compressed data by each chunk's declared length
+// before reading it: a chunk must not claim more bytes than the file still holds.
+void check_png_chunks(const std::string& path, const std::vector<uint8_t>& b) {
+  static const uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (b.size() < 8 || !std::equal(signature, signature + 8, b.begin())) return;
+  size_t at = 8;
+  while (at + 12 <= b.size()) {
+    const uint32_t length = uint32_t(b[at]) << 24 | uint32_t(b[at + 1]) << 16 | uint32_t(b[at + 2]) << 8 | b[at + 3];
+    const std::string type(reinterpret_cast<const char*>(&b[at + 4]), 4);
+    if (length > b.size() - at - 12)
+      data_fail(path, "PNG chunk '", type, "' at byte ", at, " claims ", length, " bytes, but only ", b.size() - at - 12,
+                " follow (corrupt or truncated file)");
+    if (type == "IEND") return;
+    at += 12 + size_t(length);
+  }
+}
+
 // Decodes one file into dst: (3, size, size) uint8.
 void decode_one(const std::string& path, int size, uint8_t* dst) {
   std::vector<uint8_t> bytes = read_file_bytes(path);
@@ -54,12 +76,20 @@ void decode_one(const std::string& path, int size, uint8_t* dst) {
   if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &comp)) {
     data_fail(path, "cannot decode image: ", stbi_failure_reason());
   }
+  // stb_image accepts a BMP of height 0 (found by fuzzing); there is nothing to crop or resize.
+  if (w <= 0 || h <= 0) data_fail(path, "image of ", w, "x", h, " has no pixels");
   if (uint64_t(w) * uint64_t(h) > kMaxPixels) {
     data_fail(path, "image of ", w, "x", h, " is too large (more than ", kMaxPixels, " pixels)");
   }
+  if (uint64_t(w) * uint64_t(h) * 4 > max_decoded_bytes(bytes.size())) {
+    data_fail(path, "a ", bytes.size(), "-byte file cannot hold a ", w, "x", h,
+              " image (corrupt header or a decompression bomb)");
+  }
+  check_png_chunks(path, bytes);
   std::unique_ptr<uint8_t, void (*)(void*)> rgb(stbi_load_from_memory(bytes.data(), len, &w, &h, &comp, 3),
                                                 stbi_image_free);
   if (!rgb) data_fail(path, "cannot decode image: ", stbi_failure_reason());
+  if (w <= 0 || h <= 0) data_fail(path, "image of ", w, "x", h, " has no pixels");
 
   const int side = std::min(w, h);  // center crop to a square
   const uint8_t* window = rgb.get() + (size_t((h - side) / 2) * w + size_t((w - side) / 2)) * 3;

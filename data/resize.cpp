@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "data/data_error.h"
+
 namespace dg::data {
 namespace {
 
@@ -34,6 +36,8 @@ AxisTaps axis_taps(int in, int out) {
 
 void resize_bilinear_plane(const uint8_t* src, int in_h, int in_w, ptrdiff_t row_stride,
                            ptrdiff_t pixel_stride, int out_h, int out_w, float* out) {
+  if (in_h < 1 || in_w < 1 || out_h < 1 || out_w < 1)
+    data_fail("resize_bilinear_plane", "cannot resize ", in_h, "x", in_w, " to ", out_h, "x", out_w);
   AxisTaps ty = axis_taps(in_h, out_h), tx = axis_taps(in_w, out_w);
   for (int y = 0; y < out_h; y++) {
     const uint8_t* row0 = src + ty.lo[y] * row_stride;

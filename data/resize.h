@@ -11,7 +11,8 @@ namespace dg::data {
 
 // src sample (y, x) is src[y * row_stride + x * pixel_stride], for 0 <= y < in_h,
 // 0 <= x < in_w, so an interleaved (HWC) image or a window of a larger one is read in
-// place. Writes out_h x out_w floats in [0, 255], row-major.
+// place. Writes out_h x out_w floats in [0, 255], row-major. Every size must be at least 1
+// (DataError otherwise).
 void resize_bilinear_plane(const uint8_t* src, int in_h, int in_w, ptrdiff_t row_stride,
                            ptrdiff_t pixel_stride, int out_h, int out_w, float* out);
 

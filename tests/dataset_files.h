@@ -38,6 +38,15 @@ struct TempDir {
   std::string operator/(const std::string& name) const { return (path / name).string(); }
 };
 
+inline Bytes read_bytes(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  REQUIRE(f);
+  Bytes b;
+  for (int c; (c = std::fgetc(f)) != EOF;) b.push_back(uint8_t(c));
+  std::fclose(f);
+  return b;
+}
+
 inline void write_file(const std::string& path, const Bytes& b) {
   fs::create_directories(fs::path(path).parent_path());
   std::FILE* f = std::fopen(path.c_str(), "wb");

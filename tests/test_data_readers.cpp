@@ -359,6 +359,37 @@ TEST_CASE("bad image folders fail with the file and the defect") {
   check_fails([&] { read_image_folder(dir / "nowhere", 2); }, {"nowhere", "not a folder"});
 }
 
+TEST_CASE("image files that would make stb_image allocate more than they can hold are refused") {
+  TempDir dir;
+  Bytes ok = rgb_ramp(3, 2);
+  const std::string good = dir / "good/a.png";
+  fs::create_directories(dir / "good");
+  REQUIRE(stbi_write_png(good.c_str(), 3, 2, 3, ok.data(), 9) != 0);
+  Bytes png = read_bytes(good);
+  // A chunk whose length field claims 800 MB (found by fuzzing: stb_image reserved that much
+  // for the compressed data before reading it).
+  Bytes bad_chunk = png;
+  const size_t idat = 33;  // signature (8) + IHDR chunk (4 + 4 + 13 + 4)
+  REQUIRE(std::string(bad_chunk.begin() + idat + 4, bad_chunk.begin() + idat + 8) == "IDAT");
+  bad_chunk[idat] = 0x31;
+  write_file(dir / "chunk/a.png", bad_chunk);
+  check_fails([&] { read_image_folder(dir / "chunk", 2); }, {"a.png", "PNG chunk 'IDAT' at byte 33 claims"});
+  // A header claiming 8000 x 8000 pixels in a file of a few dozen bytes.
+  Bytes huge = png;
+  const uint8_t dims[8] = {0, 0, 0x1f, 0x40, 0, 0, 0x1f, 0x40};
+  std::copy(dims, dims + 8, huge.begin() + 16);
+  write_file(dir / "huge/a.png", huge);
+  check_fails([&] { read_image_folder(dir / "huge", 2); }, {"a.png", "cannot hold a 8000x8000 image"});
+  // A BMP whose header says height 0 (found by fuzzing: the crop and resize then read
+  // outside the empty pixel buffer).
+  const std::string bmp = dir / "good/b.bmp";
+  REQUIRE(stbi_write_bmp(bmp.c_str(), 3, 2, 3, ok.data()) != 0);
+  Bytes flat = read_bytes(bmp);
+  std::fill(flat.begin() + 22, flat.begin() + 26, 0);  // biHeight
+  write_file(dir / "flat/a.bmp", flat);
+  check_fails([&] { read_image_folder(dir / "flat", 2); }, {"a.bmp", "has no pixels"});
+}
+
 TEST_CASE("load_dataset resolves names, formats and folders") {
   CHECK(parse_format("auto") == Format::automatic);
   CHECK(parse_format("idx") == Format::idx);

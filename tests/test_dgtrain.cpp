@@ -99,6 +99,32 @@ TEST_CASE("resume after N steps equals the uninterrupted run bit for bit") {
   CHECK(changed.output.find("--lr-g cannot be combined with --resume") != std::string::npos);
 }
 
+TEST_CASE("a damaged config.json is refused on resume, naming the field") {
+  TempDir dir;
+  write_idx_gz(dir / "idx", 8);
+  REQUIRE(dgtrain("--data " + (dir / "idx") + " --steps 1 " + tiny(dir / "runs", "r")).code == 0);
+  const std::string path = dir / "runs/r/config.json";
+  const std::string good = read_text(path);
+  struct Case {
+    std::string from, to, message;
+  };
+  // log_every = 1.1e36 reached an int64 conversion before (found by fuzzing).
+  for (const Case& c : {Case{"\"log_every\": 1", "\"log_every\": 1.1e36", "log_every must be an integer"},
+                        Case{"\"log_every\": 1", "\"log_every\": 2000000000000000000", "log_every = 2000000000000000000 is outside"},
+                        Case{"\"lr_g\": ", "\"lr_g\": 1e300, \"x\": ", "lr_g = 1e+300 is not a finite float"},
+                        Case{"\"seed\": 1", "\"seed\": -1", "seed must be a non-negative integer"}}) {
+    CAPTURE(c.to);
+    std::string text = good;
+    const size_t at = text.find(c.from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, c.from.size(), c.to);
+    write_file(path, Bytes(text.begin(), text.end()));
+    Result r = dgtrain("--resume " + (dir / "runs/r"));
+    CHECK(r.code == 1);
+    CHECK(r.output.find("config.json: " + c.message) != std::string::npos);
+  }
+}
+
 TEST_CASE("a truncated or foreign checkpoint is refused with a clear message") {
   TempDir dir;
   write_idx_gz(dir / "idx", 8);

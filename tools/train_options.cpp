@@ -1,5 +1,7 @@
 #include "tools/train_options.h"
 
+#include <cmath>
+
 namespace dg {
 
 GLoss parse_gloss(const std::string& s) {
@@ -139,42 +141,66 @@ nlohmann::json to_json(const TrainOptions& o) {
   };
 }
 
+// Numbers of config.json with their type and range checked before any conversion: a
+// hand-edited or damaged file gets an error naming the field, never an out-of-range cast
+// (fuzzing found log_every = 1.1e36 converted to int64). Meaning is checked later (validate).
+static int64_t int_field(const nlohmann::json& j, const char* key, int64_t lo, int64_t hi) {
+  const nlohmann::json& v = j.at(key);
+  DG_CHECK(v.is_number_integer(), "config.json: ", key, " must be an integer, got ", v.dump());
+  const bool fits = v.is_number_unsigned() ? v.get<uint64_t>() <= uint64_t(hi) : v.get<int64_t>() >= lo && v.get<int64_t>() <= hi;
+  DG_CHECK(fits, "config.json: ", key, " = ", v.dump(), " is outside [", lo, ", ", hi, "]");
+  return v.is_number_unsigned() ? int64_t(v.get<uint64_t>()) : v.get<int64_t>();
+}
+
+static float float_field(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& v = j.at(key);
+  DG_CHECK(v.is_number(), "config.json: ", key, " must be a number, got ", v.dump());
+  const double d = v.get<double>();
+  DG_CHECK(std::isfinite(d) && std::fabs(d) <= 3.0e38, "config.json: ", key, " = ", v.dump(),
+           " is not a finite float");
+  return float(d);
+}
+
 TrainOptions options_from_json(const nlohmann::json& j) {
   TrainOptions o;
   TrainConfig& t = o.train;
+  const int64_t big = int64_t(1) << 50, small = int64_t(1) << 20;
   try {
     o.data = j.at("data");
     o.data_format = j.at("data_format");
     t.model.arch = j.at("arch");
-    t.model.image_size = j.at("image_size");
-    t.model.channels = j.at("channels");
-    t.model.nz = j.at("nz");
-    t.model.ngf = j.at("ngf");
-    t.model.ndf = j.at("ndf");
+    t.model.image_size = int(int_field(j, "image_size", 1, small));
+    t.model.channels = int(int_field(j, "channels", 0, 4));
+    t.model.nz = int(int_field(j, "nz", 1, small));
+    t.model.ngf = int(int_field(j, "ngf", 1, small));
+    t.model.ndf = int(int_field(j, "ndf", 1, small));
     o.g_act = j.at("g_act");
-    t.discriminators = j.at("discriminators");
+    t.discriminators = int(int_field(j, "discriminators", 1, 1024));
     o.g_loss = j.at("g_loss");
-    t.g_loss.lambda = j.at("softmax_lambda");
-    t.batch_size = j.at("batch_size");
-    o.steps = j.at("steps");
-    o.epochs = j.at("epochs");
-    t.total_steps = j.at("total_steps");
-    t.adam_g.lr = j.at("lr_g");
-    t.adam_d.lr = j.at("lr_d");
-    t.adam_g.beta1 = j.at("beta1");
-    t.adam_g.beta2 = j.at("beta2");
-    t.adam_g.eps = t.adam_d.eps = j.at("adam_eps");
+    t.g_loss.lambda = float_field(j, "softmax_lambda");
+    t.batch_size = int(int_field(j, "batch_size", 1, int64_t(1) << 30));
+    o.steps = int_field(j, "steps", 0, big);
+    o.epochs = int_field(j, "epochs", 0, big);
+    t.total_steps = int_field(j, "total_steps", 0, big);
+    t.adam_g.lr = float_field(j, "lr_g");
+    t.adam_d.lr = float_field(j, "lr_d");
+    t.adam_g.beta1 = float_field(j, "beta1");
+    t.adam_g.beta2 = float_field(j, "beta2");
+    t.adam_g.eps = t.adam_d.eps = float_field(j, "adam_eps");
     o.lr_decay = j.at("lr_decay");
-    t.label_smooth = j.at("label_smooth");
-    t.seed = j.at("seed");
+    t.label_smooth = float_field(j, "label_smooth");
+    const nlohmann::json& seed = j.at("seed");
+    DG_CHECK(seed.is_number_unsigned() || (seed.is_number_integer() && seed.get<int64_t>() >= 0),
+             "config.json: seed must be a non-negative integer, got ", seed.dump());
+    t.seed = seed.get<uint64_t>();
     o.device = j.at("device");
     o.deterministic = j.value("deterministic", false);
     o.out = j.at("out");
     o.run_name = j.at("run_name");
-    o.sample_every = j.at("sample_every");
-    o.checkpoint_every = j.at("checkpoint_every");
-    o.log_every = j.at("log_every");
-    o.keep_checkpoints = j.value("keep_checkpoints", 0);
+    o.sample_every = int_field(j, "sample_every", 0, big);
+    o.checkpoint_every = int_field(j, "checkpoint_every", 0, big);
+    o.log_every = int_field(j, "log_every", 1, big);
+    o.keep_checkpoints = j.contains("keep_checkpoints") ? int(int_field(j, "keep_checkpoints", 0, small)) : 0;
   } catch (const nlohmann::json::exception& e) {
     DG_FAIL("config.json: ", e.what());
   }
