@@ -41,4 +41,28 @@ void check_copy_channels(const Tensor& src, const Tensor& dst, int c0) {
            "copy_channels: ", src.shape.str(), " does not fit into ", dst.shape.str(), " at channel ", c0);
 }
 
+LinearDims check_linear_args(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& out, const char* op) {
+  DG_CHECK(x.shape.rank >= 1 && x.n() > 0, op, ": input must be (N, ...), got ", x.shape.str());
+  DG_CHECK(w.shape.rank == 2, op, ": weight must be (O, I), got ", w.shape.str());
+  const int N = x.n(), O = w.dim(0);
+  const int64_t I = x.numel() / N;
+  DG_CHECK(I == w.dim(1), op, ": input ", x.shape.str(), " has ", I, " features per sample, the weight ",
+           w.shape.str(), " expects ", w.dim(1));
+  DG_CHECK(b.data == nullptr || (b.shape.rank == 1 && b.dim(0) == O), op, ": bias ", b.shape.str(),
+           " does not match the weight ", w.shape.str());
+  check_shape(out, {N, O}, op);
+  return {N, int(I), O};
+}
+
+void check_softmax_ce_args(const Tensor& logits, const Tensor& labels, const Tensor& loss, const Tensor& dlogits,
+                           const Tensor& correct) {
+  DG_CHECK(logits.shape.rank == 2 && logits.numel() > 0, "softmax_cross_entropy: logits must be (N, C), got ",
+           logits.shape.str());
+  DG_CHECK(labels.numel() == logits.dim(0), "softmax_cross_entropy: ", labels.numel(), " labels for ",
+           logits.dim(0), " rows of logits");
+  DG_CHECK(!loss.data || loss.numel() == 1, "softmax_cross_entropy: loss must have 1 element");
+  DG_CHECK(!correct.data || correct.numel() == 1, "softmax_cross_entropy: correct must have 1 element");
+  if (dlogits.data) check_shape(dlogits, logits.shape, "softmax_cross_entropy dlogits");
+}
+
 }  // namespace dg

@@ -25,4 +25,15 @@ void check_pool(const Tensor& x, PoolGeom g, const Tensor& y, const char* op);
 // src fits into dst's channels [c0, c0 + src.C).
 void check_copy_channels(const Tensor& src, const Tensor& dst, int c0);
 
+// Linear: x (N, ...) with I = the product of its other dims, w (O, I), b (O) or empty, and
+// `out` (N, O) (y or dy). Returns the sizes.
+struct LinearDims {
+  int N, I, O;
+};
+LinearDims check_linear_args(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& out, const char* op);
+// Softmax cross-entropy: logits (N, C), labels (N), loss/correct (1), dlogits like logits
+// (each optional but the logits and labels).
+void check_softmax_ce_args(const Tensor& logits, const Tensor& labels, const Tensor& loss, const Tensor& dlogits,
+                           const Tensor& correct);
+
 }  // namespace dg

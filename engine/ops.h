@@ -96,6 +96,26 @@ void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor
 void bce_with_logits(Context& ctx, const Tensor& logits, float target, Tensor per_sample, Tensor mean,
                      Tensor dlogits, float grad_scale = 1.0f);
 
+// ---- fully connected (with bias): y = x w^T + b (engine/cpu/linear.cpp, engine/cuda/linear_cublas.cu) ----
+// x (N, I) (any rank: the dims after the first are flattened), w (O, I), b (O) -> y (N, O).
+// b may be empty (no bias).
+void linear_forward(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& b, Tensor y);
+// dy (N, O) -> dx (like x) [overwrite, optional], dw (O, I), db (O) [accumulate, optional]
+void linear_backward(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& dy, Tensor dx, Tensor dw,
+                     Tensor db);
+
+// ---- softmax and fused softmax cross-entropy over the last dim (engine/cpu/softmax.cpp, kernels/softmax.cu) ----
+// logits (N, C) -> probs (N, C), numerically stable (the row maximum is subtracted first).
+void softmax_forward(Context& ctx, const Tensor& logits, Tensor probs);
+// labels (N) hold class ids as floats. loss (1) = mean_n -log softmax(logits_n)[label_n];
+// dlogits (N, C) [overwrite, optional] = (softmax - onehot) / N; correct (1) [optional] =
+// the number of rows whose argmax (ties to the lowest index) equals the label.
+// loss may be empty too. A label that is not an integer in [0, C): on the CPU a dg::Error
+// naming the value and its index; on CUDA (no host round trip) that row's loss and
+// dlogits are NaN, so the mean loss is NaN, and the row is not counted as correct.
+void softmax_cross_entropy(Context& ctx, const Tensor& logits, const Tensor& labels, Tensor loss, Tensor dlogits,
+                           Tensor correct);
+
 // ---- Adam, PyTorch semantics (torch.optim.Adam, L2 weight decay added to the gradient) ----
 struct AdamConfig {
   float lr = 2e-4f;

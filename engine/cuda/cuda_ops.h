@@ -33,6 +33,13 @@ void generator_loss(Context& ctx, const GLossConfig& cfg, const Tensor& logits, 
                     Tensor loss, Tensor dlogits, Tensor selected);
 void seed_selection_scores(Context& ctx, const Tensor& real_loss, const Tensor& fake_loss, Tensor scores);
 
+void linear_forward(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& b, Tensor y);
+void linear_backward(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& dy, Tensor dx, Tensor dw,
+                     Tensor db);
+void softmax_forward(Context& ctx, const Tensor& logits, Tensor probs);
+void softmax_cross_entropy(Context& ctx, const Tensor& logits, const Tensor& labels, Tensor loss, Tensor dlogits,
+                           Tensor correct);
+
 void adam_step(Context& ctx, const AdamConfig& cfg, int64_t step, Tensor params, const Tensor& grads,
                Tensor exp_avg, Tensor exp_avg_sq);
 

@@ -22,10 +22,12 @@ target_sources(dg_engine PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/conv_cudnn.cu
   ${CMAKE_CURRENT_LIST_DIR}/timing.cu
   ${CMAKE_CURRENT_LIST_DIR}/batchnorm_cudnn.cu
+  ${CMAKE_CURRENT_LIST_DIR}/linear_cublas.cu
   ${PROJECT_SOURCE_DIR}/kernels/elementwise.cu
   ${PROJECT_SOURCE_DIR}/kernels/random.cu
   ${PROJECT_SOURCE_DIR}/kernels/activation.cu
   ${PROJECT_SOURCE_DIR}/kernels/losses.cu
+  ${PROJECT_SOURCE_DIR}/kernels/softmax.cu
   ${PROJECT_SOURCE_DIR}/kernels/adam.cu
   ${PROJECT_SOURCE_DIR}/kernels/batchnorm.cu
   ${PROJECT_SOURCE_DIR}/kernels/image_ops.cu

@@ -1,0 +1,155 @@
+// Linear and softmax cross-entropy: values against the definitions in double, gradients
+// against finite differences (tests/gradcheck.h), the accumulate/overwrite convention, the
+// argmax count with ties, stability for large logits, and bad labels.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "engine/ops.h"
+#include "tests/gradcheck.h"
+
+using namespace dg;
+using dg::test::check_gradient;
+using dg::test::project;
+using dg::test::random_tensor;
+
+TEST_CASE("linear forward matches x w^T + b; an input of rank 4 is flattened") {
+  Context ctx;
+  const int N = 3, C = 2, H = 3, W = 2, I = C * H * W, O = 5;
+  Tensor x = random_tensor(ctx, {N, C, H, W}, 1), w = random_tensor(ctx, {O, I}, 2), b = random_tensor(ctx, {O}, 3);
+  Tensor y = ctx.alloc({N, O});
+  linear_forward(ctx, x, w, b, y);
+  for (int n = 0; n < N; n++)
+    for (int o = 0; o < O; o++) {
+      double ref = b.data[o];
+      for (int i = 0; i < I; i++) ref += double(x.data[n * I + i]) * w.data[o * I + i];
+      CHECK(y.data[n * O + o] == doctest::Approx(ref).epsilon(1e-5));
+    }
+  // No bias.
+  Tensor y0 = ctx.alloc({N, O});
+  linear_forward(ctx, x, w, Tensor{}, y0);
+  for (int n = 0; n < N; n++)
+    for (int o = 0; o < O; o++) CHECK(y0.data[n * O + o] + b.data[o] == doctest::Approx(y.data[n * O + o]));
+  // Shape errors name the op and the sizes.
+  Tensor bad_w = random_tensor(ctx, {O, I + 1}, 4);
+  CHECK_THROWS_WITH_AS(linear_forward(ctx, x, bad_w, b, y), doctest::Contains("12 features per sample"), Error);
+}
+
+TEST_CASE("linear backward: dx, dw, db by finite differences; dw and db accumulate, dx overwrites") {
+  Context ctx;
+  const int N = 4, I = 7, O = 3;
+  Tensor x = random_tensor(ctx, {N, I}, 11), w = random_tensor(ctx, {O, I}, 12, 0.5f);
+  Tensor b = random_tensor(ctx, {O}, 13), r = random_tensor(ctx, {N, O}, 14);
+  Tensor y = ctx.alloc({N, O});
+  auto loss = [&] {
+    linear_forward(ctx, x, w, b, y);
+    return project(y, r);
+  };
+  Tensor dx = random_tensor(ctx, {N, I}, 15);  // garbage: must be overwritten
+  Tensor dw = ctx.zeros({O, I}), db = ctx.zeros({O});
+  linear_backward(ctx, x, w, r, dx, dw, db);
+  check_gradient("linear dx", loss, x.data, dx.data, dx.numel());
+  check_gradient("linear dw", loss, w.data, dw.data, dw.numel());
+  check_gradient("linear db", loss, b.data, db.data, db.numel());
+  // A second backward adds the same again to dw and db, and rewrites dx.
+  std::vector<float> dx1(dx.data, dx.data + dx.numel()), dw1(dw.data, dw.data + dw.numel()),
+      db1(db.data, db.data + db.numel());
+  linear_backward(ctx, x, w, r, dx, dw, db);
+  for (size_t i = 0; i < dx1.size(); i++) CHECK(dx.data[i] == dx1[i]);
+  for (size_t i = 0; i < dw1.size(); i++) CHECK(dw.data[i] == doctest::Approx(2 * dw1[i]));
+  for (size_t i = 0; i < db1.size(); i++) CHECK(db.data[i] == doctest::Approx(2 * db1[i]));
+  // Every output is optional.
+  linear_backward(ctx, x, w, r, Tensor{}, Tensor{}, Tensor{});
+}
+
+static double ce_reference(const float* x, int C, int label) {
+  double m = x[0];
+  for (int c = 1; c < C; c++) m = std::max(m, double(x[c]));
+  double s = 0;
+  for (int c = 0; c < C; c++) s += std::exp(double(x[c]) - m);
+  return std::log(s) + m - x[label];
+}
+
+TEST_CASE("softmax and softmax cross-entropy: values, gradient, argmax count") {
+  Context ctx;
+  const int N = 9, C = 7;
+  Tensor logits = random_tensor(ctx, {N, C}, 21, 2.0f);
+  std::vector<float> lab = {0, 6, 3, 3, 1, 5, 2, 4, 0};
+  Tensor labels = ctx.alloc({N});
+  ctx.upload(labels, lab.data());
+  Tensor probs = ctx.alloc({N, C}), loss = ctx.alloc({1}), dlog = ctx.alloc({N, C}), correct = ctx.alloc({1});
+  softmax_forward(ctx, logits, probs);
+  softmax_cross_entropy(ctx, logits, labels, loss, dlog, correct);
+  double sum = 0;
+  int hits = 0;
+  for (int n = 0; n < N; n++) {
+    const float* x = logits.data + n * C;
+    double row = 0;
+    int argmax = 0;
+    for (int c = 0; c < C; c++) {
+      row += probs.data[n * C + c];
+      if (x[c] > x[argmax]) argmax = c;
+    }
+    CHECK(row == doctest::Approx(1.0).epsilon(1e-6));
+    CHECK(-std::log(double(probs.data[n * C + int(lab[n])])) == doctest::Approx(ce_reference(x, C, int(lab[n]))).epsilon(1e-5));
+    sum += ce_reference(x, C, int(lab[n]));
+    hits += argmax == int(lab[n]);
+  }
+  CHECK(loss.data[0] == doctest::Approx(sum / N).epsilon(1e-6));
+  CHECK(correct.data[0] == float(hits));
+  auto f = [&] {
+    softmax_cross_entropy(ctx, logits, labels, loss, Tensor{}, Tensor{});
+    return double(loss.data[0]);
+  };
+  dg::test::GradCheckOptions opt;
+  opt.atol = 2e-4;  // the mean loss is O(1): rounding ~1e-7 / h
+  check_gradient("softmax_cross_entropy dlogits", f, logits.data, dlog.data, dlog.numel(), opt);
+}
+
+TEST_CASE("softmax cross-entropy: ties go to the lowest index, large logits stay finite") {
+  Context ctx;
+  // Row 0: a tie between classes 1 and 2 (label 1: correct). Row 1: the same tie, label 2
+  // (wrong). Row 2: logits of +-1000 (a naive exp overflows). Row 3: all equal, label 0.
+  std::vector<float> x = {0, 5, 5, 1, 0, 5, 5, 1, 1000, -1000, 0, 999, 3, 3, 3, 3};
+  std::vector<float> lab = {1, 2, 3, 0};
+  Tensor logits = ctx.alloc({4, 4}), labels = ctx.alloc({4});
+  ctx.upload(logits, x.data());
+  ctx.upload(labels, lab.data());
+  Tensor loss = ctx.alloc({1}), dlog = ctx.alloc({4, 4}), correct = ctx.alloc({1}), probs = ctx.alloc({4, 4});
+  softmax_cross_entropy(ctx, logits, labels, loss, dlog, correct);
+  softmax_forward(ctx, logits, probs);
+  CHECK(correct.data[0] == 2.0f);  // rows 0 and 3
+  double ref = 0;
+  for (int n = 0; n < 4; n++) ref += ce_reference(x.data() + 4 * n, 4, int(lab[n]));
+  CHECK(std::isfinite(loss.data[0]));
+  CHECK(loss.data[0] == doctest::Approx(ref / 4).epsilon(1e-6));
+  for (int i = 0; i < 16; i++) {
+    CHECK(std::isfinite(dlog.data[i]));
+    CHECK(std::isfinite(probs.data[i]));
+  }
+  CHECK(probs.data[8] == doctest::Approx(1.0 / (1.0 + std::exp(-1.0))));
+  CHECK(probs.data[12] == 0.25f);
+}
+
+TEST_CASE("softmax cross-entropy: a label outside [0, C) or not an integer is an error naming it") {
+  Context ctx;
+  Tensor logits = random_tensor(ctx, {3, 4}, 31), labels = ctx.alloc({3}), loss = ctx.alloc({1});
+  for (float bad : {4.0f, -1.0f, 1.5f, NAN}) {
+    CAPTURE(bad);
+    std::vector<float> lab = {0, bad, 2};
+    ctx.upload(labels, lab.data());
+    try {
+      softmax_cross_entropy(ctx, logits, labels, loss, Tensor{}, Tensor{});
+      FAIL("no error for label ", bad);
+    } catch (const Error& e) {
+      const std::string m = e.what();
+      CHECK(m.find("at index 1") != std::string::npos);
+      CHECK(m.find("[0, 4)") != std::string::npos);
+    }
+  }
+  Tensor few = ctx.alloc({2});
+  CHECK_THROWS_WITH_AS(softmax_cross_entropy(ctx, logits, few, loss, Tensor{}, Tensor{}),
+                       doctest::Contains("2 labels for 3 rows"), Error);
+}
