@@ -65,7 +65,8 @@ SafeTensors parse_safetensors(const std::string& bytes, const std::string& what)
                  offs[1].is_number_unsigned(),
              what, ": tensor '", name, "' has a malformed entry");
     const std::string dt = dtype.get<std::string>();
-    DG_CHECK(dt == "F32" || dt == "I64", what, ": tensor '", name, "' has dtype ", dt, " (dg reads F32, and I64 scalars)");
+    DG_CHECK(dt == "F32" || dt == "F64" || dt == "I64", what, ": tensor '", name, "' has dtype ", dt,
+             " (dg reads F32, F64, and I64 scalars)");
     StTensor t;
     uint64_t count = 1;
     for (const auto& d : shape) {
@@ -85,10 +86,16 @@ SafeTensors parse_safetensors(const std::string& bytes, const std::string& what)
              " elements of ", dt);
     ranges.push_back({begin, end});
     const char* src = bytes.data() + data_begin + begin;
-    t.data.resize(count);
+    // little-endian hosts only (x86-64, aarch64)
     if (dt == "F32") {
-      std::memcpy(t.data.data(), src, count * 4);  // little-endian hosts only (x86-64, aarch64)
+      t.data.resize(count);
+      std::memcpy(t.data.data(), src, count * 4);
+    } else if (dt == "F64") {
+      t.f64 = true;
+      t.data64.resize(count);
+      std::memcpy(t.data64.data(), src, count * 8);
     } else {
+      t.data.resize(count);
       for (uint64_t i = 0; i < count; i++) {
         int64_t v;
         std::memcpy(&v, src + 8 * i, 8);
@@ -126,8 +133,8 @@ void write_safetensors(const std::string& path, const SafeTensors& st) {
   nlohmann::json header = nlohmann::json::object();
   uint64_t offset = 0;
   for (const auto& [name, t] : st.tensors) {
-    uint64_t bytes = t.data.size() * 4;
-    header[name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+    const uint64_t bytes = t.f64 ? t.data64.size() * 8 : t.data.size() * 4;
+    header[name] = {{"dtype", t.f64 ? "F64" : "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   if (!st.metadata.empty()) header["__metadata__"] = st.metadata;
@@ -142,7 +149,12 @@ void write_safetensors(const std::string& path, const SafeTensors& st) {
   try {
     write_all(fd, len, 8, tmp);
     write_all(fd, h.data(), h.size(), tmp);
-    for (const auto& [name, t] : st.tensors) write_all(fd, t.data.data(), t.data.size() * 4, tmp);
+    for (const auto& [name, t] : st.tensors) {
+      if (t.f64)
+        write_all(fd, t.data64.data(), t.data64.size() * 8, tmp);
+      else
+        write_all(fd, t.data.data(), t.data.size() * 4, tmp);
+    }
     DG_CHECK(::fsync(fd) == 0, tmp, ": fsync failed (", std::strerror(errno), ")");
   } catch (...) {
     ::close(fd);

@@ -1,9 +1,9 @@
 // safetensors files: an 8-byte little-endian header length N, N bytes of JSON
 //   {"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ...,
 //    "__metadata__": {"key": "string value", ...}}
-// then the tensors' raw little-endian bytes. dg writes and reads float32 (F32) tensors
-// (and reads I64 scalars, as PyTorch stores num_batches_tracked). Checkpoints, golden test
-// data and feature-network weights all use it.
+// then the tensors' raw little-endian bytes. dg writes and reads float32 (F32) and float64
+// (F64) tensors, and reads I64 scalars (PyTorch's num_batches_tracked) as F32. Checkpoints,
+// golden test data, feature-network weights and FID statistics (F64) all use it.
 //
 // Reading validates everything before trusting it: the header length against the file
 // size, the JSON, every dtype, shape and offset range (inside the data, matching the
@@ -18,7 +18,9 @@ namespace dg {
 
 struct StTensor {
   std::vector<int64_t> shape;
-  std::vector<float> data;
+  std::vector<float> data;     // F32 (and I64 converted), or empty when f64
+  bool f64 = false;            // stored as F64: the values are in data64
+  std::vector<double> data64;
 };
 
 struct SafeTensors {

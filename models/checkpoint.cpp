@@ -6,8 +6,10 @@ namespace dg {
 
 static std::string d_prefix(int i) { return "D" + std::to_string(i) + "."; }
 
-void save_checkpoint(Context& ctx, GanTrainer& trainer, const std::string& path, const std::string& config_json) {
+void save_checkpoint(Context& ctx, GanTrainer& trainer, const std::string& path, const std::string& config_json,
+                     const Metadata& extra) {
   SafeTensors st;
+  st.metadata = extra;
   auto save_net = [&](Network& net, const std::string& prefix, const std::string& adam) {
     save_store(ctx, net.params, StorePart::state, prefix, st);
     save_store(ctx, net.params, StorePart::exp_avg, "adam." + adam + ".exp_avg.", st);
@@ -37,12 +39,13 @@ static CheckpointInfo info_of(const SafeTensors& st, const std::string& path) {
   }
   DG_CHECK(info.step >= 0, path, ": negative step ", info.step);
   info.config_json = st.meta("config");
+  info.metadata = st.metadata;
   return info;
 }
 
 CheckpointInfo read_checkpoint_info(const std::string& path) { return info_of(read_safetensors(path), path); }
 
-void load_checkpoint(Context& ctx, GanTrainer& trainer, const std::string& path) {
+CheckpointInfo load_checkpoint(Context& ctx, GanTrainer& trainer, const std::string& path) {
   const SafeTensors st = read_safetensors(path);
   const CheckpointInfo info = info_of(st, path);
   const int K = int(trainer.discriminators().size());
@@ -60,6 +63,7 @@ void load_checkpoint(Context& ctx, GanTrainer& trainer, const std::string& path)
     DG_FAIL(path, ": does not fit this model: ", e.what());
   }
   trainer.set_step(info.step);
+  return info;
 }
 
 }  // namespace dg

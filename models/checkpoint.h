@@ -4,26 +4,32 @@
 //                                  num_batches_tracked)
 //   D<i>.main.*                    every discriminator's state
 //   adam.G.exp_avg.main.*, adam.G.exp_avg_sq.main.*, adam.D<i>.exp_avg(_sq).main.*
-// and metadata: format "dg-checkpoint", version 1, step, seed, the resolved config JSON.
+// and metadata: format "dg-checkpoint", version 1, step, seed, the resolved config JSON,
+// plus what the caller adds (dgtrain: wall_s, eval_state).
 // The RNG needs no state of its own: its streams are counter-based and positioned by step.
 // Writes are atomic (temp file, fsync, rename).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "models/gan_trainer.h"
 
 namespace dg {
 
-void save_checkpoint(Context& ctx, GanTrainer& trainer, const std::string& path, const std::string& config_json);
+using Metadata = std::map<std::string, std::string>;
+void save_checkpoint(Context& ctx, GanTrainer& trainer, const std::string& path, const std::string& config_json,
+                     const Metadata& extra = {});
 
 struct CheckpointInfo {
   int64_t step = 0;
   std::string config_json;
+  Metadata metadata;  // every metadata entry, the caller's extras included
 };
 // Reads only the metadata (and validates the file).
 CheckpointInfo read_checkpoint_info(const std::string& path);
 // Restores every tensor and the step; the trainer must have been built with the same model.
-void load_checkpoint(Context& ctx, GanTrainer& trainer, const std::string& path);
+// Returns the file's metadata.
+CheckpointInfo load_checkpoint(Context& ctx, GanTrainer& trainer, const std::string& path);
 
 }  // namespace dg

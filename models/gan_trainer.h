@@ -32,6 +32,7 @@ void validate(const TrainConfig& cfg);
 namespace rng_stream {
 constexpr uint64_t train_noise = 1;      // z of step t starts at offset t * B * nz
 constexpr uint64_t sample_noise = 2;     // the fixed noise of sample grids
+constexpr uint64_t eval_noise = 3;       // z of generated sample i for evaluation: offset i * nz
 constexpr uint64_t init_generator = 1000;
 constexpr uint64_t init_discriminator(int i) { return 2000 + 1000 * uint64_t(i); }
 }  // namespace rng_stream

@@ -133,7 +133,7 @@ TEST_CASE("softmax cross-entropy: ties go to the lowest index, large logits stay
   CHECK(probs.data[12] == 0.25f);
 }
 
-TEST_CASE("softmax cross-entropy: a label outside [0, C) or not an integer is an error naming it") {
+TEST_CASE("softmax cross-entropy: a label outside 0..C-1 or not an integer is an error naming it") {
   Context ctx;
   Tensor logits = random_tensor(ctx, {3, 4}, 31), labels = ctx.alloc({3}), loss = ctx.alloc({1});
   for (float bad : {4.0f, -1.0f, 1.5f, NAN}) {

@@ -53,6 +53,30 @@ TEST_CASE("safetensors round trip with metadata, atomically replaced") {
   CHECK(read_safetensors(path).meta("step") == "43");
 }
 
+TEST_CASE("safetensors F64 tensors keep every bit, next to F32 ones") {
+  TempDir dir;
+  const std::string path = (dir.path / "s.safetensors").string();
+  SafeTensors st;
+  StTensor mean;
+  mean.shape = {3};
+  mean.f64 = true;
+  mean.data64 = {0.1, -1e-300, 1.0 / 3.0};  // none of these is a float32
+  st.tensors["mean"] = mean;
+  st.tensors["w"] = {{1}, {2.5f}};
+  write_safetensors(path, st);
+  const SafeTensors back = read_safetensors(path);
+  REQUIRE(back.at("mean").f64);
+  CHECK(back.at("mean").data64 == mean.data64);
+  CHECK(back.at("mean").data.empty());
+  CHECK_FALSE(back.at("w").f64);
+  CHECK(back.at("w").data[0] == 2.5f);
+  // An F64 entry whose byte count is that of F32 is refused.
+  CHECK_THROWS_WITH_AS(parse_safetensors(with_header(R"({"m":{"dtype":"F64","shape":[2],"data_offsets":[0,8]}})",
+                                                    std::string(8, '\0')),
+                                         "x.st"),
+                       doctest::Contains("8 bytes for 2 elements of F64"), Error);
+}
+
 TEST_CASE("ParamStore state and moments through safetensors") {
   Context ctx;
   ParamStore a, b;

@@ -85,6 +85,10 @@ static std::vector<std::string> checkpoints_by_step(const std::string& run) {
   return names;
 }
 
+std::string RunFolder::best_checkpoint_path() const {
+  return (fs::path(path_) / "checkpoints" / "best.safetensors").string();
+}
+
 std::string RunFolder::latest_checkpoint() const {
   std::vector<std::string> all = checkpoints_by_step(path_);
   return all.empty() ? "" : all.back();

@@ -3,6 +3,8 @@
 //   <out>/<name>/metrics.jsonl          one JSON object per log point
 //   <out>/<name>/samples/step_XXXXXX.png  the fixed-noise sample grid
 //   <out>/<name>/checkpoints/step_XXXXXX.safetensors
+//   <out>/<name>/checkpoints/best.safetensors   the best FID so far (--eval-every)
+//   <out>/<name>/real-stats-*.safetensors      cached FID statistics of the real set
 #pragma once
 #include <cstdint>
 #include <fstream>
@@ -25,7 +27,8 @@ class RunFolder {
   nlohmann::json read_config() const;
   void append_metrics(const nlohmann::json& line);  // flushed at once
   std::string checkpoint_path(int64_t step) const;
-  std::string latest_checkpoint() const;            // "" when there is none
+  std::string latest_checkpoint() const;            // "" when there is none (best is not a candidate)
+  std::string best_checkpoint_path() const;         // never pruned
   // Before a resume from `step`: deletes what a killed run left half-written (*.tmp files)
   // and drops metrics lines logged after `step` (they will be logged again) or torn by the
   // kill, rewriting metrics.jsonl atomically. Returns what it did, for the user ("" if nothing).

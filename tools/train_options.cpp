@@ -25,6 +25,14 @@ void resolve_flags(TrainOptions& o) {
   t.adam_d.beta2 = t.adam_g.beta2;
 }
 
+void check_flag_combinations(const TrainOptions& o) {
+  DG_CHECK(o.eval_every == 0 || !o.eval_features.empty(),
+           "--eval-every needs --eval-features FILE: a classifier made by `dgeval train-classifier --data ", o.data,
+           " --out classifier.safetensors`, or FID Inception weights converted by tools/convert_fid_inception.py");
+  DG_CHECK(o.target_fid == 0 || o.eval_every > 0, "--target-fid ", o.target_fid, " needs --eval-every N");
+  DG_CHECK(o.early_stop == 0 || o.eval_every > 0, "--early-stop ", o.early_stop, " needs --eval-every N");
+}
+
 void add_train_flags(CLI::App& app, TrainOptions& o) {
   TrainConfig& t = o.train;
     app.option_defaults()->always_capture_default();
@@ -92,6 +100,22 @@ void add_train_flags(CLI::App& app, TrainOptions& o) {
       ->group("Run");
   app.add_option("--log-every", o.log_every, "steps between metrics lines")->check(CLI::Range(int64_t(1), int64_t(1) << 40))->group("Run");
   app.add_option("--resume", o.resume, "continue the run in this folder (its config.json is used)")->group("Run");
+
+  app.add_option("--eval-every", o.eval_every, "steps between FID/IS evaluations (0: none)")->check(nonneg)->group("Evaluation");
+  app.add_option("--eval-samples", o.eval_samples, "generated and real samples per evaluation")
+      ->check(CLI::Range(int64_t(2), int64_t(1) << 24))
+      ->group("Evaluation");
+  app.add_option("--eval-features", o.eval_features,
+                 "feature network: a classifier from `dgeval train-classifier` or converted FID Inception weights")
+      ->check(CLI::ExistingFile)
+      ->group("Evaluation");
+  app.add_option("--target-fid", o.target_fid, "record the step and wall time FID first reaches this (0: none)")
+      ->check(CLI::Range(0.0, 1e9))
+      ->group("Evaluation");
+  app.add_option("--early-stop", o.early_stop,
+                 "stop after this many evaluations without a better FID (0: never); the best is kept")
+      ->check(CLI::Range(0, 1 << 20))
+      ->group("Evaluation");
 }
 
 bool allowed_with_resume(const std::string& flag) {
@@ -136,6 +160,11 @@ nlohmann::json to_json(const TrainOptions& o) {
       {"checkpoint_every", o.checkpoint_every},
       {"log_every", o.log_every},
       {"keep_checkpoints", o.keep_checkpoints},
+      {"eval_every", o.eval_every},
+      {"eval_samples", o.eval_samples},
+      {"eval_features", o.eval_features},
+      {"target_fid", o.target_fid},
+      {"early_stop", o.early_stop},
       {"bn_eps", 1e-5},
       {"bn_momentum", 0.1},
   };
@@ -201,6 +230,13 @@ TrainOptions options_from_json(const nlohmann::json& j) {
     o.checkpoint_every = int_field(j, "checkpoint_every", 0, big);
     o.log_every = int_field(j, "log_every", 1, big);
     o.keep_checkpoints = j.contains("keep_checkpoints") ? int(int_field(j, "keep_checkpoints", 0, small)) : 0;
+    if (j.contains("eval_every")) {  // runs made before evaluation existed have none of these
+      o.eval_every = int_field(j, "eval_every", 0, big);
+      o.eval_samples = int_field(j, "eval_samples", 2, int64_t(1) << 24);
+      o.eval_features = j.at("eval_features");
+      o.target_fid = float_field(j, "target_fid");
+      o.early_stop = int(int_field(j, "early_stop", 0, small));
+    }
   } catch (const nlohmann::json::exception& e) {
     DG_FAIL("config.json: ", e.what());
   }

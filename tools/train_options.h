@@ -28,12 +28,20 @@ struct TrainOptions {
   int64_t log_every = 10;
   int keep_checkpoints = 0;      // 0: keep every checkpoint
   std::string resume;            // a run folder to continue
+  // Evaluation during training (tools/train_eval.h); eval_every 0 turns it off.
+  int64_t eval_every = 0;
+  int64_t eval_samples = 10000;  // generated (and real) samples per FID
+  std::string eval_features;     // feature network file: a dg classifier or FID Inception
+  double target_fid = 0;         // 0: none; else the step and time it is first reached are recorded
+  int early_stop = 0;            // 0: never; else stop after this many evaluations without a better FID
   // Flag spellings of TrainConfig's enums; resolve_flags() converts them after parsing.
   std::string g_loss = "max", g_act = "relu", lr_decay = "none";
 };
 
 // Copies the spelled-out flags (g_loss, g_act, lr_decay, betas) into o.train.
 void resolve_flags(TrainOptions& o);
+// Checks what single flags cannot (flags that need each other); dg::Error naming them.
+void check_flag_combinations(const TrainOptions& o);
 
 // The embedded default: a run that finishes in about 5 minutes on 2 CPU cores.
 constexpr int64_t kDefaultSteps = 600;

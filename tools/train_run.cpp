@@ -16,6 +16,7 @@
 #include "models/checkpoint.h"
 #include "tools/progress.h"
 #include "tools/run_folder.h"
+#include "tools/train_eval.h"
 
 namespace fs = std::filesystem;
 
@@ -84,6 +85,7 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
     saved.resume = o.resume;
     o = saved;
   }
+  check_flag_combinations(o);
 
   // Device and context first: a wrong --device should not wait for the data to load.
   ContextOptions copt;
@@ -112,10 +114,16 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
   folder.write_config(config);
 
   GanTrainer trainer(ctx, o.train);
+  // Run time carried over a resume: wall_s counts training (evaluations excluded), eval_s
+  // the evaluations, both since the run began.
+  double wall_before = 0, eval_s_total = 0;
+  Metadata resumed_meta;
   if (resuming) {
     const std::string ckpt = folder.latest_checkpoint();
     DG_CHECK(!ckpt.empty(), "--resume ", o.resume, ": no checkpoint in ", o.resume, "/checkpoints to resume from");
-    load_checkpoint(ctx, trainer, ckpt);
+    resumed_meta = load_checkpoint(ctx, trainer, ckpt).metadata;
+    if (resumed_meta.count("wall_s")) wall_before = std::atof(resumed_meta["wall_s"].c_str());
+    if (resumed_meta.count("eval_s")) eval_s_total = std::atof(resumed_meta["eval_s"].c_str());
     progress.message("dgtrain: resuming " + folder_path + " from step " + std::to_string(trainer.step()));
     if (const std::string tidied = folder.tidy_for_resume(trainer.step()); !tidied.empty())
       progress.message("dgtrain: " + tidied);
@@ -144,14 +152,34 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
     ctx.download(trainer.generate_eval(fixed_z), sample_host.data());
     return folder.write_sample_grid(trainer.step(), sample_host.data(), n_samples, C, S);
   };
+  // Evaluation (--eval-every): the feature network and the real statistics, before the clock starts.
+  std::unique_ptr<TrainEvaluator> evaluator;
+  if (o.eval_every > 0) {
+    std::string note;
+    evaluator = std::make_unique<TrainEvaluator>(ctx, o, set, folder_path, &note);
+    progress.message("dgtrain: FID every " + std::to_string(o.eval_every) + " steps on " +
+                     std::to_string(o.eval_samples) + " samples, features " + evaluator->network() + "; " + note);
+    if (resumed_meta.count("eval_state"))
+      evaluator->state() = eval_state_from_json(nlohmann::json::parse(resumed_meta["eval_state"]));
+  }
+
   std::string last_checkpoint = resuming ? folder.latest_checkpoint() : "";
   const std::string resumed_from = last_checkpoint;
   // A checkpoint that cannot be written (disk full, folder gone) stops the run: the previous
   // one is untouched (writes go to a temporary file renamed into place) and named.
-  auto checkpoint = [&]() -> bool {
-    const std::string p = folder.checkpoint_path(trainer.step());
+  using clock = std::chrono::steady_clock;
+  auto start = clock::now();
+  auto wall_s = [&] {  // training time of the whole run, evaluations excluded
+    return wall_before + std::chrono::duration<double>(clock::now() - start).count() - eval_s_total;
+  };
+  auto run_metadata = [&] {
+    Metadata m{{"wall_s", std::to_string(wall_s())}, {"eval_s", std::to_string(eval_s_total)}};
+    if (evaluator) m["eval_state"] = to_json(evaluator->state()).dump();
+    return m;
+  };
+  auto checkpoint = [&](const std::string& p) -> bool {
     try {
-      save_checkpoint(ctx, trainer, p, config.dump());
+      save_checkpoint(ctx, trainer, p, config.dump(), run_metadata());
     } catch (const Error& e) {
       progress.finish();
       std::fprintf(stderr, "\ndgtrain: the checkpoint of step %lld could not be written: %s\n"
@@ -160,6 +188,7 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
                    last_checkpoint.empty() ? "(none yet)" : last_checkpoint.c_str(), folder_path.c_str());
       return false;
     }
+    if (p == folder.best_checkpoint_path()) return true;
     last_checkpoint = p;
     folder.prune_checkpoints(o.keep_checkpoints, resumed_from);
     return true;
@@ -187,8 +216,7 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 
-  using clock = std::chrono::steady_clock;
-  const auto start = clock::now();
+  start = clock::now();
   auto last_log_time = start;
   int64_t last_log_step = trainer.step();
   progress.set_total(total);
@@ -206,7 +234,7 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
       const double eta = img_s > 0 ? double(total - step) * B / img_s : NAN;
       nlohmann::json line = {{"step", step},
                              {"epoch", double(step) / double(loader.batches_per_epoch())},
-                             {"wall_s", std::chrono::duration<double>(now - start).count()},
+                             {"wall_s", wall_s()},
                              {"img_per_s", img_s},
                              {"g_loss", s.g_loss},
                              {"d_real", s.d_real},
@@ -217,16 +245,43 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
       last_log_time = now;
       last_log_step = step;
     }
-    if ((o.sample_every > 0 && step % o.sample_every == 0) || last) write_samples();
-    if ((o.checkpoint_every > 0 && step % o.checkpoint_every == 0) || last) {
+    bool early_stop = false;
+    if (evaluator && (step % o.eval_every == 0 || last)) {
       if (const std::string why = unsafe_to_save(); !why.empty()) return nonfinite_stop(why);
-      if (!checkpoint()) return kExitCheckpointFailed;
+      const double at = wall_s();
+      const EvalOutcome e = evaluator->evaluate(trainer, at);
+      eval_s_total += e.seconds;
+      const EvalState& st = evaluator->state();
+      nlohmann::json line = {{"step", step},          {"wall_s", at},        {"fid", e.fid},
+                             {"is", e.is},            {"is_std", e.is_std},  {"eval_s", e.seconds},
+                             {"best_fid", st.best_fid}, {"best_step", st.best_step},
+                             {"eval_samples", o.eval_samples}, {"features", evaluator->network()}};
+      if (e.target_reached) line["target_fid_reached"] = {{"target", o.target_fid}, {"step", step}, {"wall_s", at}};
+      folder.append_metrics(line);
+      std::ostringstream msg;
+      msg.precision(4);
+      msg << "dgtrain: step " << step << ": FID " << e.fid << ", IS " << e.is << (e.improved ? " (best)" : "") << " ["
+          << e.seconds << " s]";
+      if (e.target_reached) msg << "; --target-fid " << o.target_fid << " reached after " << at << " s of training";
+      progress.message(msg.str());
+      if (e.improved && !checkpoint(folder.best_checkpoint_path())) return kExitCheckpointFailed;
+      early_stop = e.stop;
+      if (early_stop)
+        progress.message("dgtrain: no better FID in " + std::to_string(o.early_stop) + " evaluations: stopping early; "
+                         "the best (FID " + std::to_string(st.best_fid) + " at step " + std::to_string(st.best_step) +
+                         ") is " + folder.best_checkpoint_path());
     }
+    if ((o.sample_every > 0 && step % o.sample_every == 0) || last || early_stop) write_samples();
+    if ((o.checkpoint_every > 0 && step % o.checkpoint_every == 0) || last || early_stop) {
+      if (const std::string why = unsafe_to_save(); !why.empty()) return nonfinite_stop(why);
+      if (!checkpoint(folder.checkpoint_path(step))) return kExitCheckpointFailed;
+    }
+    if (early_stop) break;
   }
   progress.finish();
   if (g_stop_signal != 0) {
     if (const std::string why = unsafe_to_save(); !why.empty()) return nonfinite_stop(why);
-    if (!checkpoint()) return kExitCheckpointFailed;
+    if (!checkpoint(folder.checkpoint_path(trainer.step()))) return kExitCheckpointFailed;
     std::printf("dgtrain: stopped by signal %d after step %lld; checkpoint %s; continue with: dgtrain --resume %s\n",
                 int(g_stop_signal), static_cast<long long>(trainer.step()), last_checkpoint.c_str(),
                 folder_path.c_str());
