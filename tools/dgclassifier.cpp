@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
     const dg::data::ImageSet test = dg::data::load_dataset(test_path, dg::data::Format::automatic, cfg.image_size);
     std::printf("train: %s (%d images), test: %s (%d images), device %s\n", train.source.c_str(), train.count,
                 test.source.c_str(), test.count, dg::device_name(opt.device));
+    std::fflush(stdout);
     dg::Classifier net(ctx, cfg, true);
     net.init_weights(ctx, init_seed);
     const dg::ClassifierReport r = dg::train_classifier(ctx, net, train, test, tc, [](const std::string& line) {
