@@ -108,7 +108,7 @@ static __global__ void softmax_ce_kernel(const float* logits, const float* label
 void softmax_cross_entropy(Context& ctx, const Tensor& logits, const Tensor& labels, Tensor loss, Tensor dlogits,
                            Tensor correct) {
   check_softmax_ce_args(logits, labels, loss, dlogits, correct);
-  for (const Tensor* t : {&logits, &labels, &loss, &dlogits, &correct}) check_on_device(*t, "softmax_cross_entropy");
+  for (const Tensor& t : {logits, labels, loss, dlogits, correct}) check_on_device(t, "softmax_cross_entropy");
   const int N = logits.dim(0), C = logits.dim(1);
   softmax_ce_kernel<<<1, kThreads, 0, ctx.cuda().stream>>>(logits.data, labels.data, N, C, loss.data, dlogits.data,
                                                            correct.data);

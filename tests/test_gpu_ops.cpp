@@ -8,6 +8,9 @@
 //   TF32 (the default): 5e-3 for convolutions: TF32 keeps 10 mantissa bits (relative
 //     rounding 2^-11 ~ 5e-4 per input), and errors of a sum of products grow about with the
 //     square root of the number of terms relative to the sum;
+//   linear (cuBLAS): 1e-5 strict (sums of up to 2048 products), 5e-3 with TF32 (as convs);
+//   softmax / cross-entropy: 1e-6 (expf vs std::exp, lane-order sums of <= 1000 terms);
+//   the argmax count and the bias gradient (the CPU's summation order): exact;
 //   the RNG is compared bit for bit.
 #include <doctest/doctest.h>
 
@@ -15,9 +18,11 @@
 #include <vector>
 
 #include "engine/ops.h"
+#include "models/classifier.h"
 #include "models/gan_trainer.h"
 #include "models/inception.h"
 #include "tests/hash_weights.h"
+#include "tests/classifier_golden.h"
 #include "tests/golden_step.h"
 
 using namespace dg;
@@ -318,4 +323,138 @@ TEST_CASE("Inception-v3 (FID) forward on the GPU matches PyTorch") {
     CHECK(ep < (strict ? 1e-3 : 2e-2));
     CHECK(el < (strict ? 1e-3 : 2e-2));
   }
+}
+
+namespace {
+
+struct LinearCase {
+  int N, I, O;
+};
+const LinearCase kLinearCases[] = {{1, 1, 1}, {3, 17, 5}, {7, 75, 13}, {33, 130, 10}, {128, 2048, 128}};
+
+void check_linear(bool strict, double tol) {
+  for (const LinearCase& c : kLinearCases) {
+    CAPTURE(c.N);
+    CAPTURE(c.I);
+    CAPTURE(c.O);
+    Twin t(strict);
+    // x of rank 4 when I factors as 1 x I x 1: the flattening path on the device too.
+    auto x = t.random({c.N, 1, c.I, 1}, 31), w = t.random({c.O, c.I}, 32, 0.3f), b = t.random({c.O}, 33);
+    auto y = t.empty({c.N, c.O}), dy = t.random({c.N, c.O}, 34), dx = t.random(x.c.shape, 35);
+    auto dw = t.random(w.c.shape, 36), db = t.random(b.c.shape, 37);  // non-zero: they must accumulate
+    linear_forward(t.cpu, x.c, w.c, b.c, y.c);
+    linear_forward(t.dev, x.g, w.g, b.g, y.g);
+    linear_backward(t.cpu, x.c, w.c, dy.c, dx.c, dw.c, db.c);
+    linear_backward(t.dev, x.g, w.g, dy.g, dx.g, dw.g, db.g);
+    CHECK(t.error(y) < tol);
+    CHECK(t.error(dx) < tol);
+    CHECK(t.error(dw) < tol);
+    CHECK(t.error(db) == 0.0);
+    // Without bias, and with only dw wanted.
+    linear_forward(t.cpu, x.c, w.c, Tensor{}, y.c);
+    linear_forward(t.dev, x.g, w.g, Tensor{}, y.g);
+    CHECK(t.error(y) < tol);
+    linear_backward(t.cpu, x.c, w.c, dy.c, Tensor{}, dw.c, Tensor{});
+    linear_backward(t.dev, x.g, w.g, dy.g, Tensor{}, dw.g, Tensor{});
+    CHECK(t.error(dw) < tol);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("cuda linear (cuBLAS) matches the CPU in strict FP32") { check_linear(true, 1e-5); }
+
+TEST_CASE("cuda linear (cuBLAS) matches the CPU with TF32") { check_linear(false, 5e-3); }
+
+TEST_CASE("cuda softmax and softmax cross-entropy match the CPU, ties included") {
+  struct Case {
+    int N, C;
+  };
+  for (Case c : {Case{1, 2}, Case{5, 7}, Case{37, 10}, Case{300, 33}, Case{64, 1000}}) {
+    CAPTURE(c.N);
+    CAPTURE(c.C);
+    Twin t;
+    auto logits = t.random({c.N, c.C}, 41, 3.0f);
+    // Rounded to halves, so rows often hold tied maxima: the argmax count must agree exactly.
+    for (int64_t i = 0; i < logits.c.numel(); i++) logits.c.data[i] = std::round(logits.c.data[i] * 2) / 2;
+    t.dev.upload(logits.g, logits.c.data);
+    auto labels = t.empty({c.N});
+    for (int n = 0; n < c.N; n++) labels.c.data[n] = float((n * 7 + 3) % c.C);
+    t.dev.upload(labels.g, labels.c.data);
+    auto probs = t.empty({c.N, c.C}), loss = t.empty({1}), d = t.random({c.N, c.C}, 42), correct = t.empty({1});
+    softmax_forward(t.cpu, logits.c, probs.c);
+    softmax_forward(t.dev, logits.g, probs.g);
+    softmax_cross_entropy(t.cpu, logits.c, labels.c, loss.c, d.c, correct.c);
+    softmax_cross_entropy(t.dev, logits.g, labels.g, loss.g, d.g, correct.g);
+    CHECK(t.error(probs) < 1e-6);
+    CHECK(t.error(loss) < 1e-6);
+    CHECK(t.error(d) < 1e-6);
+    CHECK(t.error(correct) == 0.0);
+    // Only the count wanted.
+    auto correct2 = t.empty({1});
+    softmax_cross_entropy(t.dev, logits.g, labels.g, Tensor{}, Tensor{}, correct2.g);
+    softmax_cross_entropy(t.cpu, logits.c, labels.c, Tensor{}, Tensor{}, correct2.c);
+    CHECK(t.error(correct2) == 0.0);
+  }
+}
+
+TEST_CASE("cuda softmax cross-entropy: a bad label makes the loss and its row NaN, never counted correct") {
+  Context dev(gpu());
+  const float x[] = {5, 0, 0, 5, 0, 0};  // two rows, both argmax 0
+  const float lab[] = {0, 3};            // row 1: label 3 of 3 classes
+  Tensor logits = dev.alloc({2, 3}), labels = dev.alloc({2}), loss = dev.alloc({1}), d = dev.alloc({2, 3}),
+         correct = dev.alloc({1});
+  dev.upload(logits, x);
+  dev.upload(labels, lab);
+  softmax_cross_entropy(dev, logits, labels, loss, d, correct);
+  float h_loss, h_correct, h_d[6];
+  dev.download(loss, &h_loss);
+  dev.download(correct, &h_correct);
+  dev.download(d, h_d);
+  CHECK(std::isnan(h_loss));
+  CHECK(h_correct == 1.0f);
+  for (int c = 0; c < 3; c++) {
+    CHECK(std::isfinite(h_d[c]));
+    CHECK(std::isnan(h_d[3 + c]));
+  }
+}
+
+TEST_CASE("the classifier's forward and training step on the GPU match the CPU") {
+  Twin t;
+  ClassifierConfig cfg;
+  cfg.channels = 3;
+  cfg.classes = 5;
+  cfg.width = 8;
+  Classifier a(t.cpu, cfg, true), b(t.dev, cfg, true);
+  a.init_weights(t.cpu, 5);
+  b.init_weights(t.dev, 5);  // the RNG is bit-identical: the same weights
+  auto images = t.random({6, 3, 32, 32}, 51, 0.5f), labels = t.empty({6});
+  for (int n = 0; n < 6; n++) labels.c.data[n] = float(n % 5);
+  t.dev.upload(labels.g, labels.c.data);
+  auto f = t.empty({6, 32}), l = t.empty({6, 5});
+  a.forward(t.cpu, images.c, f.c, l.c);
+  b.forward(t.dev, images.g, f.g, l.g);
+  CHECK(t.error(f) < 1e-5);
+  CHECK(t.error(l) < 1e-5);
+  AdamConfig adam;
+  adam.lr = 1e-3f;
+  adam.beta1 = 0.9f;
+  auto loss = t.empty({1}), correct = t.empty({1});
+  a.train_step(t.cpu, images.c, labels.c, adam, 1, loss.c, correct.c);
+  b.train_step(t.dev, images.g, labels.g, adam, 1, loss.g, correct.g);
+  CHECK(t.error(loss) < 1e-5);
+  CHECK(t.error(correct) == 0.0);
+  std::vector<float> grads(size_t(b.store().grads().numel()));
+  t.dev.download(b.store().grads(), grads.data());
+  const Tensor ga = a.store().grads();
+  CHECK(dg::test::rel_norm_error(grads, std::vector<float>(ga.data, ga.data + ga.numel())) < 1e-4);
+}
+
+TEST_CASE("linear + softmax cross-entropy on the GPU match PyTorch (golden file, strict FP32)") {
+  dg::test::check_linear_softmax_golden(gpu(true));
+}
+
+TEST_CASE("a classifier training step on the GPU matches PyTorch (golden file, strict FP32 and TF32)") {
+  dg::test::check_classifier_step_golden(gpu(true));
+  dg::test::check_classifier_step_golden(gpu(false));
 }

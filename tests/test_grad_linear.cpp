@@ -15,7 +15,7 @@ using dg::test::check_gradient;
 using dg::test::project;
 using dg::test::random_tensor;
 
-TEST_CASE("linear forward matches x w^T + b; an input of rank 4 is flattened") {
+TEST_CASE("linear forward matches x w^T + b, with an input of rank 4 flattened") {
   Context ctx;
   const int N = 3, C = 2, H = 3, W = 2, I = C * H * W, O = 5;
   Tensor x = random_tensor(ctx, {N, C, H, W}, 1), w = random_tensor(ctx, {O, I}, 2), b = random_tensor(ctx, {O}, 3);
@@ -37,7 +37,7 @@ TEST_CASE("linear forward matches x w^T + b; an input of rank 4 is flattened") {
   CHECK_THROWS_WITH_AS(linear_forward(ctx, x, bad_w, b, y), doctest::Contains("12 features per sample"), Error);
 }
 
-TEST_CASE("linear backward: dx, dw, db by finite differences; dw and db accumulate, dx overwrites") {
+TEST_CASE("linear backward: dx, dw, db by finite differences, dw and db accumulate, dx overwrites") {
   Context ctx;
   const int N = 4, I = 7, O = 3;
   Tensor x = random_tensor(ctx, {N, I}, 11), w = random_tensor(ctx, {O, I}, 12, 0.5f);
@@ -133,7 +133,7 @@ TEST_CASE("softmax cross-entropy: ties go to the lowest index, large logits stay
   CHECK(probs.data[12] == 0.25f);
 }
 
-TEST_CASE("softmax cross-entropy: a label outside 0..C-1 or not an integer is an error naming it") {
+TEST_CASE("softmax cross-entropy: a label that is not a class id 0..C-1 is an error naming it") {
   Context ctx;
   Tensor logits = random_tensor(ctx, {3, 4}, 31), labels = ctx.alloc({3}), loss = ctx.alloc({1});
   for (float bad : {4.0f, -1.0f, 1.5f, NAN}) {

@@ -32,7 +32,7 @@ static __global__ void bias_grad_kernel(const float* dy, int N, int O, float* db
 
 void linear_forward(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& b, Tensor y) {
   const LinearDims d = check_linear_args(x, w, b, y, "linear_forward");
-  for (const Tensor* t : {&x, &w, &b, &y}) check_on_device(*t, "linear_forward");
+  for (const Tensor& t : {x, w, b, y}) check_on_device(t, "linear_forward");
   CudaState& cs = ctx.cuda();
   const float one = 1.0f, zero = 0.0f;
   // y^T (O, N) = w (O, I) . x^T (I, N): w's buffer read column-major is w^T (I, O), hence
@@ -48,7 +48,7 @@ void linear_forward(Context& ctx, const Tensor& x, const Tensor& w, const Tensor
 void linear_backward(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& dy, Tensor dx, Tensor dw,
                      Tensor db) {
   const LinearDims d = check_linear_args(x, w, db, dy, "linear_backward");
-  for (const Tensor* t : {&x, &w, &dy, &dx, &dw, &db}) check_on_device(*t, "linear_backward");
+  for (const Tensor& t : {x, w, dy, dx, dw, db}) check_on_device(t, "linear_backward");
   CudaState& cs = ctx.cuda();
   const float one = 1.0f, zero = 0.0f;
   if (dx.data) {
