@@ -11,6 +11,9 @@
 #include "engine/safetensors.h"
 #include "models/checkpoint.h"
 #include "models/classifier.h"
+#include "models/inception.h"
+#include "engine/param_io.h"
+#include "tests/hash_weights.h"
 #include "tests/eval_files.h"
 #include "tools/evaluate.h"
 
@@ -150,4 +153,30 @@ TEST_CASE("a generator's evaluation images depend only on their index and the ba
   ctx.download(t, z.data());
   CHECK(a != z);
   CHECK(c != z);  // the trained generator's images differ from the untrained one's
+}
+
+TEST_CASE("converted FID Inception weights load as a feature network and give 2048-d features") {
+  test::TempDir dir;
+  Context ctx;
+  {
+    InceptionFid net(ctx);
+    test::fill_hash_weights(net.store());
+    SafeTensors st;
+    save_store(ctx, net.store(), StorePart::state, "", st);  // the converter's names
+    write_safetensors(dir / "inception.safetensors", st);
+  }
+  auto net = load_feature_net(ctx, dir / "inception.safetensors");
+  CHECK(net->name().find("inception-v3-fid #") == 0);
+  CHECK(net->feature_dim() == 2048);
+  CHECK(net->classes() == 1008);
+  test::write_labelled_idx(dir.path.string(), "train", 3, 3, 5);
+  const data::ImageSet set = data::read_idx(dir / "train-images-idx3-ubyte.gz");
+  const FeatureSet f = extract(ctx, *net, dataset_source(set, 32, 1), 1, 32, 3, Wanted{true, true, true});
+  CHECK(f.stats.network == net->name());
+  CHECK(f.features.size() == 3u * 2048u);
+  CHECK(f.probs.size() == 3u * 1008u);
+  double row = 0;
+  for (int c = 0; c < 1008; c++) row += f.probs[c];
+  CHECK(row == doctest::Approx(1.0).epsilon(1e-5));
+  CHECK(f.features[0] != f.features[2048]);  // two different images, two different feature vectors
 }
