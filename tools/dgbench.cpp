@@ -3,6 +3,7 @@
 //   dgbench kernels  every custom kernel and convolution, checked against the CPU, then timed
 //                    (tools/bench_kernels.h)
 //   dgbench train    whole training steps: ms/step, img/s, peak memory, MFU (tools/bench_train.h)
+//   dgbench fid      seconds of one FID evaluation per feature network (tools/bench_fid.h)
 // Tables to stdout; --json FILE appends one JSON object per line for bench/compare.sh.
 #include <cstdio>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "engine/timing.h"
+#include "tools/bench_fid.h"
 #include "tools/bench_kernels.h"
 #include "tools/bench_train.h"
 
@@ -55,6 +57,9 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--warmup", warmup, "untimed steps first (cuDNN's algorithm search happens here)")
       ->check(CLI::Range(1, 1000));
   train_cmd->add_option("--steps", steps, "timed steps (the median is reported)")->check(CLI::Range(1, 100000));
+  int64_t fid_samples = 10000;
+  CLI::App* fid_cmd = app.add_subcommand("fid", "seconds of one FID evaluation, classifier and Inception features");
+  fid_cmd->add_option("--samples", fid_samples, "generated (and real) samples")->check(CLI::Range(int64_t(2), int64_t(1) << 24));
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -116,6 +121,16 @@ int main(int argc, char** argv) {
             if (json.is_open()) json << r.to_json().dump() << "\n";
           }
       }
+    }
+    if (*fid_cmd) {
+      std::printf("%-18s %8s %12s %10s %10s %10s\n", "features", "samples", "generated s", "real s", "frechet s",
+                  "total s");
+      dg::bench_fid(copt, fid_samples, [&](const dg::FidBenchResult& r) {
+        std::printf("%-18s %8lld %12.2f %10.2f %10.2f %10.2f\n", r.network.c_str(), static_cast<long long>(r.samples),
+                    r.generated_s, r.real_s, r.frechet_s, r.total_s());
+        std::fflush(stdout);
+        if (json.is_open()) json << r.to_json().dump() << "\n";
+      });
     }
     return 0;
   } catch (const std::exception& e) {

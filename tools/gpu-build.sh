@@ -29,4 +29,5 @@ ctest --test-dir build-gpu --output-on-failure -j"$(nproc)" "$@" 2>&1 | tail -30
 if [ "${BENCH:-1}" = 1 ]; then
   ./build-gpu/tools/dgbench --json "$out/dgbench.jsonl" kernels 2>&1 | tee "$out/dgbench-kernels.txt"
   ./build-gpu/tools/dgbench --json "$out/dgbench.jsonl" train 2>&1 | tee "$out/dgbench-train.txt"
+  ./build-gpu/tools/dgbench --json "$out/dgbench.jsonl" fid 2>&1 | tee "$out/dgbench-fid.txt"
 fi
