@@ -40,11 +40,14 @@ static std::string write_weights(Context& ctx, const std::string& kind, const fs
   return path;
 }
 
-void bench_fid(const ContextOptions& copt, int64_t samples, const std::function<void(const FidBenchResult&)>& report) {
+void bench_fid(const ContextOptions& copt, int64_t samples, const std::vector<std::string>& networks,
+               const std::function<void(const FidBenchResult&)>& report) {
   using clock = std::chrono::steady_clock;
   const fs::path dir = fs::temp_directory_path() / ("dgbench_fid_" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  for (const std::string kind : {"dg-classifier", "inception-v3-fid"}) {
+  for (const std::string& kind : networks) {
+    DG_CHECK(kind == "dg-classifier" || kind == "inception-v3-fid", "dgbench fid --network: '", kind,
+             "' (use dg-classifier, inception-v3-fid)");
     Context ctx(copt);
     std::unique_ptr<FeatureNet> net = load_feature_net(ctx, write_weights(ctx, kind, dir));
     TrainConfig cfg;  // dcgan32, one channel: Fashion-MNIST's generator

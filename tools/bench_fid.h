@@ -6,6 +6,7 @@
 #pragma once
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -23,6 +24,8 @@ struct FidBenchResult {
   nlohmann::json to_json() const;
 };
 
-void bench_fid(const ContextOptions& copt, int64_t samples, const std::function<void(const FidBenchResult&)>& report);
+// networks: some of "dg-classifier", "inception-v3-fid".
+void bench_fid(const ContextOptions& copt, int64_t samples, const std::vector<std::string>& networks,
+               const std::function<void(const FidBenchResult&)>& report);
 
 }  // namespace dg

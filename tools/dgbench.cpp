@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--steps", steps, "timed steps (the median is reported)")->check(CLI::Range(1, 100000));
   int64_t fid_samples = 10000;
   CLI::App* fid_cmd = app.add_subcommand("fid", "seconds of one FID evaluation, classifier and Inception features");
+  std::string fid_networks = "dg-classifier,inception-v3-fid";
+  fid_cmd->add_option("--network", fid_networks, "comma-separated: dg-classifier, inception-v3-fid");
   fid_cmd->add_option("--samples", fid_samples, "generated (and real) samples")->check(CLI::Range(int64_t(2), int64_t(1) << 24));
   CLI11_PARSE(app, argc, argv);
 
@@ -125,7 +127,10 @@ int main(int argc, char** argv) {
     if (*fid_cmd) {
       std::printf("%-18s %8s %12s %10s %10s %10s\n", "features", "samples", "generated s", "real s", "frechet s",
                   "total s");
-      dg::bench_fid(copt, fid_samples, [&](const dg::FidBenchResult& r) {
+      std::vector<std::string> nets;
+      std::stringstream list(fid_networks);
+      for (std::string n; std::getline(list, n, ',');) nets.push_back(n);
+      dg::bench_fid(copt, fid_samples, nets, [&](const dg::FidBenchResult& r) {
         std::printf("%-18s %8lld %12.2f %10.2f %10.2f %10.2f\n", r.network.c_str(), static_cast<long long>(r.samples),
                     r.generated_s, r.real_s, r.frechet_s, r.total_s());
         std::fflush(stdout);
