@@ -6,6 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <stb/stb_image_write.h>
+
+#include <cmath>
+
+#include "data/read_idx.h"
 #include "tests/dgtrain_runner.h"
 #include "tests/eval_files.h"
 
@@ -129,6 +134,33 @@ TEST_CASE("dgtrain --eval-every logs FID and IS, keeps the best checkpoint, and 
   INFO(kid.output);
   CHECK(kid.code == 0);
   CHECK(kid.output.find("KID ") == 0);
+}
+
+TEST_CASE("dgeval on a folder of images: gray PNGs against the real set; color PNGs refused by a gray classifier") {
+  Fixture fx;
+  const std::string gray = fx.dir.path.string() + "/gray", color = fx.dir.path.string() + "/color";
+  fs::create_directories(gray);
+  fs::create_directories(color);
+  // The first 12 training images as gray PNGs: the FID against those same 12 real images is 0.
+  const dg::data::ImageSet set = dg::data::read_idx(fx.data);
+  for (int i = 0; i < 12; i++) {
+    const std::string p = gray + "/g" + std::to_string(100 + i) + ".png";
+    REQUIRE(stbi_write_png(p.c_str(), 28, 28, 1, set.pixels.data() + size_t(i) * 784, 28) != 0);
+  }
+  Result r = dgeval("fid --device cpu --images " + gray + " --real " + fx.data + " --image-size 28 --samples 12 --features " +
+                    fx.classifier);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(r.output.find("FID ") == 0);
+  // The same images give the same features, so FID is 0 up to rounding. With 12 samples of
+  // 128-d features the covariances have rank 11: the 117 zero eigenvalues of DESIGN §7's
+  // matrix come out as +-1e-12 and their square roots add up to ~1e-4 (numpy does the same).
+  const double fid = std::stod(r.output.substr(4));
+  CHECK(std::fabs(fid) < 1e-3);
+  write_png_folder(color, 12, 28);
+  r = dgeval("fid --device cpu --images " + color + " --real " + fx.data + " --samples 12 --features " + fx.classifier);
+  CHECK(r.code != 0);
+  CHECK(r.output.find("do not fit a classifier of 1 channel") != std::string::npos);
 }
 
 TEST_CASE("--target-fid records when it is reached; --early-stop stops and names the best") {

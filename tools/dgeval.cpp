@@ -5,6 +5,7 @@
 // feature networks are not comparable). --json adds one JSON line for scripts.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -115,6 +116,24 @@ int train_classifier_command(const ClassifierArgs& a) {
 }
 
 // ---- fid / is / kid ----
+// Image folders are read as RGB (data/read_image_folder.h). When every pixel has R = G = B
+// the images are gray, and one plane says exactly the same: keep one, so a gray classifier
+// can judge them. Color images stay RGB.
+void keep_one_plane_if_gray(data::ImageSet& set) {
+  if (set.channels != 3) return;
+  const size_t plane = size_t(set.height) * set.width;
+  for (int i = 0; i < set.count; i++) {
+    const uint8_t* p = set.pixels.data() + size_t(i) * 3 * plane;
+    for (size_t k = 0; k < plane; k++)
+      if (p[k] != p[plane + k] || p[k] != p[2 * plane + k]) return;
+  }
+  std::vector<uint8_t> gray(size_t(set.count) * plane);
+  for (int i = 0; i < set.count; i++)
+    std::copy_n(set.pixels.data() + size_t(i) * 3 * plane, plane, gray.data() + size_t(i) * plane);
+  set.pixels = std::move(gray);
+  set.channels = 1;
+}
+
 struct MetricArgs {
   std::string checkpoint, images, real, features, device = "auto", cache, json;
   int64_t samples = 10000;
@@ -150,6 +169,7 @@ int metric_command(const std::string& metric, const MetricArgs& a) {
   } else {
     DG_CHECK(!real_data.empty(), "dgeval ", metric, " --images: give --real DATA, the set to compare with");
     folder = data::load_dataset(a.images, data::Format::folder, size);
+    keep_one_plane_if_gray(folder);
     source = dataset_source(folder, size, folder.channels);
     channels = folder.channels;
     count = std::min<int64_t>(count, folder.count);
