@@ -8,6 +8,7 @@
 #include "engine/dispatch.h"
 #include "engine/op_checks.h"
 #include "engine/ops.h"
+#include "engine/cpu/parallel.h"
 
 namespace dg {
 
@@ -18,7 +19,7 @@ void adam_step(Context& ctx, const AdamConfig& cfg, int64_t step, Tensor params,
   const int64_t n = params.numel();
   const AdamScalars k = adam_scalars(cfg, step);
   const float step_size = k.step_size, bias2_sqrt = k.bias2_sqrt;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= cpu::kParallelMinWork)
   for (int64_t i = 0; i < n; i++) {
     float g = grads.data[i] + cfg.weight_decay * params.data[i];
     float m = cfg.beta1 * exp_avg.data[i] + (1.0f - cfg.beta1) * g;

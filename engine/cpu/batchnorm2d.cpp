@@ -14,6 +14,7 @@
 #include "engine/dispatch.h"
 #include "engine/op_checks.h"
 #include "engine/ops.h"
+#include "engine/cpu/parallel.h"
 
 namespace dg {
 
@@ -27,7 +28,7 @@ BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cf
   const int64_t P = int64_t(x.h()) * x.w(), M = N * P;
   DG_CHECK(M > 1, "batchnorm2d_forward_train: needs more than one value per channel, got ", x.shape.str());
   BatchNormSaved saved{ctx.alloc({C}), ctx.alloc({C})};
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (int64_t(C) * M >= cpu::kParallelMinWork)
   for (int c = 0; c < C; c++) {
     double sum = 0.0, sum_sq = 0.0;
     for (int n = 0; n < N; n++) {
@@ -66,7 +67,7 @@ void batchnorm2d_forward_eval(Context& ctx, const BatchNormConfig& cfg, const Te
   check_shape(y, x.shape, "batchnorm2d_forward_eval output");
   const int N = x.n(), C = x.c();
   const int64_t P = int64_t(x.h()) * x.w();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (int64_t(N) * C * P >= cpu::kParallelMinWork)
   for (int c = 0; c < C; c++) {
     const float invstd = float(1.0 / std::sqrt(double(running_var.data[c]) + cfg.eps));
     const float scale = gamma.data[c] * invstd, shift = beta.data[c] - running_mean.data[c] * scale;
@@ -87,7 +88,7 @@ void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor
   check_shape(dx, x.shape, "batchnorm2d_backward dx");
   const int N = x.n(), C = x.c();
   const int64_t P = int64_t(x.h()) * x.w(), M = N * P;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (int64_t(C) * M >= cpu::kParallelMinWork)
   for (int c = 0; c < C; c++) {
     const float mean = saved.mean.data[c], invstd = saved.invstd.data[c];
     const float gm = gamma.data[c], bt = beta.data[c];

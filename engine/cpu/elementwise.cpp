@@ -5,6 +5,7 @@
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "kernels/philox.h"
+#include "engine/cpu/parallel.h"
 
 // fill_normal spells mean + std * z with rng::add/mul so the CUDA twin can round identically.
 
@@ -13,7 +14,7 @@ namespace dg {
 void fill_normal(Context& ctx, Tensor t, float mean, float std, uint64_t seed, uint64_t stream, uint64_t offset) {
   DG_DISPATCH_CUDA(ctx, fill_normal(ctx, t, mean, std, seed, stream, offset));
   const int64_t n = t.numel();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= cpu::kParallelMinWork)
   for (int64_t i = 0; i < n; i++) t.data[i] = rng::add(mean, rng::mul(std, rng::normal_at(seed, stream, offset + uint64_t(i))));
 }
 

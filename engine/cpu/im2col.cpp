@@ -1,12 +1,13 @@
 #include "engine/cpu/im2col.h"
 
 #include <cstring>
+#include "engine/cpu/parallel.h"
 
 namespace dg::cpu {
 
 void im2col(const float* x, const ColGeom& g, float* col) {
   const int64_t P = int64_t(g.Ho) * g.Wo;
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (int64_t(g.N) * g.C * P >= kParallelMinWork)
   for (int c = 0; c < g.C; c++)
     for (int n = 0; n < g.N; n++) {
       const float* xc = x + (int64_t(n) * g.C + c) * g.H * g.W;
@@ -28,7 +29,7 @@ void im2col(const float* x, const ColGeom& g, float* col) {
 void col2im(const float* col, const ColGeom& g, float* x) {
   const int64_t P = int64_t(g.Ho) * g.Wo;
   // Each (n, c) image plane gathers only from its own rows/columns: no write conflicts.
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (int64_t(g.N) * g.C * P >= kParallelMinWork)
   for (int n = 0; n < g.N; n++)
     for (int c = 0; c < g.C; c++) {
       float* xc = x + (int64_t(n) * g.C + c) * g.H * g.W;
@@ -49,14 +50,14 @@ void col2im(const float* col, const ColGeom& g, float* x) {
 }
 
 void nchw_to_cnp(const float* x, int N, int C, int64_t P, float* out) {
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (int64_t(N) * C * P >= kParallelMinWork)
   for (int c = 0; c < C; c++)
     for (int n = 0; n < N; n++)
       std::memcpy(out + (int64_t(c) * N + n) * P, x + (int64_t(n) * C + c) * P, sizeof(float) * P);
 }
 
 void cnp_to_nchw(const float* x, int N, int C, int64_t P, float* out) {
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (int64_t(N) * C * P >= kParallelMinWork)
   for (int n = 0; n < N; n++)
     for (int c = 0; c < C; c++)
       std::memcpy(out + (int64_t(n) * C + c) * P, x + (int64_t(c) * N + n) * P, sizeof(float) * P);

@@ -7,6 +7,7 @@
 #include "engine/op_checks.h"
 #include "engine/ops.h"
 #include "kernels/image_math.h"
+#include "engine/cpu/parallel.h"
 
 namespace dg {
 
@@ -16,7 +17,7 @@ int pool_out_size(int in, PoolGeom g) { return (in + 2 * g.padding - g.kernel) /
 template <typename At>
 static void per_output_pixel(const Tensor& x, Tensor y, At at) {
   const int64_t planes = int64_t(x.n()) * x.c(), in_plane = int64_t(x.h()) * x.w(), out_plane = int64_t(y.h()) * y.w();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (planes * out_plane >= cpu::kParallelMinWork)
   for (int64_t p = 0; p < planes; p++)
     for (int oh = 0; oh < y.h(); oh++)
       for (int ow = 0; ow < y.w(); ow++) y.data[p * out_plane + oh * y.w() + ow] = at(x.data + p * in_plane, oh, ow);

@@ -11,6 +11,7 @@
 #include "engine/dispatch.h"
 #include "engine/op_checks.h"
 #include "engine/ops.h"
+#include "engine/cpu/parallel.h"
 
 namespace dg {
 
@@ -34,7 +35,7 @@ void softmax_forward(Context& ctx, const Tensor& logits, Tensor probs) {
   DG_CHECK(logits.shape.rank == 2, "softmax_forward: logits must be (N, C), got ", logits.shape.str());
   check_shape(probs, logits.shape, "softmax_forward probs");
   const int N = logits.dim(0), C = logits.dim(1);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (int64_t(N) * C >= cpu::kParallelMinWork)
   for (int n = 0; n < N; n++) {
     float* p = probs.data + int64_t(n) * C;
     int unused;
