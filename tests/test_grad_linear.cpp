@@ -93,8 +93,9 @@ TEST_CASE("softmax and softmax cross-entropy: values, gradient, argmax count") {
       if (x[c] > x[argmax]) argmax = c;
     }
     CHECK(row == doctest::Approx(1.0).epsilon(1e-6));
-    CHECK(-std::log(double(probs.data[n * C + int(lab[n])])) == doctest::Approx(ce_reference(x, C, int(lab[n]))).epsilon(1e-5));
-    sum += ce_reference(x, C, int(lab[n]));
+    const double ce = ce_reference(x, C, int(lab[n]));
+    CHECK(-std::log(double(probs.data[n * C + int(lab[n])])) == doctest::Approx(ce).epsilon(1e-5));
+    sum += ce;
     hits += argmax == int(lab[n]);
   }
   CHECK(loss.data[0] == doctest::Approx(sum / N).epsilon(1e-6));
