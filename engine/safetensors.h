@@ -20,7 +20,7 @@ struct StTensor {
   std::vector<int64_t> shape;
   std::vector<float> data;     // F32 (and I64 converted), or empty when f64
   bool f64 = false;            // stored as F64: the values are in data64
-  std::vector<double> data64;
+  std::vector<double> data64 = {};
 };
 
 struct SafeTensors {
