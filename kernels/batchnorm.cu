@@ -7,6 +7,7 @@
 // would otherwise fuse a*b+c into one fma and round differently from the CPU twin.
 #include <cmath>
 
+#include "engine/comm/communicator.h"
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/cuda_context.h"
 #include "engine/cuda/cuda_ops.h"
@@ -16,6 +17,13 @@
 namespace dg::cuda {
 
 constexpr int kMaxThreads = 1024;
+
+// Synchronized BN (BatchNormConfig::sync) is implemented on the CPU backend only so far: the
+// fused one-block-per-channel kernels would have to split at each cross-rank sum.
+static void check_no_sync(const BatchNormConfig& cfg, const char* op) {
+  DG_CHECK(cfg.sync == nullptr || cfg.sync->world_size() == 1, op, ": --sync-bn is not implemented on the CUDA "
+           "backend yet (the CPU backend has it); train with per-rank BN statistics (the default)");
+}
 
 // Threads per channel block: more for big channels, so a layer with few channels (C = 64
 // at 32x32) still streams its values with many loads in flight.
@@ -134,6 +142,7 @@ BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cf
                                          Tensor running_var, Tensor y) {
   check_batchnorm_args(x, gamma, beta, "batchnorm2d_forward_train");
   check_shape(y, x.shape, "batchnorm2d_forward_train output");
+  check_no_sync(cfg, "batchnorm2d_forward_train");
   const int C = x.c();
   const int64_t P = int64_t(x.h()) * x.w(), M = x.n() * P;
   DG_CHECK(M > 1, "batchnorm2d_forward_train: needs more than one value per channel, got ", x.shape.str());
@@ -169,6 +178,7 @@ void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor
   check_batchnorm_args(x, gamma, beta, "batchnorm2d_backward");
   check_shape(dy, x.shape, "batchnorm2d_backward dy");
   check_shape(dx, x.shape, "batchnorm2d_backward dx");
+  check_no_sync(cfg, "batchnorm2d_backward");
   const int C = x.c();
   const int64_t P = int64_t(x.h()) * x.w(), M = x.n() * P;
   DG_CHECK(saved.mean.numel() == C && saved.invstd.numel() == C,
