@@ -2,7 +2,8 @@
 // run by CTest as `mpirun -np 2 test_mpi_trainer` (label mpi):
 //   - every rank's parameters and Adam moments stay bit-identical over many steps while each
 //     rank trains on different images;
-//   - every rank makes the same discriminator choice, in every --g-loss mode;
+//   - every rank makes the same discriminator choice, in every --g-loss mode (and, as the
+//     control, ranks choosing from their own batches would not);
 //   - 2 ranks with batch B/2 each and synchronized BN compute the step of 1 process with
 //     batch B, up to float summation order (tolerances below).
 #include <doctest/doctest.h>
@@ -45,6 +46,12 @@ void fill_images(Context& ctx, Tensor t, int64_t step, int first) {
       host[size_t(r * per_row + i)] = float(0.7 * u + 0.3 * (2 * h - 1));
     }
   ctx.upload(t, host.data());
+}
+
+int mpi_rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
 }
 
 // True on every rank when every rank holds the same bits as rank 0.
@@ -121,6 +128,26 @@ TEST_CASE("every rank selects the same discriminator in every --g-loss mode") {
     CHECK(same_state_on_every_rank(trainer));
     MESSAGE("rank ", comm->rank(), " selections over 12 steps: ", chosen_total[0], " ", chosen_total[1]);
   }
+}
+
+// The control of the test above: the ranks' data differ enough that ranks choosing from their
+// own batch means (what the seed project's DDP did) disagree, so the test above can fail.
+TEST_CASE("the control: ranks selecting from their own batches disagree") {
+  Context ctx;
+  std::unique_ptr<Communicator> alone = make_single_process_communicator();
+  const TrainConfig cfg = tiny_config(4, 3, GLoss::max);
+  GanTrainer trainer(ctx, cfg, alone.get());
+  trainer.init_weights();
+  Tensor real = ctx.alloc({cfg.batch_size, 1, 32, 32});
+  int disagreements = 0;
+  for (int step = 0; step < 12; step++) {
+    fill_images(ctx, real, step, mpi_rank() * cfg.batch_size);
+    trainer.train_step(real);
+    const StepStats s = trainer.stats();
+    disagreements += same_on_every_rank(s.selected.data(), int64_t(s.selected.size())) ? 0 : 1;
+  }
+  MESSAGE("steps on which the ranks' own choices differ: ", disagreements, " of 12");
+  CHECK(disagreements > 0);
 }
 
 // Tolerances of the comparison with one process. Both do the same arithmetic in another
