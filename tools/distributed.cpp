@@ -13,17 +13,12 @@ namespace dg {
 
 namespace {
 
-// What the launcher put in the environment: its name, this process's rank and the world
-// size, or world size 1 when nothing launched us (a plain `dgtrain ...`).
-struct LaunchEnv {
-  std::string launcher;
-  int rank = 0, world_size = 1;
-};
-
 int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);
   return v && *v ? std::atoi(v) : fallback;
 }
+
+}  // namespace
 
 LaunchEnv launch_env() {
   struct Names {
@@ -38,7 +33,12 @@ LaunchEnv launch_env() {
   return {};
 }
 
-}  // namespace
+std::string without_mpi_notice(const LaunchEnv& env) {
+  return "dgtrain: launched by " + env.launcher + " as rank " + std::to_string(env.rank) + " of " +
+         std::to_string(env.world_size) +
+         ", but this dg was built without MPI (install libopenmpi-dev and configure again): " +
+         (env.rank == 0 ? "training as a single process" : "this rank does nothing and exits");
+}
 
 Distributed::Distributed() {
   const LaunchEnv env = launch_env();
@@ -58,11 +58,7 @@ Distributed::Distributed() {
     host_ = make_mpi_communicator();
 #else
     // No MPI: the ranks cannot talk. Rank 0 trains alone; the others stand aside.
-    std::fprintf(stderr,
-                 "dgtrain: launched by %s as rank %d of %d, but this dg was built without MPI "
-                 "(install libopenmpi-dev and configure again): %s\n",
-                 launcher_.c_str(), env.rank, env.world_size,
-                 env.rank == 0 ? "training as a single process" : "this rank does nothing and exits");
+    std::fprintf(stderr, "%s\n", without_mpi_notice(env).c_str());
     idle_ = env.rank != 0;
 #endif
   }

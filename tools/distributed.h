@@ -62,6 +62,16 @@ class Distributed {
   Communicator* trainer_comm_ = nullptr;
 };
 
+// What the launcher put in the environment (Open MPI's mpirun, PMIx, PMI, srun): its name,
+// this process's rank and the world size; world size 1 when nothing launched us.
+struct LaunchEnv {
+  std::string launcher;
+  int rank = 0, world_size = 1;
+};
+LaunchEnv launch_env();
+// What a build without MPI says when launched as several ranks (every rank says it).
+std::string without_mpi_notice(const LaunchEnv& env);
+
 // --sync-bn, bound to `sync_bn` (dgtrain.cpp registers it next to add_train_flags).
 void add_distributed_flags(CLI::App& app, bool& sync_bn);
 // config.json's "world_size" and "sync_bn": written by a run, checked and read back on resume
