@@ -44,7 +44,7 @@ TEST_CASE("the launcher's environment gives the rank and the world size") {
   }
 }
 
-TEST_CASE("a build without MPI says so on every rank; rank 0 trains alone") {
+TEST_CASE("a build without MPI says so on every rank and rank 0 trains alone") {
   const std::string rank0 = without_mpi_notice({"srun", 0, 8}), rank5 = without_mpi_notice({"srun", 5, 8});
   CHECK(rank0.find("rank 0 of 8") != std::string::npos);
   CHECK(rank0.find("built without MPI") != std::string::npos);
