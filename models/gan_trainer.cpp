@@ -37,8 +37,6 @@ GanTrainer::GanTrainer(Context& ctx, const TrainConfig& cfg, Communicator* comm)
     d_.push_back(build_discriminator(cfg_.model, i));
     d_.back().params.allocate(ctx_);
   }
-  DG_CHECK(!cfg_.sync_bn || !ctx_.on_cuda() || comm_.world_size() == 1, "--sync-bn is not implemented on the "
-           "CUDA backend yet (the CPU backend has it): train without it (per-rank BatchNorm statistics, as PyTorch DDP)");
   if (cfg_.sync_bn) {
     g_.bn.sync = &comm_;
     for (Network& d : d_) d.bn.sync = &comm_;

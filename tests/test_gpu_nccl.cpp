@@ -1,7 +1,8 @@
 // The NCCL communicator with one rank (label gpu; skipped without a device, issue #7): a
 // trainer that averages its gradients through NCCL, on the compute stream, ends bit for bit
 // where a trainer without a communicator ends. It checks that the collectives are enqueued in
-// order on the right stream and that NCCL's average over one rank is the identity.
+// order on the right stream and that NCCL's average over one rank is the identity. The same
+// with --sync-bn checks the synchronized BN kernels against the fused ones.
 #include <doctest/doctest.h>
 #include <mpi.h>
 
@@ -31,9 +32,9 @@ std::vector<float> host(Context& ctx, const Tensor& t) {
   return v;
 }
 
-}  // namespace
-
-TEST_CASE("NCCL with one rank trains exactly like no communicator") {
+// Trains a plain trainer and one reducing through NCCL (one rank, sync_bn as given) for 5
+// steps on the same data; checks that both end with the same bits.
+void check_nccl_matches_plain(bool sync_bn) {
   ensure_mpi();
   ContextOptions opt;
   opt.device = Device::cuda;
@@ -46,7 +47,9 @@ TEST_CASE("NCCL with one rank trains exactly like no communicator") {
   cfg.model.ngf = 8;
   cfg.model.ndf = 8;
   cfg.batch_size = 8;
-  GanTrainer plain(ctx, cfg), with_nccl(ctx, cfg, nccl.get());
+  TrainConfig nccl_cfg = cfg;
+  nccl_cfg.sync_bn = sync_bn;
+  GanTrainer plain(ctx, cfg), with_nccl(ctx, nccl_cfg, nccl.get());
   plain.init_weights();
   with_nccl.init_weights();
   with_nccl.broadcast_state();
@@ -57,6 +60,7 @@ TEST_CASE("NCCL with one rank trains exactly like no communicator") {
     with_nccl.train_step(real);
   }
   CHECK(host(ctx, plain.generator().params.params()) == host(ctx, with_nccl.generator().params.params()));
+  CHECK(host(ctx, plain.generator().params.buffers()) == host(ctx, with_nccl.generator().params.buffers()));
   for (int i = 0; i < cfg.discriminators; i++)
     CHECK(host(ctx, plain.discriminators()[i].params.params()) ==
           host(ctx, with_nccl.discriminators()[i].params.params()));
@@ -64,3 +68,11 @@ TEST_CASE("NCCL with one rank trains exactly like no communicator") {
   CHECK(a.g_loss == b.g_loss);
   CHECK(a.selected == b.selected);
 }
+
+}  // namespace
+
+TEST_CASE("NCCL with one rank trains exactly like no communicator") { check_nccl_matches_plain(false); }
+
+// The synchronized BN kernels split the fused ones at each cross-rank sum with the same
+// per-block arithmetic: over one rank they give the fused kernels' bits.
+TEST_CASE("--sync-bn through NCCL with one rank trains exactly like per-rank BN") { check_nccl_matches_plain(true); }

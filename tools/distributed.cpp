@@ -127,7 +127,7 @@ nlohmann::json Distributed::share_json(const nlohmann::json& on_root) {
 void add_distributed_flags(CLI::App& app, bool& sync_bn) {
   app.add_flag("--sync-bn", sync_bn,
                "several ranks: BatchNorm statistics over all ranks' batches (default: each rank's own, as "
-               "PyTorch DDP); CPU backend only for now")
+               "PyTorch DDP)")
       ->group("Run");
 }
 
