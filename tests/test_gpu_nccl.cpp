@@ -4,9 +4,7 @@
 // order on the right stream and that NCCL's average over one rank is the identity. The same
 // with --sync-bn checks the synchronized BN kernels against the fused ones.
 #include <doctest/doctest.h>
-#include <mpi.h>
 
-#include <cstdlib>
 #include <vector>
 
 #include "engine/comm/communicator.h"
@@ -15,16 +13,6 @@
 using namespace dg;
 
 namespace {
-
-// MPI carries the NCCL unique id; a test started without mpirun initializes it as a
-// singleton (one rank) and finalizes it at exit.
-void ensure_mpi() {
-  int initialized = 0;
-  MPI_Initialized(&initialized);
-  if (initialized) return;
-  MPI_Init(nullptr, nullptr);
-  std::atexit([] { MPI_Finalize(); });
-}
 
 std::vector<float> host(Context& ctx, const Tensor& t) {
   std::vector<float> v(size_t(t.numel()));
@@ -35,12 +23,12 @@ std::vector<float> host(Context& ctx, const Tensor& t) {
 // Trains a plain trainer and one reducing through NCCL (one rank, sync_bn as given) for 5
 // steps on the same data; checks that both end with the same bits.
 void check_nccl_matches_plain(bool sync_bn) {
-  ensure_mpi();
   ContextOptions opt;
   opt.device = Device::cuda;
   opt.deterministic = true;  // deterministic cuDNN algorithms: two runs, same bits
   Context ctx(opt);
-  std::unique_ptr<Communicator> nccl = make_nccl_communicator(ctx);
+  std::unique_ptr<Communicator> one = make_single_process_communicator();  // carries the unique id
+  std::unique_ptr<Communicator> nccl = make_nccl_communicator(ctx, *one);
   REQUIRE(nccl->world_size() == 1);
   TrainConfig cfg;
   cfg.model.nz = 16;

@@ -98,7 +98,7 @@ Communicator& Distributed::connect(Context& ctx) {
   } else if (ctx.on_cuda()) {
     DG_CHECK(nccl_built(), "dgtrain on ", world_size_, " GPUs needs NCCL, and this dg was built without it "
              "(configure with NCCL next to the CUDA toolkit, or set NCCL_ROOT); --device cpu trains through MPI");
-    device_ = make_nccl_communicator(ctx);
+    device_ = make_nccl_communicator(ctx, *host_);
     trainer_comm_ = device_.get();
   } else {
     trainer_comm_ = host_.get();  // the CPU backend reduces host memory through MPI

@@ -3,7 +3,8 @@
 //   single process  world size 1, every collective is the identity (no copies, no calls)
 //   MPI             host buffers (the CPU backend): the distributed path, testable in CI
 //   NCCL            device buffers on the context's stream (the CUDA backend); the NCCL
-//                   unique id and the host-side control values travel by MPI
+//                   unique id and the host-side control values travel by MPI (the host
+//                   communicator it is made with)
 // Promise of every implementation: after a collective, every rank holds the same bits
 // (the MPI one reduces to rank 0, then broadcasts; NCCL's ring leaves the same values on
 // every rank), so parameters updated from averaged gradients never drift apart.
@@ -47,11 +48,12 @@ std::unique_ptr<Communicator> make_single_process_communicator();
 // Over MPI_COMM_WORLD; MPI must be initialized (tools/distributed.h does it). The context
 // must be a CPU one: this communicator reduces host memory. Throws in a build without MPI.
 std::unique_ptr<Communicator> make_mpi_communicator();
-// NCCL over MPI_COMM_WORLD's ranks on ctx's device (rank 0 makes the unique id, MPI
-// broadcasts it). Throws in a build without NCCL or MPI.
-std::unique_ptr<Communicator> make_nccl_communicator(Context& ctx);
+// NCCL on ctx's device over the ranks of `host` (MPI, or the single-process communicator for
+// one rank), which carries the NCCL unique id from rank 0 and the host control values; it
+// must outlive the result. Throws in a build without NCCL.
+std::unique_ptr<Communicator> make_nccl_communicator(Context& ctx, Communicator& host);
 
-// Whether this build has MPI (and NCCL: with MPI and the CUDA backend).
+// Whether this build has MPI, and NCCL (with the CUDA backend).
 bool mpi_built();
 bool nccl_built();
 

@@ -1,14 +1,13 @@
 // The NCCL communicator: device collectives on the context's CUDA stream, one process per
-// GPU. Rank 0 creates the NCCL unique id and MPI broadcasts it to the others; host control
-// values (stop signals, the resumed step, config text) go through MPI as well.
+// GPU. Rank 0 creates the NCCL unique id and the host communicator (MPI; the single-process
+// one for a world of one) broadcasts it to the others; host control values (stop signals, the
+// resumed step, config text) go through the host communicator as well. No MPI here: a
+// one-rank NCCL communicator (the GPU test) needs none.
 // Collectives are enqueued on the compute stream, in the order the step issues them: no
 // host synchronization, and every rank issues the same sequence (the trainer's contract).
-#include <climits>
-#include <mpi.h>
 #include <nccl.h>
 
 #include "engine/comm/communicator.h"
-#include "engine/comm/mpi_check.h"
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/cuda_context.h"
 
@@ -26,15 +25,11 @@ namespace {
 
 class NcclCommunicator final : public Communicator {
  public:
-  explicit NcclCommunicator(Context& ctx) : device_(ctx.cuda().device) {
-    int initialized = 0;
-    DG_MPI_CHECK(MPI_Initialized(&initialized));
-    DG_CHECK(initialized, "the NCCL communicator needs MPI_Init first (tools/distributed.h)");
-    DG_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
-    DG_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size_));
+  NcclCommunicator(Context& ctx, Communicator& host)
+      : device_(ctx.cuda().device), rank_(host.rank()), size_(host.world_size()), host_(host) {
     ncclUniqueId id;
     if (rank_ == 0) DG_NCCL_CHECK(ncclGetUniqueId(&id));
-    DG_MPI_CHECK(MPI_Bcast(&id, int(sizeof id), MPI_BYTE, 0, MPI_COMM_WORLD));
+    host_.broadcast_host(&id, sizeof id, 0);
     DG_CUDA_CHECK(cudaSetDevice(device_));
     DG_NCCL_CHECK(ncclCommInitRank(&comm_, size_, id, rank_));
   }
@@ -58,15 +53,8 @@ class NcclCommunicator final : public Communicator {
     DG_NCCL_CHECK(ncclBroadcast(t.data, t.data, size_t(t.numel()), ncclFloat, root, comm_, stream(ctx)));
   }
 
-  int64_t max_over_ranks(int64_t value) override {
-    int64_t out = 0;
-    DG_MPI_CHECK(MPI_Allreduce(&value, &out, 1, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD));
-    return out;
-  }
-  void broadcast_host(void* data, size_t bytes, int root) override {
-    DG_CHECK(bytes <= size_t(INT_MAX), "broadcast_host: ", bytes, " bytes exceed MPI's int count");
-    if (bytes > 0) DG_MPI_CHECK(MPI_Bcast(data, int(bytes), MPI_BYTE, root, MPI_COMM_WORLD));
-  }
+  int64_t max_over_ranks(int64_t value) override { return host_.max_over_ranks(value); }
+  void broadcast_host(void* data, size_t bytes, int root) override { host_.broadcast_host(data, bytes, root); }
 
  private:
   cudaStream_t stream(Context& ctx) const {
@@ -75,11 +63,14 @@ class NcclCommunicator final : public Communicator {
     return ctx.cuda().stream;
   }
   int device_ = 0, rank_ = 0, size_ = 1;
+  Communicator& host_;
   ncclComm_t comm_ = nullptr;
 };
 
 }  // namespace
 
-std::unique_ptr<Communicator> make_nccl_communicator(Context& ctx) { return std::make_unique<NcclCommunicator>(ctx); }
+std::unique_ptr<Communicator> make_nccl_communicator(Context& ctx, Communicator& host) {
+  return std::make_unique<NcclCommunicator>(ctx, host);
+}
 
 }  // namespace dg

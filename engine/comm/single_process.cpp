@@ -38,8 +38,8 @@ std::unique_ptr<Communicator> make_mpi_communicator() {
 
 #ifndef DG_HAVE_NCCL
 bool nccl_built() { return false; }
-std::unique_ptr<Communicator> make_nccl_communicator(Context&) {
-  DG_FAIL("this dg was built without NCCL (it needs the CUDA backend, NCCL and MPI): no multi-GPU training");
+std::unique_ptr<Communicator> make_nccl_communicator(Context&, Communicator&) {
+  DG_FAIL("this dg was built without NCCL (it needs the CUDA backend and NCCL): no multi-GPU training");
 }
 #endif
 
