@@ -12,6 +12,7 @@ namespace dg {
 struct CudaState {};
 bool cuda_built() { return false; }
 bool cuda_available() { return false; }
+int cuda_device_count() { return 0; }
 #endif
 
 Context::Context(ContextOptions opt) : opt_(opt) {

@@ -71,5 +71,7 @@ class ScratchScope {
 // True when this build has the CUDA backend and a CUDA device is visible.
 bool cuda_available();
 bool cuda_built();
+// CUDA devices visible to this process (0 without the backend or a driver).
+int cuda_device_count();
 
 }  // namespace dg

@@ -17,6 +17,8 @@
 
 namespace dg {
 
+class Communicator;  // engine/comm/communicator.h
+
 // ---- convolution (no bias) ----
 struct ConvGeom {
   int stride = 1;
@@ -71,6 +73,12 @@ struct BatchNormConfig {
   float eps = 1e-5f;
   float momentum = 0.1f;  // running = (1 - momentum) * running + momentum * batch
   Activation act;
+  // Synchronized BN (--sync-bn): the batch statistics are those of the union of every
+  // rank's batch. The forward sums each channel's values (then their squared deviations)
+  // over the ranks; the backward sums the two channel sums behind dx (those of dbeta and
+  // dgamma). dgamma/dbeta themselves stay this rank's sums: the gradient all-reduce
+  // averages them like every other gradient. nullptr: per-rank statistics.
+  Communicator* sync = nullptr;
 };
 // Training mode: batch statistics; running_mean/var (C) updated (the variance with the
 // unbiased batch variance, as PyTorch); `saved` is allocated here and is what backward needs.
@@ -152,8 +160,11 @@ struct GLossConfig {
 // max/seed, the fraction of samples in max-sample, the weight w_i in softmax/gman, 1/K in
 // mean). seed_scores (K): only for `seed`, the pre-update scores whose argmax picks the D.
 // Ties go to the lowest index. Everything stays on the device.
+// batch_means (K) [optional]: the L_i to select and weigh with instead of this batch's own
+// (data-parallel training passes the means averaged over the ranks, so every rank makes the
+// same choice); the reported loss is computed from them too. max-sample ignores them.
 void generator_loss(Context& ctx, const GLossConfig& cfg, const Tensor& logits, const Tensor& seed_scores,
-                    Tensor loss, Tensor dlogits, Tensor selected);
+                    Tensor loss, Tensor dlogits, Tensor selected, const Tensor& batch_means = Tensor{});
 
 // The seed project's selection scores for K = 2 (DESIGN §5 `seed`):
 // scores[i] = real_loss[i] + fake_loss[1 - i], from the D step's pre-update losses (K each).

@@ -5,8 +5,14 @@
 //
 // Float expressions are spelled with __fmul_rn/__fadd_rn/__fsub_rn in the CPU's order: nvcc
 // would otherwise fuse a*b+c into one fma and round differently from the CPU twin.
+//
+// Synchronized BN (BatchNormConfig::sync, --sync-bn): the same passes split into kernels at
+// each cross-rank sum (channel sums -> all-reduce -> squared deviations -> all-reduce ->
+// normalize; backward: the two gradient sums -> all-reduce -> dx), with the same per-block
+// arithmetic, so one rank gives the fused kernels' bits.
 #include <cmath>
 
+#include "engine/comm/communicator.h"
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/cuda_context.h"
 #include "engine/cuda/cuda_ops.h"
@@ -129,6 +135,152 @@ static __global__ void __launch_bounds__(kMaxThreads)
   }
 }
 
+
+// ---- synchronized BN: the fused kernels' passes, one kernel each ----
+// Channel sums in double: sums[c] = sum of channel c's values; block 0 also writes the count
+// sums[C] = N*P (summed over the ranks with the rest).
+static __global__ void __launch_bounds__(kMaxThreads)
+    bn_sync_sum_kernel(const float* x, int N, int C, int64_t P, double* sums) {
+  __shared__ double shared[32];
+  const int c = blockIdx.x;
+  double s = 0.0;
+  for (ChannelCursor it(P); it.n < N; it.next()) s += x[it.index(c, C)];
+  s = kernels::block_sum(s, shared);
+  if (threadIdx.x == 0) {
+    sums[c] = s;
+    if (c == 0) sums[C] = double(N) * double(P);
+  }
+}
+
+// Squared deviations from the global mean sums[c] / sums[C].
+static __global__ void __launch_bounds__(kMaxThreads)
+    bn_sync_sq_kernel(const float* x, int N, int C, int64_t P, const double* sums, double* sq) {
+  __shared__ double shared[32];
+  const int c = blockIdx.x;
+  const double mean = sums[c] / sums[C];
+  double s = 0.0;
+  for (ChannelCursor it(P); it.n < N; it.next()) {
+    const double d = x[it.index(c, C)] - mean;
+    s += d * d;
+  }
+  s = kernels::block_sum(s, shared);
+  if (threadIdx.x == 0) sq[c] = s;
+}
+
+// Normalizes with the global statistics; the running ones take the global batch's.
+static __global__ void __launch_bounds__(kMaxThreads)
+    bn_sync_apply_kernel(const float* x, const float* gamma, const float* beta, float* running_mean,
+                         float* running_var, float* y, float* saved_mean, float* saved_invstd, int N, int C,
+                         int64_t P, float eps, float momentum, kernels::ActParams act, const double* sums,
+                         const double* sq) {
+  const int c = blockIdx.x;
+  const double M = sums[C], mean = sums[c] / M, var = sq[c] / M;
+  const float invstd = float(1.0 / sqrt(var + eps));
+  if (threadIdx.x == 0) {
+    saved_mean[c] = float(mean);
+    saved_invstd[c] = invstd;
+    if (running_mean) {
+      running_mean[c] = float((1.0 - momentum) * running_mean[c] + momentum * mean);
+      running_var[c] = float((1.0 - momentum) * running_var[c] + momentum * var * M / (M - 1));
+    }
+  }
+  const float scale = __fmul_rn(gamma[c], invstd), shift = __fsub_rn(beta[c], __fmul_rn(float(mean), scale));
+  for (ChannelCursor it(P); it.n < N; it.next()) {
+    const int64_t i = it.index(c, C);
+    y[i] = bn_apply(act, x[i], scale, shift);
+  }
+}
+
+// Backward pass 1: this rank's dbeta/dgamma (accumulated; the gradient all-reduce averages
+// them) and the sums behind dx: sums[c] = sum g, sums[C + c] = sum g xhat, sums[2C] = N*P.
+static __global__ void __launch_bounds__(kMaxThreads)
+    bn_sync_backward_sums_kernel(const float* dy, const float* x, const float* gamma, const float* beta,
+                                 const float* saved_mean, const float* saved_invstd, float* dgamma, float* dbeta,
+                                 int N, int C, int64_t P, kernels::ActParams act, double* sums) {
+  __shared__ double shared[32];
+  const int c = blockIdx.x;
+  const float mean = saved_mean[c], invstd = saved_invstd[c], gm = gamma[c], bt = beta[c];
+  double sum_g = 0.0, sum_gx = 0.0;
+  for (ChannelCursor it(P); it.n < N; it.next()) {
+    const int64_t i = it.index(c, C);
+    const float xhat = __fmul_rn(__fsub_rn(x[i], mean), invstd);
+    const float g = bn_grad_at_z(act, dy[i], xhat, gm, bt);
+    sum_g += g;
+    sum_gx += double(g) * xhat;
+  }
+  sum_g = kernels::block_sum(sum_g, shared);
+  sum_gx = kernels::block_sum(sum_gx, shared);
+  if (threadIdx.x == 0) {
+    if (dbeta) dbeta[c] += float(sum_g);
+    if (dgamma) dgamma[c] += float(sum_gx);
+    sums[c] = sum_g;
+    sums[C + c] = sum_gx;
+    if (c == 0) sums[2 * C] = double(N) * double(P);
+  }
+}
+
+// Backward pass 2: dx from the sums over all ranks (M: the global count).
+static __global__ void __launch_bounds__(kMaxThreads)
+    bn_sync_backward_dx_kernel(const float* dy, const float* x, const float* gamma, const float* beta,
+                               const float* saved_mean, const float* saved_invstd, float* dx, int N, int C,
+                               int64_t P, kernels::ActParams act, const double* sums) {
+  const int c = blockIdx.x;
+  const float mean = saved_mean[c], invstd = saved_invstd[c], gm = gamma[c], bt = beta[c];
+  const float M = float(sums[2 * C]);
+  const float k = __fdiv_rn(__fmul_rn(gm, invstd), M), fg = float(sums[c]), fgx = float(sums[C + c]);
+  for (ChannelCursor it(P); it.n < N; it.next()) {
+    const int64_t i = it.index(c, C);
+    const float xhat = __fmul_rn(__fsub_rn(x[i], mean), invstd);
+    const float g = bn_grad_at_z(act, dy[i], xhat, gm, bt);
+    dx[i] = __fmul_rn(k, __fsub_rn(__fsub_rn(__fmul_rn(M, g), fg), __fmul_rn(xhat, fgx)));
+  }
+}
+
+// n doubles of scratch from the context's arena (the step's scope releases them).
+static double* scratch_doubles(Context& ctx, int64_t n) {
+  return reinterpret_cast<double*>(ctx.alloc({int(2 * n)}).data);
+}
+
+static void forward_train_sync(Context& ctx, const BatchNormConfig& cfg, const Tensor& x, const Tensor& gamma,
+                               const Tensor& beta, Tensor running_mean, Tensor running_var, Tensor y,
+                               const BatchNormSaved& saved) {
+  const int N = x.n(), C = x.c();
+  const int64_t P = int64_t(x.h()) * x.w();
+  const int threads = bn_threads(N * P);
+  cudaStream_t stream = ctx.cuda().stream;
+  double* sums = scratch_doubles(ctx, C + 1);
+  double* sq = scratch_doubles(ctx, C);
+  bn_sync_sum_kernel<<<C, threads, 0, stream>>>(x.data, N, C, P, sums);
+  DG_CUDA_CHECK_LAUNCH();
+  cfg.sync->all_reduce_sum(ctx, sums, C + 1);
+  bn_sync_sq_kernel<<<C, threads, 0, stream>>>(x.data, N, C, P, sums, sq);
+  DG_CUDA_CHECK_LAUNCH();
+  cfg.sync->all_reduce_sum(ctx, sq, C);
+  bn_sync_apply_kernel<<<C, threads, 0, stream>>>(x.data, gamma.data, beta.data, running_mean.data, running_var.data,
+                                                  y.data, saved.mean.data, saved.invstd.data, N, C, P, cfg.eps,
+                                                  cfg.momentum, kernels::act_params(cfg.act), sums, sq);
+  DG_CUDA_CHECK_LAUNCH();
+}
+
+static void backward_sync(Context& ctx, const BatchNormConfig& cfg, const Tensor& dy, const Tensor& x,
+                          const Tensor& gamma, const Tensor& beta, const BatchNormSaved& saved, Tensor dx,
+                          Tensor dgamma, Tensor dbeta) {
+  const int N = x.n(), C = x.c();
+  const int64_t P = int64_t(x.h()) * x.w();
+  const int threads = bn_threads(N * P);
+  cudaStream_t stream = ctx.cuda().stream;
+  double* sums = scratch_doubles(ctx, 2 * int64_t(C) + 1);
+  bn_sync_backward_sums_kernel<<<C, threads, 0, stream>>>(dy.data, x.data, gamma.data, beta.data, saved.mean.data,
+                                                          saved.invstd.data, dgamma.data, dbeta.data, N, C, P,
+                                                          kernels::act_params(cfg.act), sums);
+  DG_CUDA_CHECK_LAUNCH();
+  cfg.sync->all_reduce_sum(ctx, sums, 2 * int64_t(C) + 1);
+  bn_sync_backward_dx_kernel<<<C, threads, 0, stream>>>(dy.data, x.data, gamma.data, beta.data, saved.mean.data,
+                                                        saved.invstd.data, dx.data, N, C, P,
+                                                        kernels::act_params(cfg.act), sums);
+  DG_CUDA_CHECK_LAUNCH();
+}
+
 BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cfg, const Tensor& x,
                                          const Tensor& gamma, const Tensor& beta, Tensor running_mean,
                                          Tensor running_var, Tensor y) {
@@ -136,11 +288,16 @@ BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cf
   check_shape(y, x.shape, "batchnorm2d_forward_train output");
   const int C = x.c();
   const int64_t P = int64_t(x.h()) * x.w(), M = x.n() * P;
-  DG_CHECK(M > 1, "batchnorm2d_forward_train: needs more than one value per channel, got ", x.shape.str());
+  DG_CHECK(M > 1 || cfg.sync, "batchnorm2d_forward_train: needs more than one value per channel, got ",
+           x.shape.str());
   DG_CHECK(!running_mean.data || (running_mean.numel() == C && running_var.data && running_var.numel() == C),
            "batchnorm2d_forward_train: running_mean and running_var must both be (", C, ") or both empty");
   BatchNormSaved saved{ctx.alloc({C}), ctx.alloc({C})};
   if (C == 0) return saved;  // a grid of zero blocks is a launch error
+  if (cfg.sync) {
+    forward_train_sync(ctx, cfg, x, gamma, beta, running_mean, running_var, y, saved);
+    return saved;
+  }
   bn_forward_train_kernel<<<C, bn_threads(M), 0, ctx.cuda().stream>>>(
       x.data, gamma.data, beta.data, running_mean.data, running_var.data, y.data, saved.mean.data, saved.invstd.data,
       x.n(), C, P, cfg.eps, cfg.momentum, kernels::act_params(cfg.act));
@@ -176,6 +333,7 @@ void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor
   DG_CHECK(!dgamma.data || dgamma.numel() == C, "batchnorm2d_backward: dgamma must be (", C, ")");
   DG_CHECK(!dbeta.data || dbeta.numel() == C, "batchnorm2d_backward: dbeta must be (", C, ")");
   if (M == 0 || C == 0) return;
+  if (cfg.sync) return backward_sync(ctx, cfg, dy, x, gamma, beta, saved, dx, dgamma, dbeta);
   bn_backward_kernel<<<C, bn_threads(M), 0, ctx.cuda().stream>>>(dy.data, x.data, gamma.data, beta.data,
                                                                  saved.mean.data, saved.invstd.data, dx.data,
                                                                  dgamma.data, dbeta.data, x.n(), C, P,

@@ -69,7 +69,8 @@ static __device__ int worst_discriminator(const float* logits, int K, int B, int
 // One block. Phase 1: per-D mean losses L_i. Phase 2 (thread 0): the weight dL/dL_i of each
 // D and the loss. Phase 3: dlogits. max_sample routes per sample instead.
 static __global__ void generator_loss_kernel(int mode, float lambda, const float* logits, int K, int B,
-                                             const float* seed_scores, float* loss, float* dlogits, float* selected) {
+                                             const float* seed_scores, float* loss, float* dlogits, float* selected,
+                                             const float* batch_means) {
   __shared__ double shared[32];
   __shared__ double L[kMaxK], weight[kMaxK];
   for (int i = 0; i < K; i++) {
@@ -80,7 +81,7 @@ static __global__ void generator_loss_kernel(int mode, float lambda, const float
       sum += l;
     }
     sum = kernels::block_sum(sum, shared);
-    if (threadIdx.x == 0) L[i] = sum / double(B);
+    if (threadIdx.x == 0) L[i] = batch_means ? double(batch_means[i]) : sum / double(B);
   }
   __syncthreads();
 
@@ -159,7 +160,7 @@ static __global__ void generator_loss_kernel(int mode, float lambda, const float
 }
 
 void generator_loss(Context& ctx, const GLossConfig& cfg, const Tensor& logits, const Tensor& seed_scores,
-                    Tensor loss, Tensor dlogits, Tensor selected) {
+                    Tensor loss, Tensor dlogits, Tensor selected, const Tensor& batch_means) {
   DG_CHECK(logits.shape.rank == 2, "generator_loss: logits must be (K, B), got ", logits.shape.str());
   const int K = logits.dim(0), B = logits.dim(1);
   DG_CHECK(K >= 1 && K <= kMaxK, "generator_loss: K = ", K, " is out of range 1..", kMaxK);
@@ -168,9 +169,11 @@ void generator_loss(Context& ctx, const GLossConfig& cfg, const Tensor& logits, 
   DG_CHECK(!selected.data || selected.numel() == K, "generator_loss: selected must have K = ", K, " entries");
   DG_CHECK(cfg.mode != GLoss::seed || (seed_scores.data && seed_scores.numel() == K),
            "generator_loss: mode seed needs K = ", K, " seed scores");
+  DG_CHECK(!batch_means.data || batch_means.numel() == K, "generator_loss: batch_means must have K = ", K,
+           " entries");
   generator_loss_kernel<<<1, kThreads, 0, ctx.cuda().stream>>>(int(cfg.mode), cfg.lambda, logits.data, K, B,
                                                                seed_scores.data, loss.data, dlogits.data,
-                                                               selected.data);
+                                                               selected.data, batch_means.data);
   DG_CUDA_CHECK_LAUNCH();
 }
 

@@ -21,7 +21,14 @@ void validate(const TrainConfig& c) {
   DG_CHECK(!c.lr_decay_linear || c.total_steps > 0, "--lr-decay linear needs a known number of steps");
 }
 
-GanTrainer::GanTrainer(Context& ctx, const TrainConfig& cfg) : ctx_(ctx), cfg_(cfg) {
+static Communicator& comm_or_own(Communicator* given, std::unique_ptr<Communicator>& own) {
+  if (given) return *given;
+  own = make_single_process_communicator();
+  return *own;
+}
+
+GanTrainer::GanTrainer(Context& ctx, const TrainConfig& cfg, Communicator* comm)
+    : ctx_(ctx), cfg_(cfg), comm_(comm_or_own(comm, own_comm_)) {
   validate(cfg_);
   const int K = cfg_.discriminators;
   g_ = build_generator(cfg_.model);
@@ -29,6 +36,10 @@ GanTrainer::GanTrainer(Context& ctx, const TrainConfig& cfg) : ctx_(ctx), cfg_(c
   for (int i = 0; i < K; i++) {
     d_.push_back(build_discriminator(cfg_.model, i));
     d_.back().params.allocate(ctx_);
+  }
+  if (cfg_.sync_bn) {
+    g_.bn.sync = &comm_;
+    for (Network& d : d_) d.bn.sync = &comm_;
   }
   stats_ = ctx_.zeros({2 + 4 * K});
   g_loss_ = stats_.slice(0, {1});
@@ -45,11 +56,24 @@ void GanTrainer::init_weights() {
     init_parameters(ctx_, d_[i].params, cfg_.seed, rng_stream::init_discriminator(i));
 }
 
+void GanTrainer::broadcast_state() {
+  if (comm_.world_size() == 1) return;
+  auto share = [&](const ParamStore& p) {
+    for (const Tensor& t : {p.params(), p.buffers(), p.exp_avg(), p.exp_avg_sq()}) comm_.broadcast(ctx_, t, 0);
+  };
+  share(g_.params);
+  for (const Network& d : d_) share(d.params);
+  comm_.broadcast_host(&step_, sizeof step_, 0);
+}
+
 void GanTrainer::train_step(const Tensor& real) {
   const int B = cfg_.batch_size, nz = cfg_.model.nz;
   ScratchScope scratch(ctx_);
   Tensor z = ctx_.alloc({B, nz, 1, 1});
-  fill_normal(ctx_, z, 0.0f, 1.0f, cfg_.seed, rng_stream::train_noise, uint64_t(step_) * B * nz);
+  // Rows [rank B, (rank + 1) B) of the global batch's noise: W ranks of batch B draw what
+  // one process with batch W B would.
+  const uint64_t W = uint64_t(comm_.world_size()), rank = uint64_t(comm_.rank());
+  fill_normal(ctx_, z, 0.0f, 1.0f, cfg_.seed, rng_stream::train_noise, (uint64_t(step_) * W + rank) * B * nz);
   train_step(real, z);
 }
 
@@ -65,6 +89,7 @@ void GanTrainer::train_step(const Tensor& real, const Tensor& z) {
 
   // 2. each discriminator learns on the real batch and the (detached) fake batch
   for (int i = 0; i < int(d_.size()); i++) d_step(i, real, fake);
+  average_d_losses();
   if (cfg_.g_loss.mode == GLoss::seed) seed_selection_scores(ctx_, d_real_, d_fake_, seed_scores_);
 
   // 3. the generator learns against the updated discriminators
@@ -91,6 +116,7 @@ void GanTrainer::d_step(int i, const Tensor& real, const Tensor& fake) {
   Trace fake_trace = network_forward(ctx_, d, fake, Mode::train);
   bce_with_logits(ctx_, fake_trace.output(), 0.0f, Tensor{}, d_fake_.slice(i, {1}), dlogits);
   network_backward(ctx_, d, fake_trace, dlogits, Tensor{}, true);
+  comm_.all_reduce_mean(ctx_, d.params.grads());
   adam(d, cfg_.adam_d);
 }
 
@@ -105,7 +131,20 @@ void GanTrainer::g_step(const Trace& g_trace) {
     copy(ctx_, traces[i].output(), logits.slice(int64_t(i) * B, {B}));
   }
   Tensor dlogits = ctx_.alloc({K, B});
-  generator_loss(ctx_, cfg_.g_loss, logits, seed_scores_, g_loss_, dlogits, selected_);
+  if (comm_.world_size() == 1) {
+    generator_loss(ctx_, cfg_.g_loss, logits, seed_scores_, g_loss_, dlogits, selected_);
+  } else if (cfg_.g_loss.mode != GLoss::max_sample) {
+    // Select and weigh with the batch means of the global batch: the same choice on every rank.
+    generator_loss(ctx_, cfg_.g_loss, logits, seed_scores_, g_loss_, dlogits, selected_, global_g_means(logits));
+  } else {
+    // Per-sample routing needs nothing from the other ranks; the loss and the selected
+    // fractions of this step are averaged for the log.
+    Tensor local = ctx_.zeros({1 + K});  // [loss, selected (K)]
+    generator_loss(ctx_, cfg_.g_loss, logits, seed_scores_, local.slice(0, {1}), dlogits, local.slice(1, {K}));
+    comm_.all_reduce_mean(ctx_, local);
+    copy(ctx_, local.slice(0, {1}), g_loss_);
+    axpy(ctx_, 1.0f, local.slice(1, {K}), selected_);
+  }
   // Gradient at the fake images: the sum over the D's of their input gradients. D's own
   // parameter gradients are not wanted. (In `max` mode the unselected D's get a zero
   // dlogits and contribute zeros: choosing on the host would cost a synchronization.)
@@ -118,8 +157,25 @@ void GanTrainer::g_step(const Trace& g_trace) {
   }
   g_.params.zero_grads(ctx_);
   network_backward(ctx_, g_, g_trace, dfake, Tensor{}, true);
+  comm_.all_reduce_mean(ctx_, g_.params.grads());
   if (step_ == nan_step_) ctx_.fill(g_.params.grads().slice(0, {1}), NAN);
   adam(g_, cfg_.adam_g);
+}
+
+// The D losses of this step (logged, and the `seed` rule's scores) over the global batch.
+void GanTrainer::average_d_losses() {
+  if (comm_.world_size() > 1) comm_.all_reduce_mean(ctx_, stats_.slice(1, {2 * int(d_.size())}));
+}
+
+// L_i = mean_b BCE(D_i(fake)_b, 1) of this rank's batch, averaged over the ranks: the mean
+// over the global batch (every rank's batch has B rows). (K), in the step's scratch.
+Tensor GanTrainer::global_g_means(const Tensor& logits) {
+  const int K = int(d_.size()), B = cfg_.batch_size;
+  Tensor means = ctx_.alloc({K});
+  for (int i = 0; i < K; i++)
+    bce_with_logits(ctx_, logits.slice(int64_t(i) * B, {B}), 1.0f, Tensor{}, means.slice(i, {1}), Tensor{});
+  comm_.all_reduce_mean(ctx_, means);
+  return means;
 }
 
 AdamConfig GanTrainer::decayed(const AdamConfig& cfg) const {

@@ -7,10 +7,22 @@
 //                 (max, max-sample, mean, softmax, gman, seed) and G takes its Adam step
 // Nothing here reads device memory back: losses and selection counts accumulate in a
 // device buffer that stats() downloads when the caller logs.
+//
+// Data parallel (DESIGN §8), with a Communicator of W ranks: batch_size is per rank (the
+// global batch is W * B); rank r draws rows [r B, (r + 1) B) of the global batch's noise;
+// each net's flat gradient buffer is averaged right after its backward (before its Adam
+// step: one all-reduce per net and step, not yet overlapped with the backward); the D
+// losses and, before generator_loss(), the per-D batch-mean G losses are averaged, so the
+// selection (and the losses logged) are those of the global batch on every rank; with
+// sync_bn every BatchNorm uses the global batch's statistics. Every rank issues the same
+// collectives in the same order.
 #pragma once
 #include <cstdint>
 #include <vector>
 
+#include <memory>
+
+#include "engine/comm/communicator.h"
 #include "models/dcgan.h"
 
 namespace dg {
@@ -25,6 +37,7 @@ struct TrainConfig {
   int64_t total_steps = 0;
   float label_smooth = 0.0f;     // real target 1 - label_smooth for D
   uint64_t seed = 1;
+  bool sync_bn = false;          // data parallel: BatchNorm statistics over all ranks' batches
 };
 void validate(const TrainConfig& cfg);
 
@@ -45,9 +58,14 @@ struct StepStats {
 
 class GanTrainer {
  public:
-  GanTrainer(Context& ctx, const TrainConfig& cfg);
+  // comm: the ranks this trainer trains with (nullptr: a single process). It must outlive
+  // the trainer.
+  GanTrainer(Context& ctx, const TrainConfig& cfg, Communicator* comm = nullptr);
 
   void init_weights();                 // DESIGN §4 init, each D its own draw
+  // Every rank takes rank 0's state: parameters, BN running statistics, Adam moments and the
+  // step (after init_weights() or after rank 0 loaded a checkpoint). Collective.
+  void broadcast_state();
   void train_step(const Tensor& real); // steps 1-3 above; advances step()
   // The same with the noise given (B, nz, 1, 1) instead of drawn (golden tests).
   void train_step(const Tensor& real, const Tensor& z);
@@ -79,8 +97,13 @@ class GanTrainer {
   void adam(Network& net, const AdamConfig& cfg);
   AdamConfig decayed(const AdamConfig& cfg) const;
 
+  void average_d_losses();
+  Tensor global_g_means(const Tensor& logits);
+
   Context& ctx_;
   TrainConfig cfg_;
+  std::unique_ptr<Communicator> own_comm_;  // the single-process one when none was given
+  Communicator& comm_;
   Network g_;
   std::vector<Network> d_;
   int64_t step_ = 0;  // completed steps; Adam's t is step_ + 1

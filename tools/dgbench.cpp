@@ -4,6 +4,7 @@
 //                    (tools/bench_kernels.h)
 //   dgbench train    whole training steps: ms/step, img/s, peak memory, MFU (tools/bench_train.h)
 //   dgbench fid      seconds of one FID evaluation per feature network (tools/bench_fid.h)
+//   dgbench allreduce  the gradient all-reduce per network, under `mpirun -np N` (tools/bench_allreduce.h)
 // Tables to stdout; --json FILE appends one JSON object per line for bench/compare.sh.
 #include <cstdio>
 #include <fstream>
@@ -13,8 +14,10 @@
 
 #include "engine/timing.h"
 #include "tools/bench_fid.h"
+#include "tools/bench_allreduce.h"
 #include "tools/bench_kernels.h"
 #include "tools/bench_train.h"
+#include "tools/distributed.h"
 
 namespace {
 
@@ -62,13 +65,40 @@ int main(int argc, char** argv) {
   std::string fid_networks = "dg-classifier,inception-v3-fid";
   fid_cmd->add_option("--network", fid_networks, "comma-separated: dg-classifier, inception-v3-fid");
   fid_cmd->add_option("--samples", fid_samples, "generated (and real) samples")->check(CLI::Range(int64_t(2), int64_t(1) << 24));
+  std::string allreduce_sizes = "32,64";
+  CLI::App* allreduce_cmd =
+      app.add_subcommand("allreduce", "the gradient all-reduce of G and D; launch as mpirun -np N dgbench allreduce");
+  allreduce_cmd->add_option("--image-size", allreduce_sizes, "comma-separated dcgan image sizes");
+  allreduce_cmd->add_option("--repeats", repeats, "timed all-reduces (the median is reported)")->check(CLI::Range(1, 100000));
   CLI11_PARSE(app, argc, argv);
 
+  std::unique_ptr<dg::Distributed> dist;
   try {
+    dist = std::make_unique<dg::Distributed>();
+    if (dist->idle()) return 0;
     dg::ContextOptions copt;
     DG_CHECK(device != "cuda" || dg::cuda_available(), "--device cuda: no CUDA device visible (or built without CUDA)");
     copt.device = device == "cpu" || (device == "auto" && !dg::cuda_available()) ? dg::Device::cpu : dg::Device::cuda;
     copt.strict_fp32 = strict;
+    if (copt.device == dg::Device::cuda) copt.cuda_device = dist->cuda_device();
+    if (*allreduce_cmd) {
+      dg::Context ctx(copt);
+      dg::Communicator& comm = dist->connect(ctx);
+      if (dist->is_root())
+        std::printf("%d rank(s), %s%s\n%-12s %10s %10s %12s %14s\n", comm.world_size(), comm.name(),
+                    comm.world_size() == 1 ? " (nothing to reduce: launch with mpirun -np N)" : "", "net", "params",
+                    "MB", "median ms", "bus GB/s");
+      std::ofstream json;
+      if (!json_path.empty() && dist->is_root()) json.open(json_path, std::ios::app);
+      dg::bench_allreduce(ctx, comm, parse_ints(allreduce_sizes, "--image-size"), repeats, [&](const dg::AllreduceResult& r) {
+        if (!dist->is_root()) return;
+        std::printf("%-12s %10lld %10.2f %12.4f %14.2f\n", r.net.c_str(), static_cast<long long>(r.params),
+                    double(r.params) * 4 / 1e6, r.median_ms, r.bus_gb_s);
+        std::fflush(stdout);
+        if (json.is_open()) json << r.to_json().dump() << "\n";
+      });
+      return 0;
+    }
     std::ofstream json;
     if (!json_path.empty()) {
       json.open(json_path, std::ios::app);
@@ -140,6 +170,7 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dgbench: error: %s\n", e.what());
+    if (dist) dist->abort_others(1);
     return 1;
   }
 }

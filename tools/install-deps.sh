@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything dg needs to build, test and train on a Debian 12 machine (as root,
 # or with sudo available). The CUDA toolkit (with cuDNN and NCCL) is optional and not
-# installed here: when /usr/local/cuda/bin/nvcc exists, the CUDA backend is built too.
+# installed here: when /usr/local/cuda/bin/nvcc exists, the CUDA backend is built too (and
+# with MPI and NCCL, multi-GPU training).
 set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config   # toolchain
@@ -11,6 +12,7 @@ packages=(
   doctest-dev                        # unit tests
   libstb-dev                         # PNG/JPEG/BMP read and write
   zlib1g-dev                         # .gz datasets, compressed .mat
+  libopenmpi-dev openmpi-bin         # multi-process training (mpirun), its 2-rank CPU tests
   dataset-fashion-mnist              # dgtrain's default dataset
 )
 sudo_if_needed=()

@@ -19,6 +19,7 @@ std::string format_duration(double s) {
 }
 
 void Progress::update(int64_t step, double img_per_s, const std::string& losses, double eta_s) {
+  if (quiet_) return;
   char buf[512];
   std::snprintf(buf, sizeof buf, "step %lld/%lld  %.0f img/s  %s  ETA %s", static_cast<long long>(step),
                 static_cast<long long>(total_), img_per_s, losses.c_str(), format_duration(eta_s).c_str());
@@ -32,6 +33,7 @@ void Progress::update(int64_t step, double img_per_s, const std::string& losses,
 }
 
 void Progress::message(const std::string& line) {
+  if (quiet_) return;
   if (line_open_) std::printf("\n");
   line_open_ = false;
   std::printf("%s\n", line.c_str());

@@ -8,7 +8,9 @@ namespace dg {
 
 class Progress {
  public:
-  Progress(int64_t total_steps, bool terminal) : total_(total_steps), terminal_(terminal) {}
+  // quiet: print nothing (the ranks other than 0 of a multi-process run).
+  Progress(int64_t total_steps, bool terminal, bool quiet = false)
+      : total_(total_steps), terminal_(terminal), quiet_(quiet) {}
   void set_total(int64_t total_steps) { total_ = total_steps; }
   // `losses` is a short preformatted string ("G 1.23 D0 0.45 D1 0.51").
   void update(int64_t step, double img_per_s, const std::string& losses, double eta_s);
@@ -18,6 +20,7 @@ class Progress {
  private:
   int64_t total_;
   bool terminal_;
+  bool quiet_;
   bool line_open_ = false;
 };
 

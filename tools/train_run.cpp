@@ -14,6 +14,7 @@
 #include "data/load_dataset.h"
 #include "data/loader.h"
 #include "models/checkpoint.h"
+#include "tools/distributed.h"
 #include "tools/progress.h"
 #include "tools/run_folder.h"
 #include "tools/train_eval.h"
@@ -60,8 +61,9 @@ static std::string loss_summary(const StepStats& s) {
   return o.str();
 }
 
-int run_training(TrainOptions o, const std::set<std::string>& given) {
-  Progress progress(0, ::isatty(STDOUT_FILENO) != 0);
+int run_training(TrainOptions o, const std::set<std::string>& given, Distributed& dist) {
+  const bool root = dist.is_root();  // rank 0 alone writes the run folder and talks
+  Progress progress(0, ::isatty(STDOUT_FILENO) != 0, !root);
 
   // Resume: the run folder's config wins; only a few flags may be given again.
   const bool resuming = !o.resume.empty();
@@ -70,8 +72,9 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
       DG_CHECK(allowed_with_resume(f), f, " cannot be combined with --resume: the run's settings come from ",
                o.resume, "/config.json (allowed: --steps --epochs --device --log-every --sample-every "
                "--checkpoint-every --keep-checkpoints --data)");
-    RunFolder probe(o.resume, true);
-    TrainOptions saved = options_from_json(probe.read_config());
+    const nlohmann::json saved_config = dist.share_json(root ? RunFolder(o.resume, true).read_config() : nlohmann::json{});
+    TrainOptions saved = options_from_json(saved_config);
+    check_distributed_settings(saved_config, dist, saved.train);
     for (const char* f : {"--steps", "--epochs"})
       if (given.count(f)) saved.train.total_steps = 0;  // recomputed below
     if (given.count("--steps")) saved.steps = o.steps;
@@ -91,7 +94,9 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
   ContextOptions copt;
   copt.device = choose_device(o.device, progress);
   copt.deterministic = o.deterministic;
+  if (copt.device == Device::cuda) copt.cuda_device = dist.cuda_device();
   Context ctx(copt);
+  Communicator& comm = dist.connect(ctx);
 
   // Data.
   const data::ImageSet set = data::load_dataset(o.data, data::parse_format(o.data_format), o.train.model.image_size);
@@ -99,7 +104,8 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
   DG_CHECK(set.count >= o.train.batch_size, o.data, " holds ", set.count, " images, fewer than --batch-size ",
            o.train.batch_size);
 
-  data::LoaderConfig lcfg{o.train.batch_size, o.train.model.image_size, o.train.model.channels, o.train.seed};
+  data::LoaderConfig lcfg{o.train.batch_size, o.train.model.image_size, o.train.model.channels, o.train.seed,
+                          dist.rank(), dist.world_size()};
   data::Loader loader(set, lcfg, [&ctx](size_t bytes) { return ctx.alloc_host_staging(bytes); },
                       [&ctx](float* p) { ctx.free_host_staging(p); });
   if (o.train.total_steps == 0)
@@ -109,27 +115,30 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
   // Run folder.
   if (o.run_name.empty()) o.run_name = default_run_name(o);
   const std::string folder_path = resuming ? o.resume : (fs::path(o.out) / o.run_name).string();
-  RunFolder folder(folder_path, resuming);
-  const nlohmann::json config = to_json(o);
-  folder.write_config(config);
+  std::unique_ptr<RunFolder> folder_on_root = root ? std::make_unique<RunFolder>(folder_path, resuming) : nullptr;
+  RunFolder* folder = folder_on_root.get();  // null on the other ranks
+  nlohmann::json config = to_json(o);
+  record_distributed_settings(config, o.train, dist);
+  if (root) folder->write_config(config);
 
-  GanTrainer trainer(ctx, o.train);
-  // Run time carried over a resume: wall_s counts training (evaluations excluded), eval_s
-  // the evaluations, both since the run began.
+  GanTrainer trainer(ctx, o.train, &comm);
+  // Run time carried over a resume (rank 0): wall_s counts training (evaluations excluded),
+  // eval_s the evaluations, both since the run began.
   double wall_before = 0, eval_s_total = 0;
   Metadata resumed_meta;
-  if (resuming) {
-    const std::string ckpt = folder.latest_checkpoint();
+  if (resuming && root) {
+    const std::string ckpt = folder->latest_checkpoint();
     DG_CHECK(!ckpt.empty(), "--resume ", o.resume, ": no checkpoint in ", o.resume, "/checkpoints to resume from");
     resumed_meta = load_checkpoint(ctx, trainer, ckpt).metadata;
     if (resumed_meta.count("wall_s")) wall_before = std::atof(resumed_meta["wall_s"].c_str());
     if (resumed_meta.count("eval_s")) eval_s_total = std::atof(resumed_meta["eval_s"].c_str());
     progress.message("dgtrain: resuming " + folder_path + " from step " + std::to_string(trainer.step()));
-    if (const std::string tidied = folder.tidy_for_resume(trainer.step()); !tidied.empty())
+    if (const std::string tidied = folder->tidy_for_resume(trainer.step()); !tidied.empty())
       progress.message("dgtrain: " + tidied);
-  } else {
+  } else if (!resuming) {
     trainer.init_weights();
   }
+  trainer.broadcast_state();  // every rank starts from rank 0's weights, moments and step
   loader.seek(trainer.step());
   // Test-only fault hook (tests/test_dgtrain.cpp): poison a gradient at this step.
   if (const char* nan_step = std::getenv("DG_TEST_NAN_STEP")) trainer.inject_nan_gradient_at(std::atoll(nan_step));
@@ -140,6 +149,10 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
                    gloss_name(o.train.g_loss.mode) + "), batch " + std::to_string(o.train.batch_size) + ", " +
                    std::to_string(total) + " steps on " + device_name(ctx.device()) + ", " + std::to_string(set.count) +
                    " images from " + set.source + "; run folder " + folder_path);
+  if (dist.world_size() > 1)
+    progress.message("dgtrain: " + dist.describe() + "; batch " + std::to_string(o.train.batch_size) +
+                     " per rank, " + std::to_string(o.train.batch_size * dist.world_size()) + " in all" +
+                     (o.train.sync_bn ? "; BatchNorm statistics synchronized" : "; BatchNorm statistics per rank"));
 
   // Persistent tensors: the real batch and the fixed sample noise.
   const int B = o.train.batch_size, S = m.image_size, C = m.channels, n_samples = 64;
@@ -150,11 +163,12 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
   auto write_samples = [&] {
     ScratchScope s(ctx);
     ctx.download(trainer.generate_eval(fixed_z), sample_host.data());
-    return folder.write_sample_grid(trainer.step(), sample_host.data(), n_samples, C, S);
+    return folder->write_sample_grid(trainer.step(), sample_host.data(), n_samples, C, S);
   };
-  // Evaluation (--eval-every): the feature network and the real statistics, before the clock starts.
+  // Evaluation (--eval-every), on rank 0: the feature network and the real statistics,
+  // before the clock starts.
   std::unique_ptr<TrainEvaluator> evaluator;
-  if (o.eval_every > 0) {
+  if (o.eval_every > 0 && root) {
     std::string note;
     evaluator = std::make_unique<TrainEvaluator>(ctx, o, set, folder_path, &note);
     progress.message("dgtrain: FID every " + std::to_string(o.eval_every) + " steps on " +
@@ -163,21 +177,24 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
       evaluator->state() = eval_state_from_json(nlohmann::json::parse(resumed_meta["eval_state"]));
   }
 
-  std::string last_checkpoint = resuming ? folder.latest_checkpoint() : "";
+  std::string last_checkpoint = resuming && root ? folder->latest_checkpoint() : "";
   const std::string resumed_from = last_checkpoint;
-  // A checkpoint that cannot be written (disk full, folder gone) stops the run: the previous
-  // one is untouched (writes go to a temporary file renamed into place) and named.
   using clock = std::chrono::steady_clock;
   auto start = clock::now();
   auto wall_s = [&] {  // training time of the whole run, evaluations excluded
     return wall_before + std::chrono::duration<double>(clock::now() - start).count() - eval_s_total;
   };
   auto run_metadata = [&] {
-    Metadata m{{"wall_s", std::to_string(wall_s())}, {"eval_s", std::to_string(eval_s_total)}};
-    if (evaluator) m["eval_state"] = to_json(evaluator->state()).dump();
-    return m;
+    Metadata meta{{"wall_s", std::to_string(wall_s())}, {"eval_s", std::to_string(eval_s_total)}};
+    if (evaluator) meta["eval_state"] = to_json(evaluator->state()).dump();
+    return meta;
   };
-  auto checkpoint = [&](const std::string& p) -> bool {
+  // A checkpoint that cannot be written (disk full, folder gone) stops the run: the previous
+  // one is untouched (writes go to a temporary file renamed into place) and named.
+  // Rank 0 writes; every rank learns whether it could (and stops with it when not).
+  // best: checkpoints/best.safetensors (the best FID so far) instead of this step's file.
+  auto write_checkpoint = [&](bool best) -> bool {
+    const std::string p = best ? folder->best_checkpoint_path() : folder->checkpoint_path(trainer.step());
     try {
       save_checkpoint(ctx, trainer, p, config.dump(), run_metadata());
     } catch (const Error& e) {
@@ -188,17 +205,19 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
                    last_checkpoint.empty() ? "(none yet)" : last_checkpoint.c_str(), folder_path.c_str());
       return false;
     }
-    if (p == folder.best_checkpoint_path()) return true;
+    if (best) return true;
     last_checkpoint = p;
-    folder.prune_checkpoints(o.keep_checkpoints, resumed_from);
+    folder->prune_checkpoints(o.keep_checkpoints, resumed_from);
     return true;
   };
+  auto checkpoint = [&](bool best = false) -> bool { return dist.all_ok(!root || write_checkpoint(best)); };
   // Steps are counted from 1 in messages and file names (step N = after N updates); the
   // trainer records 0-based step indices.
   auto nonfinite_stop = [&](const std::string& what) {
     progress.finish();
-    std::fprintf(stderr, "\ndgtrain: %s; stopping. The last good checkpoint is %s\n", what.c_str(),
-                 last_checkpoint.empty() ? "(none yet)" : last_checkpoint.c_str());
+    if (root)
+      std::fprintf(stderr, "\ndgtrain: %s; stopping. The last good checkpoint is %s\n", what.c_str(),
+                   last_checkpoint.empty() ? "(none yet)" : last_checkpoint.c_str());
     return kExitNonFinite;
   };
   auto loss_went_bad = [&]() -> std::string {
@@ -220,7 +239,9 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
   auto last_log_time = start;
   int64_t last_log_step = trainer.step();
   progress.set_total(total);
-  while (trainer.step() < total && g_stop_signal == 0) {
+  // A signal reaches the ranks at different steps: they stop together at the first step any saw it.
+  int stop_signal = 0;
+  while (trainer.step() < total && (stop_signal = int(comm.max_over_ranks(g_stop_signal))) == 0) {
     ctx.upload(real, loader.next());
     trainer.train_step(real);
     const int64_t step = trainer.step();
@@ -230,8 +251,9 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
       if (const std::string why = loss_went_bad(); !why.empty()) return nonfinite_stop(why);
       const auto now = clock::now();
       const double dt = std::chrono::duration<double>(now - last_log_time).count();
-      const double img_s = dt > 0 ? double(step - last_log_step) * B / dt : 0.0;
-      const double eta = img_s > 0 ? double(total - step) * B / img_s : NAN;
+      const double global_batch = double(B) * dist.world_size();
+      const double img_s = dt > 0 ? double(step - last_log_step) * global_batch / dt : 0.0;
+      const double eta = img_s > 0 ? double(total - step) * global_batch / img_s : NAN;
       nlohmann::json line = {{"step", step},
                              {"epoch", double(step) / double(loader.batches_per_epoch())},
                              {"wall_s", wall_s()},
@@ -240,54 +262,63 @@ int run_training(TrainOptions o, const std::set<std::string>& given) {
                              {"d_real", s.d_real},
                              {"d_fake", s.d_fake},
                              {"selected", s.selected}};
-      folder.append_metrics(line);
+      if (root) folder->append_metrics(line);
       progress.update(step, img_s, loss_summary(s), eta);
       last_log_time = now;
       last_log_step = step;
     }
+    // Evaluation on rank 0; every rank learns whether it stops the run early.
     bool early_stop = false;
-    if (evaluator && (step % o.eval_every == 0 || last)) {
+    if (o.eval_every > 0 && (step % o.eval_every == 0 || last)) {
       if (const std::string why = unsafe_to_save(); !why.empty()) return nonfinite_stop(why);
-      const double at = wall_s();
-      const EvalOutcome e = evaluator->evaluate(trainer, at);
-      eval_s_total += e.seconds;
-      const EvalState& st = evaluator->state();
-      nlohmann::json line = {{"step", step},          {"wall_s", at},        {"fid", e.fid},
-                             {"is", e.is},            {"is_std", e.is_std},  {"eval_s", e.seconds},
-                             {"best_fid", st.best_fid}, {"best_step", st.best_step},
-                             {"eval_samples", o.eval_samples}, {"features", evaluator->network()}};
-      if (e.target_reached) line["target_fid_reached"] = {{"target", o.target_fid}, {"step", step}, {"wall_s", at}};
-      folder.append_metrics(line);
-      std::ostringstream msg;
-      msg.precision(4);
-      msg << "dgtrain: step " << step << ": FID " << e.fid << ", IS " << e.is << (e.improved ? " (best)" : "") << " ["
-          << e.seconds << " s]";
-      if (e.target_reached) msg << "; --target-fid " << o.target_fid << " reached after " << at << " s of training";
-      progress.message(msg.str());
-      if (e.improved && !checkpoint(folder.best_checkpoint_path())) return kExitCheckpointFailed;
-      early_stop = e.stop;
-      if (early_stop)
-        progress.message("dgtrain: no better FID in " + std::to_string(o.early_stop) + " evaluations: stopping early; "
-                         "the best (FID " + std::to_string(st.best_fid) + " at step " + std::to_string(st.best_step) +
-                         ") is " + folder.best_checkpoint_path());
+      bool improved = false;
+      if (evaluator) {
+        const double at = wall_s();
+        const EvalOutcome e = evaluator->evaluate(trainer, at);
+        eval_s_total += e.seconds;
+        const EvalState& st = evaluator->state();
+        nlohmann::json line = {{"step", step},          {"wall_s", at},        {"fid", e.fid},
+                               {"is", e.is},            {"is_std", e.is_std},  {"eval_s", e.seconds},
+                               {"best_fid", st.best_fid}, {"best_step", st.best_step},
+                               {"eval_samples", o.eval_samples}, {"features", evaluator->network()}};
+        if (e.target_reached) line["target_fid_reached"] = {{"target", o.target_fid}, {"step", step}, {"wall_s", at}};
+        folder->append_metrics(line);
+        std::ostringstream msg;
+        msg.precision(4);
+        msg << "dgtrain: step " << step << ": FID " << e.fid << ", IS " << e.is << (e.improved ? " (best)" : "")
+            << " [" << e.seconds << " s]";
+        if (e.target_reached) msg << "; --target-fid " << o.target_fid << " reached after " << at << " s of training";
+        progress.message(msg.str());
+        improved = e.improved;
+        early_stop = e.stop;
+        if (early_stop)
+          progress.message("dgtrain: no better FID in " + std::to_string(o.early_stop) +
+                           " evaluations: stopping early; the best (FID " + std::to_string(st.best_fid) + " at step " +
+                           std::to_string(st.best_step) + ") is " + folder->best_checkpoint_path());
+      }
+      // Every rank learns rank 0's verdicts (checkpoint() is collective).
+      improved = !dist.all_ok(!improved);
+      early_stop = !dist.all_ok(!early_stop);
+      if (improved && !checkpoint(/*best=*/true)) return kExitCheckpointFailed;
     }
-    if ((o.sample_every > 0 && step % o.sample_every == 0) || last || early_stop) write_samples();
+    if (root && ((o.sample_every > 0 && step % o.sample_every == 0) || last || early_stop)) write_samples();
     if ((o.checkpoint_every > 0 && step % o.checkpoint_every == 0) || last || early_stop) {
       if (const std::string why = unsafe_to_save(); !why.empty()) return nonfinite_stop(why);
-      if (!checkpoint(folder.checkpoint_path(step))) return kExitCheckpointFailed;
+      if (!checkpoint()) return kExitCheckpointFailed;
     }
     if (early_stop) break;
   }
   progress.finish();
-  if (g_stop_signal != 0) {
+  if (stop_signal != 0) {
     if (const std::string why = unsafe_to_save(); !why.empty()) return nonfinite_stop(why);
-    if (!checkpoint(folder.checkpoint_path(trainer.step()))) return kExitCheckpointFailed;
-    std::printf("dgtrain: stopped by signal %d after step %lld; checkpoint %s; continue with: dgtrain --resume %s\n",
-                int(g_stop_signal), static_cast<long long>(trainer.step()), last_checkpoint.c_str(),
-                folder_path.c_str());
-    return exit_code_for_signal(g_stop_signal);
+    if (!checkpoint()) return kExitCheckpointFailed;
+    if (root)
+      std::printf("dgtrain: stopped by signal %d after step %lld; checkpoint %s; continue with: dgtrain --resume %s\n",
+                  stop_signal, static_cast<long long>(trainer.step()), last_checkpoint.c_str(), folder_path.c_str());
+    return exit_code_for_signal(stop_signal);
   }
-  std::printf("dgtrain: done, %lld steps. Run folder: %s (samples/, checkpoints/, metrics.jsonl)\n",
+  if (root)
+    std::printf("dgtrain: done, %lld steps. Run folder: %s (samples/, checkpoints/, metrics.jsonl)\n",
               static_cast<long long>(trainer.step()), folder_path.c_str());
   return kExitOk;
 }

@@ -4,6 +4,7 @@
 #include <set>
 #include <string>
 
+#include "tools/distributed.h"
 #include "tools/train_options.h"
 
 namespace dg {
@@ -12,7 +13,8 @@ namespace dg {
 constexpr int kExitOk = 0, kExitError = 1, kExitNonFinite = 3, kExitCheckpointFailed = 4;
 int exit_code_for_signal(int sig);  // 128 + sig
 
-// `given`: the flags the user gave (checked against --resume).
-int run_training(TrainOptions o, const std::set<std::string>& given);
+// `given`: the flags the user gave (checked against --resume). `dist`: this process's place
+// among the ranks (tools/distributed.h); rank 0 writes the run folder.
+int run_training(TrainOptions o, const std::set<std::string>& given, Distributed& dist);
 
 }  // namespace dg

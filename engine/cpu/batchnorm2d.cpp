@@ -7,16 +7,24 @@
 //   dx     = gamma * invstd / M * (M * g - dbeta - xhat * dgamma)
 // (the standard result of differentiating through the batch mean and variance).
 // Sums are accumulated in double: this is the reference the CUDA kernels are held to.
+// With cfg.sync (synchronized BN) the channel sums and the count M are summed over the
+// ranks between the passes, so every rank normalizes with the statistics of all the batches.
 #include <cmath>
 #include <vector>
 
+#include "engine/comm/communicator.h"
 #include "engine/cpu/activation_math.h"
+#include "engine/cpu/parallel.h"
 #include "engine/dispatch.h"
 #include "engine/op_checks.h"
 #include "engine/ops.h"
-#include "engine/cpu/parallel.h"
 
 namespace dg {
+
+// Sum over the ranks of cfg.sync (synchronized BN), in place; nothing without it.
+static void sum_over_ranks(Context& ctx, const BatchNormConfig& cfg, std::vector<double>& values) {
+  if (cfg.sync) cfg.sync->all_reduce_sum(ctx, values.data(), int64_t(values.size()));
+}
 
 BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cfg, const Tensor& x,
                                          const Tensor& gamma, const Tensor& beta, Tensor running_mean,
@@ -25,29 +33,48 @@ BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cf
   check_batchnorm_args(x, gamma, beta, "batchnorm2d_forward_train");
   check_shape(y, x.shape, "batchnorm2d_forward_train output");
   const int N = x.n(), C = x.c();
-  const int64_t P = int64_t(x.h()) * x.w(), M = N * P;
-  DG_CHECK(M > 1, "batchnorm2d_forward_train: needs more than one value per channel, got ", x.shape.str());
+  const int64_t P = int64_t(x.h()) * x.w();
+  DG_CHECK(N * P > 1 || cfg.sync, "batchnorm2d_forward_train: needs more than one value per channel, got ",
+           x.shape.str());
   BatchNormSaved saved{ctx.alloc({C}), ctx.alloc({C})};
-#pragma omp parallel for schedule(static) if (int64_t(C) * M >= cpu::kParallelMinWork)
+  // Pass 1: per channel sums (entry C: the count M, summed over ranks with sync BN).
+  std::vector<double> sum(size_t(C) + 1, 0.0), sum_sq(size_t(C), 0.0);
+#pragma omp parallel for schedule(static) if (int64_t(N) * C * P >= cpu::kParallelMinWork)
   for (int c = 0; c < C; c++) {
-    double sum = 0.0, sum_sq = 0.0;
+    double s = 0.0;
     for (int n = 0; n < N; n++) {
       const float* xc = x.data + (int64_t(n) * C + c) * P;
-      for (int64_t i = 0; i < P; i++) sum += xc[i];
+      for (int64_t i = 0; i < P; i++) s += xc[i];
     }
-    const double mean = sum / double(M);
+    sum[size_t(c)] = s;
+  }
+  sum[size_t(C)] = double(N * P);
+  sum_over_ranks(ctx, cfg, sum);
+  const double M = sum[size_t(C)];
+  DG_CHECK(M > 1, "batchnorm2d_forward_train: needs more than one value per channel, got ", M);
+  // Pass 2: squared deviations from the mean (two passes: no cancellation).
+#pragma omp parallel for schedule(static) if (int64_t(N) * C * P >= cpu::kParallelMinWork)
+  for (int c = 0; c < C; c++) {
+    const double mean = sum[size_t(c)] / M;
+    double s = 0.0;
     for (int n = 0; n < N; n++) {
       const float* xc = x.data + (int64_t(n) * C + c) * P;
-      for (int64_t i = 0; i < P; i++) sum_sq += (xc[i] - mean) * (xc[i] - mean);
+      for (int64_t i = 0; i < P; i++) s += (xc[i] - mean) * (xc[i] - mean);
     }
-    const double var = sum_sq / double(M);
+    sum_sq[size_t(c)] = s;
+  }
+  sum_over_ranks(ctx, cfg, sum_sq);
+  // Pass 3: normalize, and update the running statistics.
+#pragma omp parallel for schedule(static) if (int64_t(N) * C * P >= cpu::kParallelMinWork)
+  for (int c = 0; c < C; c++) {
+    const double mean = sum[size_t(c)] / M;
+    const double var = sum_sq[size_t(c)] / M;
     const float invstd = float(1.0 / std::sqrt(var + cfg.eps));
     saved.mean.data[c] = float(mean);
     saved.invstd.data[c] = invstd;
     if (running_mean.data) {
       running_mean.data[c] = float((1.0 - cfg.momentum) * running_mean.data[c] + cfg.momentum * mean);
-      running_var.data[c] =
-          float((1.0 - cfg.momentum) * running_var.data[c] + cfg.momentum * var * double(M) / double(M - 1));
+      running_var.data[c] = float((1.0 - cfg.momentum) * running_var.data[c] + cfg.momentum * var * M / (M - 1));
     }
     const float scale = gamma.data[c] * invstd, shift = beta.data[c] - float(mean) * scale;
     for (int n = 0; n < N; n++) {
@@ -87,12 +114,14 @@ void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor
   check_shape(dy, x.shape, "batchnorm2d_backward dy");
   check_shape(dx, x.shape, "batchnorm2d_backward dx");
   const int N = x.n(), C = x.c();
-  const int64_t P = int64_t(x.h()) * x.w(), M = N * P;
-#pragma omp parallel for schedule(static) if (int64_t(C) * M >= cpu::kParallelMinWork)
+  const int64_t P = int64_t(x.h()) * x.w();
+  // Pass 1: the gradient g at z (through the activation) and its two channel sums
+  // (entries [0, C): sum g, [C, 2C): sum g * xhat, 2C: the count M).
+  std::vector<double> sums(2 * size_t(C) + 1, 0.0);
+#pragma omp parallel for schedule(static) if (int64_t(N) * C * P >= cpu::kParallelMinWork)
   for (int c = 0; c < C; c++) {
     const float mean = saved.mean.data[c], invstd = saved.invstd.data[c];
     const float gm = gamma.data[c], bt = beta.data[c];
-    // Pass 1: the gradient at z (through the activation) and its two channel sums.
     double sum_g = 0.0, sum_g_xhat = 0.0;
     for (int n = 0; n < N; n++) {
       const int64_t base = (int64_t(n) * C + c) * P;
@@ -103,17 +132,28 @@ void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor
         sum_g_xhat += double(g) * xhat;
       }
     }
+    // This rank's sums: with sync BN the gradient all-reduce averages them over the ranks.
     if (dbeta.data) dbeta.data[c] += float(sum_g);
     if (dgamma.data) dgamma.data[c] += float(sum_g_xhat);
-    // Pass 2: dx.
-    const float k = gm * invstd / float(M);
-    const float mean_g = float(sum_g), mean_gx = float(sum_g_xhat);
+    sums[size_t(c)] = sum_g;
+    sums[size_t(C + c)] = sum_g_xhat;
+  }
+  sums[2 * size_t(C)] = double(N * P);
+  sum_over_ranks(ctx, cfg, sums);
+  const float M = float(sums[2 * size_t(C)]);
+  // Pass 2: dx.
+#pragma omp parallel for schedule(static) if (int64_t(N) * C * P >= cpu::kParallelMinWork)
+  for (int c = 0; c < C; c++) {
+    const float mean = saved.mean.data[c], invstd = saved.invstd.data[c];
+    const float gm = gamma.data[c], bt = beta.data[c];
+    const float k = gm * invstd / M;
+    const float mean_g = float(sums[size_t(c)]), mean_gx = float(sums[size_t(C + c)]);
     for (int n = 0; n < N; n++) {
       const int64_t base = (int64_t(n) * C + c) * P;
       for (int64_t i = 0; i < P; i++) {
         float xhat = (x.data[base + i] - mean) * invstd;
         float g = dy.data[base + i] * cpu::act_derivative(cfg.act, gm * xhat + bt);
-        dx.data[base + i] = k * (float(M) * g - mean_g - xhat * mean_gx);
+        dx.data[base + i] = k * (M * g - mean_g - xhat * mean_gx);
       }
     }
   }

@@ -36,8 +36,8 @@ static int argmax_lowest(const std::vector<double>& v) {
 }
 
 void generator_loss(Context& ctx, const GLossConfig& cfg, const Tensor& logits, const Tensor& seed_scores,
-                    Tensor loss, Tensor dlogits, Tensor selected) {
-  DG_DISPATCH_CUDA(ctx, generator_loss(ctx, cfg, logits, seed_scores, loss, dlogits, selected));
+                    Tensor loss, Tensor dlogits, Tensor selected, const Tensor& batch_means) {
+  DG_DISPATCH_CUDA(ctx, generator_loss(ctx, cfg, logits, seed_scores, loss, dlogits, selected, batch_means));
   DG_CHECK(logits.shape.rank == 2, "generator_loss: logits must be (K, B), got ", logits.shape.str());
   const int K = logits.dim(0), B = logits.dim(1);
   check_shape(dlogits, logits.shape, "generator_loss dlogits");
@@ -45,6 +45,8 @@ void generator_loss(Context& ctx, const GLossConfig& cfg, const Tensor& logits, 
   DG_CHECK(!selected.data || selected.numel() == K, "generator_loss: selected must have K = ", K, " entries");
   DG_CHECK(cfg.mode != GLoss::seed || (seed_scores.data && seed_scores.numel() == K),
            "generator_loss: mode seed needs K = ", K, " seed scores");
+  DG_CHECK(!batch_means.data || batch_means.numel() == K, "generator_loss: batch_means must have K = ", K,
+           " entries");
 
   // Per-sample losses and sigmoid(x) - 1, computed stably from e = exp(-|x|).
   std::vector<double> g(size_t(K) * B), dg(size_t(K) * B), L(K, 0.0);
@@ -56,6 +58,8 @@ void generator_loss(Context& ctx, const GLossConfig& cfg, const Tensor& logits, 
       dg[i * B + b] = (x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e)) - 1.0f;
       L[i] += g[i * B + b] / B;
     }
+  if (batch_means.data)
+    for (int i = 0; i < K; i++) L[i] = batch_means.data[i];
 
   std::vector<double> weight(K, 0.0);  // dL/dL_i for the per-D modes
   double total = 0.0;

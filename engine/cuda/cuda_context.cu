@@ -7,12 +7,14 @@ namespace dg {
 
 bool cuda_built() { return true; }
 
-bool cuda_available() {
+int cuda_device_count() {
   int n = 0;
-  if (cudaGetDeviceCount(&n) == cudaSuccess && n > 0) return true;
+  if (cudaGetDeviceCount(&n) == cudaSuccess) return n;
   cudaGetLastError();  // no driver or no device: leave no error behind for a later check
-  return false;
+  return 0;
 }
+
+bool cuda_available() { return cuda_device_count() > 0; }
 
 CudaState::CudaState(int dev, bool strict) : device(dev), strict_fp32(strict) {
   try {

@@ -30,7 +30,7 @@ void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor
 void bce_with_logits(Context& ctx, const Tensor& logits, float target, Tensor per_sample, Tensor mean,
                      Tensor dlogits, float grad_scale);
 void generator_loss(Context& ctx, const GLossConfig& cfg, const Tensor& logits, const Tensor& seed_scores,
-                    Tensor loss, Tensor dlogits, Tensor selected);
+                    Tensor loss, Tensor dlogits, Tensor selected, const Tensor& batch_means);
 void seed_selection_scores(Context& ctx, const Tensor& real_loss, const Tensor& fake_loss, Tensor scores);
 
 void linear_forward(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& b, Tensor y);

@@ -1,0 +1,76 @@
+// The NCCL communicator: device collectives on the context's CUDA stream, one process per
+// GPU. Rank 0 creates the NCCL unique id and the host communicator (MPI; the single-process
+// one for a world of one) broadcasts it to the others; host control values (stop signals, the
+// resumed step, config text) go through the host communicator as well. No MPI here: a
+// one-rank NCCL communicator (the GPU test) needs none.
+// Collectives are enqueued on the compute stream, in the order the step issues them: no
+// host synchronization, and every rank issues the same sequence (the trainer's contract).
+#include <nccl.h>
+
+#include "engine/comm/communicator.h"
+#include "engine/cuda/cuda_check.h"
+#include "engine/cuda/cuda_context.h"
+
+#define DG_NCCL_CHECK(call)                                                                   \
+  do {                                                                                        \
+    ncclResult_t dg_nccl_rc_ = (call);                                                        \
+    if (dg_nccl_rc_ != ncclSuccess) ::dg::fail_at(__FILE__, __LINE__, #call, ": ", ncclGetErrorString(dg_nccl_rc_)); \
+  } while (0)
+
+namespace dg {
+
+bool nccl_built() { return true; }
+
+namespace {
+
+class NcclCommunicator final : public Communicator {
+ public:
+  NcclCommunicator(Context& ctx, Communicator& host)
+      : device_(ctx.cuda().device), rank_(host.rank()), size_(host.world_size()), host_(host) {
+    ncclUniqueId id;
+    if (rank_ == 0) DG_NCCL_CHECK(ncclGetUniqueId(&id));
+    host_.broadcast_host(&id, sizeof id, 0);
+    DG_CUDA_CHECK(cudaSetDevice(device_));
+    DG_NCCL_CHECK(ncclCommInitRank(&comm_, size_, id, rank_));
+  }
+  ~NcclCommunicator() override {
+    if (comm_) ncclCommDestroy(comm_);
+  }
+  const char* name() const override { return "NCCL"; }
+  int rank() const override { return rank_; }
+  int world_size() const override { return size_; }
+
+  void all_reduce_mean(Context& ctx, Tensor t) override {
+    if (t.numel() == 0) return;
+    DG_NCCL_CHECK(ncclAllReduce(t.data, t.data, size_t(t.numel()), ncclFloat, ncclAvg, comm_, stream(ctx)));
+  }
+  void all_reduce_sum(Context& ctx, double* values, int64_t n) override {
+    if (n == 0) return;
+    DG_NCCL_CHECK(ncclAllReduce(values, values, size_t(n), ncclDouble, ncclSum, comm_, stream(ctx)));
+  }
+  void broadcast(Context& ctx, Tensor t, int root) override {
+    if (t.numel() == 0) return;
+    DG_NCCL_CHECK(ncclBroadcast(t.data, t.data, size_t(t.numel()), ncclFloat, root, comm_, stream(ctx)));
+  }
+
+  int64_t max_over_ranks(int64_t value) override { return host_.max_over_ranks(value); }
+  void broadcast_host(void* data, size_t bytes, int root) override { host_.broadcast_host(data, bytes, root); }
+
+ private:
+  cudaStream_t stream(Context& ctx) const {
+    DG_CHECK(ctx.on_cuda() && ctx.cuda().device == device_, "the NCCL communicator of CUDA device ", device_,
+             " was handed a buffer of another device");
+    return ctx.cuda().stream;
+  }
+  int device_ = 0, rank_ = 0, size_ = 1;
+  Communicator& host_;
+  ncclComm_t comm_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Communicator> make_nccl_communicator(Context& ctx, Communicator& host) {
+  return std::make_unique<NcclCommunicator>(ctx, host);
+}
+
+}  // namespace dg

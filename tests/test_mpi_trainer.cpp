@@ -1,0 +1,207 @@
+// The data-parallel training step on the CPU backend through MPI (issue #7, DESIGN §8),
+// run by CTest as `mpirun -np 2 test_mpi_trainer` (label mpi):
+//   - every rank's parameters and Adam moments stay bit-identical over many steps while each
+//     rank trains on different images;
+//   - every rank makes the same discriminator choice, in every --g-loss mode (and, as the
+//     control, ranks choosing from their own batches would not);
+//   - 2 ranks with batch B/2 each and synchronized BN compute the step of 1 process with
+//     batch B, up to float summation order (tolerances below).
+#include <doctest/doctest.h>
+#include <mpi.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "engine/comm/communicator.h"
+#include "models/gan_trainer.h"
+
+using namespace dg;
+
+namespace {
+
+TrainConfig tiny_config(int batch, int K, GLoss mode) {
+  TrainConfig c;
+  c.model.nz = 8;
+  c.model.ngf = 4;
+  c.model.ndf = 4;
+  c.model.channels = 1;
+  c.model.image_size = 32;
+  c.discriminators = K;
+  c.g_loss.mode = mode;
+  c.batch_size = batch;
+  c.seed = 7;
+  return c;
+}
+
+// Images in [-1, 1] for `rows` rows starting at global row `first` of step `step`: a smooth
+// pattern plus noise, so that different rows (and so different ranks) see different data.
+void fill_images(Context& ctx, Tensor t, int64_t step, int first) {
+  const int64_t per_row = t.numel() / t.n();
+  std::vector<float> host(size_t(t.numel()));
+  for (int r = 0; r < t.n(); r++)
+    for (int64_t i = 0; i < per_row; i++) {
+      const double u = std::sin(0.05 * double(i) * (1 + (first + r) % 5) + 0.3 * double(step));
+      const double h = double((uint64_t(step * 131 + first + r) * 2654435761u + uint64_t(i) * 40503u) % 1000) / 1000.0;
+      host[size_t(r * per_row + i)] = float(0.7 * u + 0.3 * (2 * h - 1));
+    }
+  ctx.upload(t, host.data());
+}
+
+int mpi_rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+
+// True on every rank when every rank holds the same bits as rank 0.
+bool same_on_every_rank(const float* data, int64_t n) {
+  std::vector<float> root(data, data + n);
+  MPI_Bcast(root.data(), int(n), MPI_FLOAT, 0, MPI_COMM_WORLD);
+  int same = std::memcmp(root.data(), data, size_t(n) * sizeof(float)) == 0 ? 1 : 0, all = 0;
+  MPI_Allreduce(&same, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  return all == 1;
+}
+
+bool same_state_on_every_rank(GanTrainer& t) {
+  bool same = true;
+  auto check = [&](const ParamStore& p) {
+    for (const Tensor& x : {p.params(), p.exp_avg(), p.exp_avg_sq()}) same = same_on_every_rank(x.data, x.numel()) && same;
+  };
+  check(t.generator().params);
+  for (Network& d : t.discriminators()) check(d.params);
+  return same;
+}
+
+// max |a - b| / (max |b| over the tensor): the error relative to the tensor's scale.
+double relative_error(const Tensor& a, const Tensor& b) {
+  double diff = 0, scale = 0;
+  for (int64_t i = 0; i < a.numel(); i++) {
+    diff = std::fmax(diff, std::fabs(double(a.data[i]) - b.data[i]));
+    scale = std::fmax(scale, std::fabs(double(b.data[i])));
+  }
+  return scale > 0 ? diff / scale : diff;
+}
+
+}  // namespace
+
+TEST_CASE("2 ranks on different data keep bit-identical weights and moments for many steps") {
+  Context ctx;
+  std::unique_ptr<Communicator> comm = make_mpi_communicator();
+  REQUIRE(comm->world_size() == 2);
+  const TrainConfig cfg = tiny_config(4, 2, GLoss::max);
+  GanTrainer trainer(ctx, cfg, comm.get());
+  // Each rank draws its own init from a rank-dependent seed: broadcast_state() must replace it.
+  init_parameters(ctx, trainer.generator().params, 100 + uint64_t(comm->rank()), 1);
+  trainer.broadcast_state();
+  CHECK(same_state_on_every_rank(trainer));
+  Tensor real = ctx.alloc({cfg.batch_size, 1, 32, 32});
+  for (int step = 0; step < 30; step++) {
+    fill_images(ctx, real, step, comm->rank() * cfg.batch_size);
+    trainer.train_step(real);
+  }
+  CHECK(same_state_on_every_rank(trainer));
+}
+
+TEST_CASE("every rank selects the same discriminator in every --g-loss mode") {
+  Context ctx;
+  std::unique_ptr<Communicator> comm = make_mpi_communicator();
+  for (GLoss mode : {GLoss::max, GLoss::max_sample, GLoss::mean, GLoss::softmax, GLoss::gman, GLoss::seed}) {
+    CAPTURE(gloss_name(mode));
+    const TrainConfig cfg = tiny_config(4, mode == GLoss::seed ? 2 : 3, mode);
+    GanTrainer trainer(ctx, cfg, comm.get());
+    trainer.init_weights();
+    trainer.broadcast_state();
+    Tensor real = ctx.alloc({cfg.batch_size, 1, 32, 32});
+    bool same = true;
+    std::vector<float> chosen_total(size_t(cfg.discriminators), 0.0f);
+    for (int step = 0; step < 12; step++) {
+      fill_images(ctx, real, step, comm->rank() * cfg.batch_size);
+      trainer.train_step(real);
+      const StepStats s = trainer.stats();  // this step's selection (stats() resets it)
+      same = same_on_every_rank(s.selected.data(), int64_t(s.selected.size())) && same;
+      same = same_on_every_rank(&s.g_loss, 1) && same;
+      same = same_on_every_rank(s.d_real.data(), int64_t(s.d_real.size())) && same;
+      for (size_t i = 0; i < s.selected.size(); i++) chosen_total[i] += s.selected[i];
+    }
+    CHECK(same);
+    CHECK(same_state_on_every_rank(trainer));
+    MESSAGE("rank ", comm->rank(), " selections over 12 steps: ", chosen_total[0], " ", chosen_total[1]);
+  }
+}
+
+// The control of the test above: the ranks' data differ enough that ranks choosing from their
+// own batch means (what the seed project's DDP did) disagree, so the test above can fail.
+TEST_CASE("the control: ranks selecting from their own batches disagree") {
+  Context ctx;
+  std::unique_ptr<Communicator> alone = make_single_process_communicator();
+  const TrainConfig cfg = tiny_config(4, 3, GLoss::max);
+  GanTrainer trainer(ctx, cfg, alone.get());
+  trainer.init_weights();
+  Tensor real = ctx.alloc({cfg.batch_size, 1, 32, 32});
+  int disagreements = 0;
+  for (int step = 0; step < 12; step++) {
+    fill_images(ctx, real, step, mpi_rank() * cfg.batch_size);
+    trainer.train_step(real);
+    const StepStats s = trainer.stats();
+    disagreements += same_on_every_rank(s.selected.data(), int64_t(s.selected.size())) ? 0 : 1;
+  }
+  MESSAGE("steps on which the ranks' own choices differ: ", disagreements, " of 12");
+  CHECK(disagreements > 0);
+}
+
+// Tolerances of the comparison with one process. Both do the same arithmetic in another
+// order: a conv's weight gradient sums the batch as two halves that are then averaged
+// ((s0 + s1) / 2 instead of one loop over B), BN channel sums are added over the ranks (in
+// double), the D and G losses are means of two means. Each reordering moves a float32 result
+// by a few ulps (~1e-7 relative); through the backward of ~10 layers they compound: measured
+// 5e-7 of each gradient tensor's scale (max |g|) on the first step, 5e-9 of the weights'
+// scale after 3 Adam steps. Bounds: 1e-5 for gradients, 1e-6 for weights, ~20x and ~200x the
+// measurement. The control (per-rank BN statistics, another computation) differs by 0.5 and
+// 1e-3: the bounds separate "same computation, other order" from "another computation" by
+// more than 1000x. (Adam can turn a rounding difference into a whole step where a gradient
+// component is ~0 and its sign flips; the 3 steps here stay far from that.)
+TEST_CASE("2 ranks with batch B/2 and --sync-bn match 1 process with batch B") {
+  Context ctx;
+  std::unique_ptr<Communicator> comm = make_mpi_communicator();
+  std::unique_ptr<Communicator> alone = make_single_process_communicator();
+  const int B = 8, half = B / 2;
+  for (bool sync : {true, false}) {
+    CAPTURE(sync);
+    TrainConfig one_cfg = tiny_config(B, 2, GLoss::max), two_cfg = tiny_config(half, 2, GLoss::max);
+    two_cfg.sync_bn = sync;
+    GanTrainer one(ctx, one_cfg, alone.get()), two(ctx, two_cfg, comm.get());
+    one.init_weights();
+    two.init_weights();
+    two.broadcast_state();
+    Tensor global = ctx.alloc({B, 1, 32, 32});
+    double worst_grad = 0, worst_weight = 0;
+    for (int step = 0; step < 3; step++) {
+      fill_images(ctx, global, step, 0);  // the same global batch on both ranks
+      one.train_step(global);
+      two.train_step(global.slice(int64_t(comm->rank()) * half * 32 * 32, {half, 1, 32, 32}));
+      if (step == 0) {  // the averaged gradients of the first step
+        worst_grad = std::fmax(worst_grad, relative_error(two.generator().params.grads(), one.generator().params.grads()));
+        for (int i = 0; i < 2; i++)
+          worst_grad = std::fmax(worst_grad, relative_error(two.discriminators()[i].params.grads(),
+                                                            one.discriminators()[i].params.grads()));
+      }
+    }
+    worst_weight = relative_error(two.generator().params.params(), one.generator().params.params());
+    for (int i = 0; i < 2; i++)
+      worst_weight = std::fmax(worst_weight, relative_error(two.discriminators()[i].params.params(),
+                                                            one.discriminators()[i].params.params()));
+    const StepStats s1 = one.stats(), s2 = two.stats();
+    MESSAGE("sync ", sync, ": gradient error ", worst_grad, ", weight error after 3 steps ", worst_weight,
+            ", G loss ", s1.g_loss, " vs ", s2.g_loss);
+    if (sync) {
+      CHECK(worst_grad < 1e-5);
+      CHECK(worst_weight < 1e-6);
+      CHECK(std::fabs(s1.g_loss - s2.g_loss) < 1e-4 * std::fabs(s1.g_loss));
+      CHECK(s1.selected == s2.selected);
+    } else {
+      CHECK(worst_grad > 1e-2);  // the control: per-rank statistics are another computation
+      CHECK(worst_weight > 1e-4);
+    }
+  }
+}
