@@ -4,6 +4,9 @@
 // and an error on the ranks ends the whole launch instead of leaving ranks waiting.
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "models/classifier.h"
 #include "tests/dgtrain_runner.h"
 
 using namespace dg::test;
@@ -66,4 +69,39 @@ TEST_CASE("an error on the ranks ends the whole launch with the message") {
   Result r = dgtrain_env(mpirun2, "--data " + (dir / "nothing-here") + " --steps 1 --device cpu --out " + (dir / "runs"));
   CHECK(r.code != 0);
   CHECK(r.output.find("nothing-here") != std::string::npos);
+}
+
+TEST_CASE("2 ranks with --eval-every: rank 0 evaluates, and --early-stop stops every rank at the same step") {
+  TempDir dir;
+  write_idx_gz(dir / "idx", 40);
+  {
+    dg::Context ctx;  // an untrained classifier is a feature network like any other
+    dg::ClassifierConfig cfg;
+    cfg.classes = 3;
+    cfg.width = 4;
+    dg::Classifier c(ctx, cfg, true);
+    c.init_weights(ctx, 1);
+    c.save(ctx, dir / "cls.safetensors", {});
+  }
+  Result r = dgtrain_env(mpirun2, "--data " + (dir / "idx") + " --steps 30 --eval-every 1 --eval-samples 20 --early-stop 1 " +
+                                      "--eval-features " + (dir / "cls.safetensors") + " --lr-g 0.05 --lr-d 0.05 " +
+                                      tiny(dir / "runs", "e"));
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  size_t stops = 0;
+  for (size_t at = r.output.find("stopping early"); at != std::string::npos; at = r.output.find("stopping early", at + 1))
+    stops++;
+  CHECK(stops == 1);  // rank 0's message only
+  std::vector<nlohmann::json> evals;
+  std::ifstream f(dir / "runs/e/metrics.jsonl");
+  for (std::string line; std::getline(f, line);)
+    if (line.find("\"fid\"") != std::string::npos) evals.push_back(nlohmann::json::parse(line));
+  REQUIRE(evals.size() >= 2);
+  const int64_t last = evals.back()["step"];
+  CHECK(last < 30);
+  // Both ranks left the loop there: the run's final checkpoint is that step's.
+  CHECK(read_text(dir / "runs/e/checkpoints/step_" + std::string(6 - std::to_string(last).size(), '0') +
+                  std::to_string(last) + ".safetensors").size() > 0);
+  CHECK(dg::read_safetensors(dir / "runs/e/checkpoints/best.safetensors").meta("step") ==
+        std::to_string(evals.back()["best_step"].get<int64_t>()));
 }
