@@ -1,6 +1,7 @@
 // main() of the GPU suites: without a visible CUDA device every test exits with 77, which
 // CTest reports as skipped (SKIP_RETURN_CODE), never as passed. Listing the tests (what
-// doctest_discover_tests does at build time) works without a device.
+// doctest_discover_tests does at build time) works without a device. A run that selects no
+// test case fails (tests/selected_guard.h).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
@@ -8,16 +9,17 @@
 #include <cstring>
 
 #include "engine/context.h"
+#include "tests/selected_guard.h"
 
 int main(int argc, char** argv) {
-  bool listing = false;
-  for (int i = 1; i < argc; i++)
-    if (std::strstr(argv[i], "list-test") != nullptr) listing = true;
+  const bool listing = dg::test::listing_only(argc, argv);
   if (!listing && !dg::cuda_available()) {
     std::printf("SKIPPED: no CUDA device visible (%s)\n",
                 dg::cuda_built() ? "CUDA backend built" : "this build has no CUDA backend");
     return 77;
   }
   doctest::Context ctx(argc, argv);
-  return ctx.run();
+  const int failed = ctx.run();
+  if (listing || ctx.shouldExit()) return failed;
+  return failed != 0 || dg::test::nothing_selected() ? 1 : 0;
 }

@@ -1,18 +1,16 @@
 // main() of the MPI suites, which CTest runs as `mpirun -np 2 <suite>`: MPI starts before
 // doctest and ends after it, and MPI errors come back as codes (DG_MPI_CHECK turns them into
 // dg::Error). Every rank runs every test case in the same order, so the collectives inside
-// them pair up; checks are evaluated on every rank and each rank reports its own result.
+// them pair up; checks are evaluated on every rank and each rank reports its own result. A
+// run that selects no test case fails (tests/selected_guard.h).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 #include <mpi.h>
 
-#include <cstring>
+#include "tests/selected_guard.h"
 
 int main(int argc, char** argv) {
-  bool listing = false;
-  for (int i = 1; i < argc; i++)
-    if (std::strstr(argv[i], "list-test") != nullptr) listing = true;
-  if (listing) {  // doctest_discover_tests lists the cases at build time, without mpirun
+  if (dg::test::listing_only(argc, argv)) {  // doctest_discover_tests lists the cases at build time, without mpirun
     doctest::Context ctx(argc, argv);
     return ctx.run();
   }
@@ -22,6 +20,7 @@ int main(int argc, char** argv) {
   {
     doctest::Context ctx(argc, argv);
     failed = ctx.run();
+    if (!ctx.shouldExit() && dg::test::nothing_selected()) failed = 1;
   }
   // One verdict for all ranks: a failure on any rank fails the test.
   int any_failed = 0;

@@ -136,7 +136,7 @@ TEST_CASE("dgtrain --eval-every logs FID and IS, keeps the best checkpoint, and 
   CHECK(kid.output.find("KID ") == 0);
 }
 
-TEST_CASE("dgeval on a folder of images: gray PNGs against the real set; color PNGs refused by a gray classifier") {
+TEST_CASE("dgeval on a folder of images: gray PNGs against the real set, color PNGs refused by a gray classifier") {
   Fixture fx;
   const std::string gray = fx.dir.path.string() + "/gray", color = fx.dir.path.string() + "/color";
   fs::create_directories(gray);
@@ -163,7 +163,7 @@ TEST_CASE("dgeval on a folder of images: gray PNGs against the real set; color P
   CHECK(r.output.find("do not fit a classifier of 1 channel") != std::string::npos);
 }
 
-TEST_CASE("--target-fid records when it is reached; --early-stop stops and names the best") {
+TEST_CASE("--target-fid records when it is reached, --early-stop stops and names the best") {
   Fixture fx;
   const std::string out = fx.dir.path.string() + "/runs";
   // Any FID is below 1e8: reached at the first evaluation.
