@@ -19,6 +19,7 @@ void validate(const TrainConfig& c) {
     DG_CHECK(a->beta2 >= 0.0f && a->beta2 < 1.0f, "--beta2 ", a->beta2, " is out of range [0, 1)");
   }
   DG_CHECK(!c.lr_decay_linear || c.total_steps > 0, "--lr-decay linear needs a known number of steps");
+  DG_CHECK(c.grad_bucket_bytes >= 0, "--grad-bucket-mb must not be negative, got ", c.grad_bucket_bytes, " bytes");
 }
 
 static Communicator& comm_or_own(Communicator* given, std::unique_ptr<Communicator>& own) {
@@ -36,6 +37,10 @@ GanTrainer::GanTrainer(Context& ctx, const TrainConfig& cfg, Communicator* comm)
   for (int i = 0; i < K; i++) {
     d_.push_back(build_discriminator(cfg_.model, i));
     d_.back().params.allocate(ctx_);
+  }
+  if (cfg_.grad_bucket_bytes > 0) {  // (a single process's means are no-ops)
+    g_buckets_.emplace(g_, cfg_.grad_bucket_bytes);
+    for (const Network& d : d_) d_buckets_.emplace_back(d, cfg_.grad_bucket_bytes);
   }
   if (cfg_.sync_bn) {
     g_.bn.sync = &comm_;
@@ -87,9 +92,12 @@ void GanTrainer::train_step(const Tensor& real, const Tensor& z) {
   Trace g_trace;
   Tensor fake = generate(z, &g_trace);
 
-  // 2. each discriminator learns on the real batch and the (detached) fake batch
-  for (int i = 0; i < int(d_.size()); i++) d_step(i, real, fake);
+  // 2. each discriminator learns on the real batch and the (detached) fake batch; the
+  //    gradient means of D_i run beside the later D's passes
+  for (int i = 0; i < int(d_.size()); i++) d_backward(i, real, fake);
   average_d_losses();
+  comm_.finish_means(ctx_);
+  for (Network& d : d_) adam(d, cfg_.adam_d);
   if (cfg_.g_loss.mode == GLoss::seed) seed_selection_scores(ctx_, d_real_, d_fake_, seed_scores_);
 
   // 3. the generator learns against the updated discriminators
@@ -103,7 +111,8 @@ Tensor GanTrainer::generate(const Tensor& z, Trace* trace) {
   return trace->output();
 }
 
-void GanTrainer::d_step(int i, const Tensor& real, const Tensor& fake) {
+// D_i's gradients of the step (its Adam step comes after all D's, in train_step).
+void GanTrainer::d_backward(int i, const Tensor& real, const Tensor& fake) {
   Network& d = d_[i];
   const int B = cfg_.batch_size;
   d.params.zero_grads(ctx_);
@@ -115,9 +124,21 @@ void GanTrainer::d_step(int i, const Tensor& real, const Tensor& fake) {
   // Fake: target 0; no gradient flows into G here.
   Trace fake_trace = network_forward(ctx_, d, fake, Mode::train);
   bce_with_logits(ctx_, fake_trace.output(), 0.0f, Tensor{}, d_fake_.slice(i, {1}), dlogits);
-  network_backward(ctx_, d, fake_trace, dlogits, Tensor{}, true);
-  comm_.all_reduce_mean(ctx_, d.params.grads());
-  adam(d, cfg_.adam_d);
+  last_backward(d, d_buckets_.empty() ? nullptr : &d_buckets_[i], fake_trace, dlogits);
+}
+
+// The backward that completes net's parameter gradients, and their mean over the ranks:
+// bucket by bucket as the backward passes them (the caller ends with finish_means()), or in
+// one mean after it when there are no buckets.
+void GanTrainer::last_backward(Network& net, const GradBuckets* buckets, const Trace& trace, const Tensor& dy) {
+  if (buckets == nullptr) {
+    network_backward(ctx_, net, trace, dy, Tensor{}, true);
+    comm_.all_reduce_mean(ctx_, net.params.grads());
+    return;
+  }
+  const Tensor grads = net.params.grads();
+  network_backward(ctx_, net, trace, dy, Tensor{}, true,
+                   [&](int layer) { buckets->layer_done(ctx_, comm_, grads, layer); });
 }
 
 void GanTrainer::g_step(const Trace& g_trace) {
@@ -156,8 +177,8 @@ void GanTrainer::g_step(const Trace& g_trace) {
     if (i > 0) axpy(ctx_, 1.0f, dfake_i, dfake);
   }
   g_.params.zero_grads(ctx_);
-  network_backward(ctx_, g_, g_trace, dfake, Tensor{}, true);
-  comm_.all_reduce_mean(ctx_, g_.params.grads());
+  last_backward(g_, g_buckets_ ? &*g_buckets_ : nullptr, g_trace, dfake);
+  comm_.finish_means(ctx_);
   if (step_ == nan_step_) ctx_.fill(g_.params.grads().slice(0, {1}), NAN);
   adam(g_, cfg_.adam_g);
 }

@@ -10,20 +10,23 @@
 //
 // Data parallel (DESIGN §8), with a Communicator of W ranks: batch_size is per rank (the
 // global batch is W * B); rank r draws rows [r B, (r + 1) B) of the global batch's noise;
-// each net's flat gradient buffer is averaged right after its backward (before its Adam
-// step: one all-reduce per net and step, not yet overlapped with the backward); the D
-// losses and, before generator_loss(), the per-D batch-mean G losses are averaged, so the
+// each net's flat gradient buffer is averaged in buckets that start while its last backward
+// still runs (models/grad_buckets.h; D_i's buckets also overlap D_(i+1)'s passes) and are
+// waited for before the Adam steps, or, with grad_bucket_bytes 0, in one mean after the
+// backward; the D losses and, before generator_loss(), the per-D batch-mean G losses are
+// averaged, so the
 // selection (and the losses logged) are those of the global batch on every rank; with
 // sync_bn every BatchNorm uses the global batch's statistics. Every rank issues the same
 // collectives in the same order.
 #pragma once
 #include <cstdint>
-#include <vector>
-
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "engine/comm/communicator.h"
 #include "models/dcgan.h"
+#include "models/grad_buckets.h"
 
 namespace dg {
 
@@ -38,6 +41,8 @@ struct TrainConfig {
   float label_smooth = 0.0f;     // real target 1 - label_smooth for D
   uint64_t seed = 1;
   bool sync_bn = false;          // data parallel: BatchNorm statistics over all ranks' batches
+  // Data parallel: gradient bucket size (0: no buckets, each net's mean after its backward).
+  int64_t grad_bucket_bytes = int64_t(2) << 20;
 };
 void validate(const TrainConfig& cfg);
 
@@ -92,8 +97,9 @@ class GanTrainer {
 
  private:
   Tensor generate(const Tensor& z, Trace* trace);
-  void d_step(int i, const Tensor& real, const Tensor& fake);
+  void d_backward(int i, const Tensor& real, const Tensor& fake);
   void g_step(const Trace& g_trace);
+  void last_backward(Network& net, const GradBuckets* buckets, const Trace& trace, const Tensor& dy);
   void adam(Network& net, const AdamConfig& cfg);
   AdamConfig decayed(const AdamConfig& cfg) const;
 
@@ -106,6 +112,9 @@ class GanTrainer {
   Communicator& comm_;
   Network g_;
   std::vector<Network> d_;
+  // Gradient buckets of G and of each D; none with grad_bucket_bytes 0.
+  std::vector<GradBuckets> d_buckets_;
+  std::optional<GradBuckets> g_buckets_;
   int64_t step_ = 0;  // completed steps; Adam's t is step_ + 1
   int64_t nan_step_ = -1;
   // Device buffer: [g_loss, d_real[K], d_fake[K], selected[K], seed_scores[K], first_bad]

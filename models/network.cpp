@@ -57,7 +57,8 @@ Trace network_forward(Context& ctx, Network& net, const Tensor& x, Mode mode) {
   return t;
 }
 
-void network_backward(Context& ctx, Network& net, const Trace& t, const Tensor& dy, Tensor dx, bool param_grads) {
+void network_backward(Context& ctx, Network& net, const Trace& t, const Tensor& dy, Tensor dx, bool param_grads,
+                      const std::function<void(int layer)>& layer_done) {
   DG_CHECK(t.mode == Mode::train, net.name, ": backward through an eval-mode forward");
   check_shape(dy, t.output().shape, (net.name + " output gradient").c_str());
   const ParamStore& p = net.params;
@@ -83,6 +84,7 @@ void network_backward(Context& ctx, Network& net, const Trace& t, const Tensor& 
         conv_transpose2d_backward_filter(ctx, in, du, l.geom, p.grad(l.conv_name));
       else
         conv2d_backward_filter(ctx, in, du, l.geom, p.grad(l.conv_name));
+      if (layer_done) layer_done(i);
     }
     Tensor din = i > 0 ? ctx.alloc(in.shape) : dx;
     if (din.data == nullptr) break;  // the input gradient is not wanted

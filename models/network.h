@@ -7,6 +7,7 @@
 // again) without one pass overwriting another's state. Traces live in the arena: release
 // them with the step's scratch scope.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -56,8 +57,10 @@ Trace network_forward(Context& ctx, Network& net, const Tensor& x, Mode mode);
 
 // dy: gradient at the output. Parameter gradients accumulate into net.params.grads() when
 // param_grads; dx (gradient at the input, overwritten) is computed when dx.data != nullptr.
+// layer_done(i), if given, is called once layer i's parameter gradients are complete (layers
+// go last to first): the hook of the gradient buckets (models/grad_buckets.h).
 void network_backward(Context& ctx, Network& net, const Trace& trace, const Tensor& dy, Tensor dx,
-                      bool param_grads);
+                      bool param_grads, const std::function<void(int layer)>& layer_done = nullptr);
 
 // Multiply-add count of one forward pass for a batch of 1 (for throughput reports).
 int64_t network_forward_macs(const Network& net);

@@ -1,8 +1,14 @@
 // dgtrain as 2 ranks under mpirun on the CPU backend (label mpi; issue #7): rank 0 alone
 // writes the run folder, config.json records the world size, a resumed 2-rank run equals the
 // uninterrupted one bit for bit, a resume with another world size is refused naming both,
-// and an error on the ranks ends the whole launch instead of leaving ranks waiting.
+// an error on the ranks ends the whole launch instead of leaving ranks waiting, and a SIGTERM
+// reaching one rank stops every rank after the same step with one checkpoint.
 #include <doctest/doctest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +24,37 @@ namespace {
 const std::string mpirun2 = std::string(DG_MPIEXEC) +
                             " -np 2 --oversubscribe --allow-run-as-root --bind-to none -x OMP_NUM_THREADS=1"
                             " -x ASAN_OPTIONS=detect_leaks=0 -x OMPI_MCA_btl_vader_single_copy_mechanism=none";
+
+// Starts `mpirun2 dgtrain args` in the background, output into `log`; returns mpirun's pid.
+pid_t mpirun_start(const std::string& args, const std::string& log) {
+  const std::string cmd = "exec " + mpirun2 + " " + std::string(DG_DGTRAIN) + " " + args + " > " + log + " 2>&1";
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
+    _exit(127);
+  }
+  return pid;
+}
+
+// The pids of `parent`'s children whose command is `name` (from /proc: no procps needed).
+std::vector<pid_t> children_named(pid_t parent, const std::string& name) {
+  std::vector<pid_t> found;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string pid = e.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split at the last ')'.
+    const std::string stat = read_text(e.path().string() + "/stat");
+    const size_t open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    char state = 0;
+    long ppid = 0;
+    if (std::sscanf(stat.c_str() + close + 1, " %c %ld", &state, &ppid) == 2 && ppid == parent &&
+        stat.substr(open + 1, close - open - 1) == name)
+      found.push_back(pid_t(std::stol(pid)));
+  }
+  return found;
+}
 }  // namespace
 
 TEST_CASE("2 ranks: rank 0 writes, the world size is recorded, resume needs the same world size") {
@@ -50,18 +87,26 @@ TEST_CASE("2 ranks: rank 0 writes, the world size is recorded, resume needs the 
   CHECK(alone.output.find("this launch has 1") != std::string::npos);
 }
 
-TEST_CASE("2 ranks with --sync-bn: recorded in config.json and kept on resume") {
+TEST_CASE("2 ranks with --sync-bn and --grad-bucket-mb: recorded in config.json and kept on resume") {
   TempDir dir;
   write_idx_gz(dir / "idx", 16);
-  Result r = dgtrain_env(mpirun2, "--data " + (dir / "idx") + " --steps 2 --sync-bn " + tiny(dir / "runs", "s"));
+  Result r = dgtrain_env(mpirun2, "--data " + (dir / "idx") + " --steps 2 --sync-bn --grad-bucket-mb 0.5 " +
+                                      tiny(dir / "runs", "s"));
   INFO(r.output);
   REQUIRE(r.code == 0);
   CHECK(r.output.find("BatchNorm statistics synchronized") != std::string::npos);
-  CHECK(read_text(dir / "runs/s/config.json").find("\"sync_bn\": true") != std::string::npos);
+  CHECK(r.output.find("gradients averaged in 0.5 MiB buckets during the backward") != std::string::npos);
+  const std::string config = read_text(dir / "runs/s/config.json");
+  CHECK(config.find("\"sync_bn\": true") != std::string::npos);
+  CHECK(config.find("\"grad_bucket_mb\": 0.5") != std::string::npos);
   Result rest = dgtrain_env(mpirun2, "--resume " + (dir / "runs/s") + " --steps 3");
   INFO(rest.output);
   REQUIRE(rest.code == 0);
   CHECK(rest.output.find("BatchNorm statistics synchronized") != std::string::npos);
+  CHECK(rest.output.find("0.5 MiB buckets") != std::string::npos);
+  Result other = dgtrain_env(mpirun2, "--resume " + (dir / "runs/s") + " --steps 4 --grad-bucket-mb 0");
+  CHECK(other.code != 0);
+  CHECK(other.output.find("--grad-bucket-mb cannot be combined with --resume") != std::string::npos);
 }
 
 TEST_CASE("an error on the ranks ends the whole launch with the message") {
@@ -104,4 +149,48 @@ TEST_CASE("2 ranks with --eval-every: rank 0 evaluates, and --early-stop stops e
                   std::to_string(last) + ".safetensors").size() > 0);
   CHECK(dg::read_safetensors(dir / "runs/e/checkpoints/best.safetensors").meta("step") ==
         std::to_string(evals.back()["best_step"].get<int64_t>()));
+}
+
+// A SIGTERM to one rank (as a scheduler's signal reaches the ranks; Open MPI's mpirun itself
+// answers SIGTERM by killing the ranks): the ranks agree on the stop each step, so both end
+// after the same step, rank 0 writes one checkpoint, and the 2-rank resume continues exactly.
+TEST_CASE("SIGTERM to one rank stops both after the same step with one checkpoint, and the resume is exact") {
+  TempDir dir;
+  write_idx_gz(dir / "idx", 16);
+  const std::string run = dir / "runs/sig";
+  const pid_t launcher = mpirun_start("--data " + (dir / "idx") + " --steps 100000 --checkpoint-every 0 " +
+                                          tiny(dir / "runs", "sig"),
+                                      dir / "log");
+  const std::string metrics = run + "/metrics.jsonl";
+  for (int i = 0; i < 1200 && count_lines(metrics) < 3; i++) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(count_lines(metrics) >= 3);
+  const std::vector<pid_t> ranks = children_named(launcher, "dgtrain");
+  REQUIRE(ranks.size() == 2);
+  ::kill(ranks.back(), SIGTERM);
+  int status = 0;
+  REQUIRE(waitpid(launcher, &status, 0) == launcher);
+  const std::string log = read_text(dir / "log");
+  INFO(log.substr(log.size() > 3000 ? log.size() - 3000 : 0));
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 128 + SIGTERM);
+  const size_t at = log.find("stopped by signal 15 after step ");
+  REQUIRE(at != std::string::npos);
+  const int64_t stopped = std::stoll(log.substr(at + 32));
+  CHECK(log.find("stopped by signal", at + 1) == std::string::npos);  // rank 0 alone says it
+  std::vector<std::string> checkpoints;
+  for (const auto& e : std::filesystem::directory_iterator(run + "/checkpoints"))
+    if (e.path().extension() == ".safetensors") checkpoints.push_back(e.path().filename().string());
+  REQUIRE(checkpoints.size() == 1);
+  char name[64];
+  std::snprintf(name, sizeof name, "step_%06lld.safetensors", static_cast<long long>(stopped));
+  CHECK(checkpoints[0] == name);
+  CHECK(count_lines(metrics) == stopped);  // every step logged once, none after the stop
+
+  const std::string end = std::to_string(stopped + 3);
+  Result rest = dgtrain_env(mpirun2, "--resume " + run + " --steps " + end);
+  INFO(rest.output);
+  REQUIRE(rest.code == 0);
+  REQUIRE(dgtrain_env(mpirun2, "--data " + (dir / "idx") + " --steps " + end + " " + tiny(dir / "runs", "straight")).code == 0);
+  std::snprintf(name, sizeof name, "/checkpoints/step_%06lld.safetensors", static_cast<long long>(stopped + 3));
+  check_same_checkpoint(dir / "runs/straight" + std::string(name), run + name);
 }

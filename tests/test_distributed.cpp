@@ -52,14 +52,16 @@ TEST_CASE("a build without MPI says so on every rank and rank 0 trains alone") {
   CHECK(rank5.find("does nothing and exits") != std::string::npos);
 }
 
-TEST_CASE("a resume must have the world size the run was trained with") {
+TEST_CASE("a resume must have the world size the run was trained with, and sync-BN and buckets come back") {
   Distributed alone;  // no launcher: one rank, no MPI started
   REQUIRE(alone.world_size() == 1);
   TrainConfig t;
   check_distributed_settings(nlohmann::json{{"data", "x"}}, alone, t);  // runs from before issue #7: 1 rank
   CHECK_FALSE(t.sync_bn);
-  check_distributed_settings(nlohmann::json{{"world_size", 1}, {"sync_bn", true}}, alone, t);
+  CHECK(t.grad_bucket_bytes == 0);  // they averaged each network after its backward
+  check_distributed_settings(nlohmann::json{{"world_size", 1}, {"sync_bn", true}, {"grad_bucket_mb", 0.25}}, alone, t);
   CHECK(t.sync_bn);
+  CHECK(t.grad_bucket_bytes == 262144);
   CHECK_THROWS_WITH_AS(check_distributed_settings(nlohmann::json{{"world_size", 8}}, alone, t),
                        doctest::Contains("trained on 8 rank(s) (config.json world_size) and this launch has 1"),
                        Error);
@@ -67,9 +69,12 @@ TEST_CASE("a resume must have the world size the run was trained with") {
                        doctest::Contains("world_size must be a positive integer"), Error);
   CHECK_THROWS_WITH_AS(check_distributed_settings(nlohmann::json{{"sync_bn", 1}}, alone, t),
                        doctest::Contains("sync_bn must be true or false"), Error);
+  CHECK_THROWS_WITH_AS(check_distributed_settings(nlohmann::json{{"grad_bucket_mb", -1}}, alone, t),
+                       doctest::Contains("grad_bucket_mb must be a number in [0, 1024], got -1"), Error);
   nlohmann::json config;
   t.sync_bn = true;
   record_distributed_settings(config, t, alone);
   CHECK(config["world_size"] == 1);
   CHECK(config["sync_bn"] == true);
+  CHECK(config["grad_bucket_mb"] == 0.25);
 }

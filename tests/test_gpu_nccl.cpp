@@ -1,8 +1,10 @@
 // The NCCL communicator with one rank (label gpu; skipped without a device, issue #7): a
-// trainer that averages its gradients through NCCL, on the compute stream, ends bit for bit
-// where a trainer without a communicator ends. It checks that the collectives are enqueued in
-// order on the right stream and that NCCL's average over one rank is the identity. The same
-// with --sync-bn checks the synchronized BN kernels against the fused ones.
+// trainer that averages its gradients through NCCL, per-layer buckets started during the
+// backward on the communication stream, ends bit for bit where a trainer without a
+// communicator ends. It checks that the collectives are ordered after the gradients they read
+// and before the Adam steps that read their results (the events between the streams), and
+// that NCCL's average over one rank is the identity. The same with --sync-bn checks the
+// synchronized BN kernels against the fused ones.
 #include <doctest/doctest.h>
 
 #include <vector>
@@ -37,6 +39,7 @@ void check_nccl_matches_plain(bool sync_bn) {
   cfg.batch_size = 8;
   TrainConfig nccl_cfg = cfg;
   nccl_cfg.sync_bn = sync_bn;
+  nccl_cfg.grad_bucket_bytes = 1;  // a bucket per layer: the most cross-stream ordering
   GanTrainer plain(ctx, cfg), with_nccl(ctx, nccl_cfg, nccl.get());
   plain.init_weights();
   with_nccl.init_weights();

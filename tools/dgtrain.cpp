@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
   dg::TrainOptions options;
   CLI::App app{"dgtrain: train a DCGAN generator against K discriminators (dg)", "dgtrain"};
   dg::add_train_flags(app, options);
-  dg::add_distributed_flags(app, options.train.sync_bn);
+  dg::add_distributed_flags(app, options.train);
   CLI11_PARSE(app, argc, argv);
   std::set<std::string> given;
   for (const CLI::Option* opt : app.get_options())

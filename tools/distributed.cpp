@@ -11,6 +11,8 @@
 
 namespace dg {
 
+constexpr double kMiB = 1024.0 * 1024.0;
+
 namespace {
 
 int env_int(const char* name, int fallback) {
@@ -124,16 +126,24 @@ nlohmann::json Distributed::share_json(const nlohmann::json& on_root) {
   return is_root() ? on_root : nlohmann::json::parse(text);
 }
 
-void add_distributed_flags(CLI::App& app, bool& sync_bn) {
-  app.add_flag("--sync-bn", sync_bn,
+void add_distributed_flags(CLI::App& app, TrainConfig& train) {
+  app.add_flag("--sync-bn", train.sync_bn,
                "several ranks: BatchNorm statistics over all ranks' batches (default: each rank's own, as "
                "PyTorch DDP)")
+      ->group("Run");
+  app.add_option_function<double>(
+         "--grad-bucket-mb", [&train](double mb) { train.grad_bucket_bytes = int64_t(mb * kMiB); },
+         "several ranks: gradients are averaged in buckets of this many MiB while the backward runs "
+         "(0: one average per network after its backward, no overlap)")
+      ->check(CLI::Range(0.0, 1024.0))
+      ->default_str("2")
       ->group("Run");
 }
 
 void record_distributed_settings(nlohmann::json& config, const TrainConfig& train, const Distributed& dist) {
   config["world_size"] = dist.world_size();
   config["sync_bn"] = train.sync_bn;
+  config["grad_bucket_mb"] = double(train.grad_bucket_bytes) / kMiB;
 }
 
 void check_distributed_settings(const nlohmann::json& saved, const Distributed& dist, TrainConfig& train) {
@@ -148,6 +158,11 @@ void check_distributed_settings(const nlohmann::json& saved, const Distributed& 
   const nlohmann::json sync = saved.value("sync_bn", nlohmann::json(false));
   DG_CHECK(sync.is_boolean(), "config.json: sync_bn must be true or false, got ", sync.dump());
   train.sync_bn = sync.get<bool>();
+  // Runs from before the buckets averaged each network in one piece after its backward.
+  const nlohmann::json mb = saved.value("grad_bucket_mb", nlohmann::json(0.0));
+  DG_CHECK(mb.is_number() && mb.get<double>() >= 0 && mb.get<double>() <= 1024,
+           "config.json: grad_bucket_mb must be a number in [0, 1024], got ", mb.dump());
+  train.grad_bucket_bytes = int64_t(mb.get<double>() * kMiB);
 }
 
 }  // namespace dg

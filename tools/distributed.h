@@ -72,11 +72,13 @@ LaunchEnv launch_env();
 // What a build without MPI says when launched as several ranks (every rank says it).
 std::string without_mpi_notice(const LaunchEnv& env);
 
-// --sync-bn, bound to `sync_bn` (dgtrain.cpp registers it next to add_train_flags).
-void add_distributed_flags(CLI::App& app, bool& sync_bn);
-// config.json's "world_size" and "sync_bn": written by a run, checked and read back on resume
-// (a run resumes with the world size it was trained with: the batch per rank, the shards and
-// the noise rows depend on it).
+// --sync-bn and --grad-bucket-mb, bound to `train` (dgtrain.cpp registers them next to
+// add_train_flags).
+void add_distributed_flags(CLI::App& app, TrainConfig& train);
+// config.json's "world_size", "sync_bn" and "grad_bucket_mb": written by a run, checked and
+// read back on resume (a run resumes with the world size it was trained with: the batch per
+// rank, the shards and the noise rows depend on it; with more than 2 ranks the bucket bounds
+// decide NCCL's summation order, so a bit-exact resume keeps them too).
 void record_distributed_settings(nlohmann::json& config, const TrainConfig& train, const Distributed& dist);
 void check_distributed_settings(const nlohmann::json& saved, const Distributed& dist, TrainConfig& train);
 

@@ -61,6 +61,14 @@ static std::string loss_summary(const StepStats& s) {
   return o.str();
 }
 
+// How the gradients are averaged (the start-up line of a multi-rank run).
+static std::string bucket_summary(int64_t bytes) {
+  if (bytes == 0) return "; gradients averaged after each backward";
+  std::ostringstream o;
+  o << "; gradients averaged in " << double(bytes) / (1024.0 * 1024.0) << " MiB buckets during the backward";
+  return o.str();
+}
+
 int run_training(TrainOptions o, const std::set<std::string>& given, Distributed& dist) {
   const bool root = dist.is_root();  // rank 0 alone writes the run folder and talks
   Progress progress(0, ::isatty(STDOUT_FILENO) != 0, !root);
@@ -152,7 +160,8 @@ int run_training(TrainOptions o, const std::set<std::string>& given, Distributed
   if (dist.world_size() > 1)
     progress.message("dgtrain: " + dist.describe() + "; batch " + std::to_string(o.train.batch_size) +
                      " per rank, " + std::to_string(o.train.batch_size * dist.world_size()) + " in all" +
-                     (o.train.sync_bn ? "; BatchNorm statistics synchronized" : "; BatchNorm statistics per rank"));
+                     (o.train.sync_bn ? "; BatchNorm statistics synchronized" : "; BatchNorm statistics per rank") +
+                     bucket_summary(o.train.grad_bucket_bytes));
 
   // Persistent tensors: the real batch and the fixed sample noise.
   const int B = o.train.batch_size, S = m.image_size, C = m.channels, n_samples = 64;

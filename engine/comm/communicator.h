@@ -9,9 +9,15 @@
 // (the MPI one reduces to rank 0, then broadcasts; NCCL's ring leaves the same values on
 // every rank), so parameters updated from averaged gradients never drift apart.
 //
-// Device-side collectives take the Context whose device holds the buffer; on CUDA they are
-// enqueued on its stream (no host synchronization). Host-side control values (a stop
+// Device-side collectives take the Context whose device holds the buffer; on CUDA they run
+// on the communicator's own stream, ordered after the work enqueued so far on the context's
+// stream, which waits for them (no host synchronization). Host-side control values (a stop
 // signal, a resumed step, config text) go through MPI on the host.
+//
+// Gradient buckets (DESIGN §8, DDP-style): start_mean() returns at once and the mean runs
+// beside the compute that follows (on CUDA: on the communication stream, overlapping the
+// rest of the backward); finish_means() is where the compute waits for every started one.
+// Collectives of both kinds may interleave; every rank must issue the same sequence.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -30,12 +36,20 @@ class Communicator {
   virtual int world_size() const = 0;
   bool is_root() const { return rank() == 0; }
 
-  // t (floats on ctx's device) <- the mean of t over the ranks.
-  virtual void all_reduce_mean(Context& ctx, Tensor t) = 0;
+  // t (floats on ctx's device) <- the mean of t over the ranks (and every started mean done).
+  void all_reduce_mean(Context& ctx, Tensor t) {
+    start_mean(ctx, t);
+    finish_means(ctx);
+  }
   // values (n doubles on ctx's device) <- their sum over the ranks (sync-BN channel sums).
   virtual void all_reduce_sum(Context& ctx, double* values, int64_t n) = 0;
   // t <- rank root's t.
   virtual void broadcast(Context& ctx, Tensor t, int root) = 0;
+
+  // Starts t <- the mean of t over the ranks; t must be left alone until finish_means().
+  virtual void start_mean(Context& ctx, Tensor t) = 0;
+  // Every mean started on ctx is complete before ctx's next operation.
+  virtual void finish_means(Context& ctx) = 0;
 
   // Host control values.
   virtual int64_t max_over_ranks(int64_t value) = 0;

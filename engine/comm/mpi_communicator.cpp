@@ -5,8 +5,12 @@
 // in the last bit from rank to rank, and ranks whose averaged gradients differ by a bit have
 // weights that drift apart. Reduce + broadcast costs about twice the time of a good
 // all-reduce; the CPU path is for testing and small runs, where that does not matter.
+// Both halves are non-blocking collectives: start_mean() starts the reduce (the gradient
+// buckets of a backward), finish_means() waits for the reduces, divides and broadcasts.
 #include <climits>
 #include <mpi.h>
+
+#include <vector>
 
 #include "engine/comm/communicator.h"
 #include "engine/comm/mpi_check.h"
@@ -35,18 +39,36 @@ class MpiCommunicator final : public Communicator {
   int rank() const override { return rank_; }
   int world_size() const override { return size_; }
 
-  void all_reduce_mean(Context& ctx, Tensor t) override {
-    host_only(ctx, "all_reduce_mean");
-    const int n = count_of(t.numel(), "all_reduce_mean");
+  // Non-blocking reduce to rank 0 now; rank 0's division and the broadcast in finish_means().
+  void start_mean(Context& ctx, Tensor t) override {
+    host_only(ctx, "start_mean");
+    const int n = count_of(t.numel(), "start_mean");
     if (n == 0) return;
-    if (rank_ == 0) {
-      DG_MPI_CHECK(MPI_Reduce(MPI_IN_PLACE, t.data, n, MPI_FLOAT, MPI_SUM, 0, MPI_COMM_WORLD));
-      const float w = float(size_);
-      for (int i = 0; i < n; i++) t.data[i] /= w;
-    } else {
-      DG_MPI_CHECK(MPI_Reduce(t.data, nullptr, n, MPI_FLOAT, MPI_SUM, 0, MPI_COMM_WORLD));
+    pending_.push_back({t.data, n});
+    MPI_Request* req = &reduces_.emplace_back();
+    if (rank_ == 0)
+      DG_MPI_CHECK(MPI_Ireduce(MPI_IN_PLACE, t.data, n, MPI_FLOAT, MPI_SUM, 0, MPI_COMM_WORLD, req));
+    else
+      DG_MPI_CHECK(MPI_Ireduce(t.data, nullptr, n, MPI_FLOAT, MPI_SUM, 0, MPI_COMM_WORLD, req));
+    // MPI progresses non-blocking collectives inside MPI calls: give the started ones a turn.
+    int done = 0;
+    DG_MPI_CHECK(MPI_Testall(int(reduces_.size()), reduces_.data(), &done, MPI_STATUSES_IGNORE));
+  }
+
+  void finish_means(Context& ctx) override {
+    host_only(ctx, "finish_means");
+    if (pending_.empty()) return;
+    DG_MPI_CHECK(MPI_Waitall(int(reduces_.size()), reduces_.data(), MPI_STATUSES_IGNORE));
+    std::vector<MPI_Request> bcasts(pending_.size());
+    for (size_t i = 0; i < pending_.size(); i++) {
+      const Pending& p = pending_[i];
+      if (rank_ == 0)
+        for (int j = 0; j < p.n; j++) p.data[j] /= float(size_);
+      DG_MPI_CHECK(MPI_Ibcast(p.data, p.n, MPI_FLOAT, 0, MPI_COMM_WORLD, &bcasts[i]));
     }
-    DG_MPI_CHECK(MPI_Bcast(t.data, n, MPI_FLOAT, 0, MPI_COMM_WORLD));
+    DG_MPI_CHECK(MPI_Waitall(int(bcasts.size()), bcasts.data(), MPI_STATUSES_IGNORE));
+    pending_.clear();
+    reduces_.clear();
   }
 
   void all_reduce_sum(Context& ctx, double* values, int64_t n64) override {
@@ -83,6 +105,12 @@ class MpiCommunicator final : public Communicator {
              " reduces host memory: a CUDA context needs the NCCL communicator");
   }
   int rank_ = 0, size_ = 1;
+  struct Pending {
+    float* data;
+    int n;
+  };
+  std::vector<Pending> pending_;        // started means, in order
+  std::vector<MPI_Request> reduces_;   // their reduces
 };
 
 }  // namespace

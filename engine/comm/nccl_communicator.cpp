@@ -1,10 +1,13 @@
-// The NCCL communicator: device collectives on the context's CUDA stream, one process per
-// GPU. Rank 0 creates the NCCL unique id and the host communicator (MPI; the single-process
-// one for a world of one) broadcasts it to the others; host control values (stop signals, the
-// resumed step, config text) go through the host communicator as well. No MPI here: a
-// one-rank NCCL communicator (the GPU test) needs none.
-// Collectives are enqueued on the compute stream, in the order the step issues them: no
-// host synchronization, and every rank issues the same sequence (the trainer's contract).
+// The NCCL communicator: device collectives on a communication stream beside the context's,
+// one process per GPU. Rank 0 creates the NCCL unique id and the host communicator (MPI; the
+// single-process one for a world of one) broadcasts it to the others; host control values
+// (stop signals, the resumed step, config text) go through the host communicator as well. No
+// MPI here: a one-rank NCCL communicator (the GPU test) needs none.
+// Collectives run on the communicator's own stream (high priority, so that a bucket's
+// all-reduce starts while the backward's kernels keep the GPU busy): `ready_` orders them after
+// the compute stream's work so far (the gradients they read), `done_` makes the compute
+// stream wait for them. No host synchronization; every rank issues the same sequence (the
+// trainer's contract), and one stream keeps NCCL's operations in that order.
 #include <nccl.h>
 
 #include "engine/comm/communicator.h"
@@ -31,40 +34,67 @@ class NcclCommunicator final : public Communicator {
     if (rank_ == 0) DG_NCCL_CHECK(ncclGetUniqueId(&id));
     host_.broadcast_host(&id, sizeof id, 0);
     DG_CUDA_CHECK(cudaSetDevice(device_));
+    int least = 0, greatest = 0;
+    DG_CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&least, &greatest));
+    DG_CUDA_CHECK(cudaStreamCreateWithPriority(&stream_, cudaStreamNonBlocking, greatest));
+    DG_CUDA_CHECK(cudaEventCreateWithFlags(&ready_, cudaEventDisableTiming));
+    DG_CUDA_CHECK(cudaEventCreateWithFlags(&done_, cudaEventDisableTiming));
     DG_NCCL_CHECK(ncclCommInitRank(&comm_, size_, id, rank_));
   }
   ~NcclCommunicator() override {
     if (comm_) ncclCommDestroy(comm_);
+    if (done_) cudaEventDestroy(done_);
+    if (ready_) cudaEventDestroy(ready_);
+    if (stream_) cudaStreamDestroy(stream_);
   }
   const char* name() const override { return "NCCL"; }
   int rank() const override { return rank_; }
   int world_size() const override { return size_; }
 
-  void all_reduce_mean(Context& ctx, Tensor t) override {
+  void start_mean(Context& ctx, Tensor t) override {
     if (t.numel() == 0) return;
-    DG_NCCL_CHECK(ncclAllReduce(t.data, t.data, size_t(t.numel()), ncclFloat, ncclAvg, comm_, stream(ctx)));
+    DG_NCCL_CHECK(ncclAllReduce(t.data, t.data, size_t(t.numel()), ncclFloat, ncclAvg, comm_, after_compute(ctx)));
+    pending_ = true;
+  }
+  void finish_means(Context& ctx) override {
+    if (!pending_) return;
+    compute_waits(ctx);
+    pending_ = false;
   }
   void all_reduce_sum(Context& ctx, double* values, int64_t n) override {
     if (n == 0) return;
-    DG_NCCL_CHECK(ncclAllReduce(values, values, size_t(n), ncclDouble, ncclSum, comm_, stream(ctx)));
+    DG_NCCL_CHECK(ncclAllReduce(values, values, size_t(n), ncclDouble, ncclSum, comm_, after_compute(ctx)));
+    compute_waits(ctx);
   }
   void broadcast(Context& ctx, Tensor t, int root) override {
     if (t.numel() == 0) return;
-    DG_NCCL_CHECK(ncclBroadcast(t.data, t.data, size_t(t.numel()), ncclFloat, root, comm_, stream(ctx)));
+    DG_NCCL_CHECK(ncclBroadcast(t.data, t.data, size_t(t.numel()), ncclFloat, root, comm_, after_compute(ctx)));
+    compute_waits(ctx);
   }
 
   int64_t max_over_ranks(int64_t value) override { return host_.max_over_ranks(value); }
   void broadcast_host(void* data, size_t bytes, int root) override { host_.broadcast_host(data, bytes, root); }
 
  private:
-  cudaStream_t stream(Context& ctx) const {
+  // The communication stream, after the work enqueued so far on ctx's stream.
+  cudaStream_t after_compute(Context& ctx) {
     DG_CHECK(ctx.on_cuda() && ctx.cuda().device == device_, "the NCCL communicator of CUDA device ", device_,
              " was handed a buffer of another device");
-    return ctx.cuda().stream;
+    DG_CUDA_CHECK(cudaEventRecord(ready_, ctx.cuda().stream));
+    DG_CUDA_CHECK(cudaStreamWaitEvent(stream_, ready_, 0));
+    return stream_;
+  }
+  // ctx's stream continues after everything enqueued on the communication stream.
+  void compute_waits(Context& ctx) {
+    DG_CUDA_CHECK(cudaEventRecord(done_, stream_));
+    DG_CUDA_CHECK(cudaStreamWaitEvent(ctx.cuda().stream, done_, 0));
   }
   int device_ = 0, rank_ = 0, size_ = 1;
   Communicator& host_;
   ncclComm_t comm_ = nullptr;
+  cudaStream_t stream_ = nullptr;
+  cudaEvent_t ready_ = nullptr, done_ = nullptr;
+  bool pending_ = false;  // means started since the last finish_means()
 };
 
 }  // namespace
