@@ -1,11 +1,11 @@
 #include "models/feature_net.h"
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 
 #include "engine/error.h"
+#include "engine/fnv1a.h"
 #include "engine/ops.h"
 #include "engine/safetensors.h"
 #include "models/classifier.h"
@@ -16,15 +16,13 @@ namespace dg {
 std::string file_fingerprint(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   DG_CHECK(in.good(), path, ": cannot open (", std::strerror(errno), ")");
-  uint64_t h = 1469598103934665603ull;  // FNV-1a offset basis
+  Fnv1a h;
   char buf[1 << 16];
   while (in) {
     in.read(buf, sizeof buf);
-    for (std::streamsize i = 0; i < in.gcount(); i++) h = (h ^ uint8_t(buf[i])) * 1099511628211ull;
+    h.add(buf, size_t(in.gcount()));
   }
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return hex;
+  return h.hex();
 }
 
 namespace {

@@ -5,6 +5,7 @@
 
 #include "data/preprocess.h"
 #include "engine/error.h"
+#include "engine/fnv1a.h"
 #include "engine/metrics/stats_io.h"
 #include "engine/ops.h"
 
@@ -76,11 +77,9 @@ std::string real_stats_cache_path(const std::string& folder, const FeatureNet& n
   // A readable name is not needed (the metadata says everything); a stable one per question is.
   std::string key = net.name() + "|" + std::to_string(count);
   for (const auto& [k, v] : stats_key(set, size, channels)) key += "|" + k + "=" + v;
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char ch : key) h = (h ^ ch) * 1099511628211ull;
-  char name[64];
-  std::snprintf(name, sizeof name, "real-stats-%016llx.safetensors", static_cast<unsigned long long>(h));
-  return (std::filesystem::path(folder) / name).string();
+  Fnv1a h;
+  h.add(key);
+  return (std::filesystem::path(folder) / ("real-stats-" + h.hex() + ".safetensors")).string();
 }
 
 FeatureStats real_stats(Context& ctx, FeatureNet& net, const data::ImageSet& set, int size, int channels,
