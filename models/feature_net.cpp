@@ -46,7 +46,8 @@ class InceptionFeatures : public FeatureNet {
 
 class ClassifierFeatures : public FeatureNet {
  public:
-  ClassifierFeatures(Context& ctx, const std::string& path) : net_(Classifier::load(ctx, path)) {
+  ClassifierFeatures(Context& ctx, const SafeTensors& weights, const std::string& path)
+      : net_(Classifier::load(ctx, weights, path)) {
     const ClassifierConfig& c = net_->config();
     name_ = std::string(Classifier::kNetwork) + " " + std::to_string(c.image_size) + "x" +
             std::to_string(c.image_size) + "x" + std::to_string(c.channels) + " #" + file_fingerprint(path);
@@ -86,7 +87,7 @@ std::unique_ptr<FeatureNet> load_feature_net(Context& ctx, const std::string& pa
   const SafeTensors st = read_safetensors(path);
   auto format = st.metadata.find("format");
   if (format != st.metadata.end() && format->second == "dg-classifier")
-    return std::make_unique<ClassifierFeatures>(ctx, path);
+    return std::make_unique<ClassifierFeatures>(ctx, st, path);
   if (st.has("Mixed_7c.branch_pool.conv.weight") && st.has("fc.weight"))
     return std::make_unique<InceptionFeatures>(ctx, st, path);
   DG_FAIL(path, ": not a feature network: expected a dg classifier (dgeval train-classifier) or FID Inception "
