@@ -123,7 +123,10 @@ void Classifier::save(Context& ctx, const std::string& path, const std::map<std:
 }
 
 std::unique_ptr<Classifier> Classifier::load(Context& ctx, const std::string& path) {
-  const SafeTensors st = read_safetensors(path);
+  return load(ctx, read_safetensors(path), path);
+}
+
+std::unique_ptr<Classifier> Classifier::load(Context& ctx, const SafeTensors& st, const std::string& path) {
   auto find = [&](const std::string& key) -> const std::string* {
     auto it = st.metadata.find(key);
     return it == st.metadata.end() ? nullptr : &it->second;

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "data/image_set.h"
+#include "engine/safetensors.h"
 #include "models/network.h"
 
 namespace dg {
@@ -65,6 +66,8 @@ class Classifier {
   // dg classifier, or a wrong shape / missing tensor, is a dg::Error naming the file and
   // what is wrong.
   static std::unique_ptr<Classifier> load(Context& ctx, const std::string& path);
+  // The same from a file already read (`st`); `path` only names it in errors.
+  static std::unique_ptr<Classifier> load(Context& ctx, const SafeTensors& st, const std::string& path);
   // What load() read (empty for a new one).
   std::map<std::string, std::string> metadata() const { return metadata_; }
 

@@ -1,11 +1,11 @@
 #include "models/feature_net.h"
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 
 #include "engine/error.h"
+#include "engine/fnv1a.h"
 #include "engine/ops.h"
 #include "engine/safetensors.h"
 #include "models/classifier.h"
@@ -16,15 +16,13 @@ namespace dg {
 std::string file_fingerprint(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   DG_CHECK(in.good(), path, ": cannot open (", std::strerror(errno), ")");
-  uint64_t h = 1469598103934665603ull;  // FNV-1a offset basis
+  Fnv1a h;
   char buf[1 << 16];
   while (in) {
     in.read(buf, sizeof buf);
-    for (std::streamsize i = 0; i < in.gcount(); i++) h = (h ^ uint8_t(buf[i])) * 1099511628211ull;
+    h.add(buf, size_t(in.gcount()));
   }
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return hex;
+  return h.hex();
 }
 
 namespace {
@@ -48,7 +46,8 @@ class InceptionFeatures : public FeatureNet {
 
 class ClassifierFeatures : public FeatureNet {
  public:
-  ClassifierFeatures(Context& ctx, const std::string& path) : net_(Classifier::load(ctx, path)) {
+  ClassifierFeatures(Context& ctx, const SafeTensors& weights, const std::string& path)
+      : net_(Classifier::load(ctx, weights, path)) {
     const ClassifierConfig& c = net_->config();
     name_ = std::string(Classifier::kNetwork) + " " + std::to_string(c.image_size) + "x" +
             std::to_string(c.image_size) + "x" + std::to_string(c.channels) + " #" + file_fingerprint(path);
@@ -88,7 +87,7 @@ std::unique_ptr<FeatureNet> load_feature_net(Context& ctx, const std::string& pa
   const SafeTensors st = read_safetensors(path);
   auto format = st.metadata.find("format");
   if (format != st.metadata.end() && format->second == "dg-classifier")
-    return std::make_unique<ClassifierFeatures>(ctx, path);
+    return std::make_unique<ClassifierFeatures>(ctx, st, path);
   if (st.has("Mixed_7c.branch_pool.conv.weight") && st.has("fc.weight"))
     return std::make_unique<InceptionFeatures>(ctx, st, path);
   DG_FAIL(path, ": not a feature network: expected a dg classifier (dgeval train-classifier) or FID Inception "

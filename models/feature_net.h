@@ -37,7 +37,7 @@ class FeatureNet {
 // that names the file and says which files are accepted.
 std::unique_ptr<FeatureNet> load_feature_net(Context& ctx, const std::string& path);
 
-// 64-bit FNV-1a of a file's bytes, as 16 hex digits (names weights in name()).
+// 64-bit FNV-1a (engine/fnv1a.h) of a file's bytes, as 16 hex digits (names weights in name()).
 std::string file_fingerprint(const std::string& path);
 
 }  // namespace dg

@@ -1,6 +1,7 @@
 // Running the real dgtrain binary from a test (DG_DGTRAIN is its path): in the foreground
-// with its exit code and output, or in the background to be signalled or killed; a tiny
-// run's flags; and the bit-for-bit comparison of two checkpoints.
+// with its exit code and output (run_binary() runs other binaries, dgeval, the same way), or
+// in the background to be signalled or killed; a tiny run's flags; and the bit-for-bit
+// comparison of two checkpoints.
 #pragma once
 #include <doctest/doctest.h>
 #include <signal.h>
@@ -21,9 +22,10 @@ struct Result {
   std::string output;  // stdout and stderr
 };
 
-// Runs dgtrain with `args` (shell words) after `env` assignments, waiting for it to finish.
-inline Result dgtrain_env(const std::string& env, const std::string& args) {
-  const std::string cmd = env + " " + std::string(DG_DGTRAIN) + " " + args + " 2>&1";
+// Runs the program `binary` with `args` (shell words) after `env` assignments, waiting for
+// it to finish.
+inline Result run_binary(const std::string& binary, const std::string& env, const std::string& args) {
+  const std::string cmd = env + " " + binary + " " + args + " 2>&1";
   std::FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p);
   std::string out;
@@ -32,6 +34,7 @@ inline Result dgtrain_env(const std::string& env, const std::string& args) {
   int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
 }
+inline Result dgtrain_env(const std::string& env, const std::string& args) { return run_binary(DG_DGTRAIN, env, args); }
 inline Result dgtrain(const std::string& args) { return dgtrain_env("", args); }
 
 // Starts dgtrain with `args` (and the environment assignments `env`) in the background, its

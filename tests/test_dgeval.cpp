@@ -19,16 +19,7 @@ using namespace dg::test;
 
 namespace {
 
-Result dgeval(const std::string& args) {
-  const std::string cmd = std::string(DG_DGEVAL) + " " + args + " 2>&1";
-  std::FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
-}
+Result dgeval(const std::string& args) { return run_binary(DG_DGEVAL, "", args); }
 
 std::vector<nlohmann::json> eval_lines(const std::string& metrics) {
   std::vector<nlohmann::json> v;

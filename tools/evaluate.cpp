@@ -1,11 +1,11 @@
 #include "tools/evaluate.h"
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
 
 #include "data/preprocess.h"
 #include "engine/error.h"
+#include "engine/fnv1a.h"
 #include "engine/metrics/stats_io.h"
 #include "engine/ops.h"
 
@@ -33,17 +33,6 @@ ImageSource dataset_source(const data::ImageSet& set, int size, int channels) {
   };
 }
 
-// Row-wise softmax in float64 (the probabilities IS reads; tiny next to the network).
-static void softmax_rows(const std::vector<float>& logits, int64_t n, int classes, float* probs) {
-  for (int64_t r = 0; r < n; r++) {
-    const float* l = logits.data() + r * classes;
-    const float m = *std::max_element(l, l + classes);
-    double sum = 0;
-    for (int c = 0; c < classes; c++) sum += std::exp(double(l[c]) - m);
-    for (int c = 0; c < classes; c++) probs[r * classes + c] = float(std::exp(double(l[c]) - m) / sum);
-  }
-}
-
 FeatureSet extract(Context& ctx, FeatureNet& net, const ImageSource& source, int channels, int size, int64_t count,
                    Wanted wanted) {
   DG_CHECK(count >= 1, "evaluation needs at least one sample, got ", count);
@@ -55,7 +44,7 @@ FeatureSet extract(Context& ctx, FeatureNet& net, const ImageSource& source, int
   if (wanted.features) f.features.resize(size_t(count) * f.dim);
   if (wanted.probs) f.probs.resize(size_t(count) * f.classes);
   const int batch = std::min(kEvalBatch, net.max_batch());
-  std::vector<float> feat(size_t(batch) * f.dim), logits(size_t(batch) * f.classes);
+  std::vector<float> feat(size_t(batch) * f.dim);
   for (int64_t first = 0; first < count; first += batch) {
     const int n = int(std::min<int64_t>(batch, count - first));
     ScratchScope scratch(ctx);
@@ -67,9 +56,10 @@ FeatureSet extract(Context& ctx, FeatureNet& net, const ImageSource& source, int
     ctx.download(tf, feat.data());
     if (wanted.stats) acc.add(feat.data(), n);
     if (wanted.features) std::copy(feat.begin(), feat.begin() + size_t(n) * f.dim, f.features.begin() + first * f.dim);
-    if (wanted.probs) {
-      ctx.download(tl, logits.data());
-      softmax_rows(logits, n, f.classes, f.probs.data() + first * f.classes);
+    if (wanted.probs) {  // softmax where the logits are (engine/ops.h): only probabilities come back
+      Tensor probs = ctx.alloc({n, f.classes});
+      softmax_forward(ctx, tl, probs);
+      ctx.download(probs, f.probs.data() + first * f.classes);
     }
   }
   if (wanted.stats) f.stats = acc.finish();
@@ -87,11 +77,9 @@ std::string real_stats_cache_path(const std::string& folder, const FeatureNet& n
   // A readable name is not needed (the metadata says everything); a stable one per question is.
   std::string key = net.name() + "|" + std::to_string(count);
   for (const auto& [k, v] : stats_key(set, size, channels)) key += "|" + k + "=" + v;
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char ch : key) h = (h ^ ch) * 1099511628211ull;
-  char name[64];
-  std::snprintf(name, sizeof name, "real-stats-%016llx.safetensors", static_cast<unsigned long long>(h));
-  return (std::filesystem::path(folder) / name).string();
+  Fnv1a h;
+  h.add(key);
+  return (std::filesystem::path(folder) / ("real-stats-" + h.hex() + ".safetensors")).string();
 }
 
 FeatureStats real_stats(Context& ctx, FeatureNet& net, const data::ImageSet& set, int size, int channels,
