@@ -70,6 +70,15 @@ int main(int argc, char** argv) {
       app.add_subcommand("allreduce", "the gradient all-reduce of G and D; launch as mpirun -np N dgbench allreduce");
   allreduce_cmd->add_option("--image-size", allreduce_sizes, "comma-separated dcgan image sizes");
   allreduce_cmd->add_option("--repeats", repeats, "timed all-reduces (the median is reported)")->check(CLI::Range(1, 100000));
+  int step_batch = 64;
+  double bucket_mb = 2;
+  allreduce_cmd->add_option("--step-batch", step_batch, "then K=2 training steps alone, averaged after each backward "
+                            "and in buckets during it, with this batch per rank (0: skip)")
+      ->check(CLI::Range(0, 65536));
+  allreduce_cmd->add_option("--bucket-mb", bucket_mb, "bucket size of the overlapped steps (MiB)")
+      ->check(CLI::Range(0.001, 1024.0));
+  allreduce_cmd->add_option("--steps", steps, "timed training steps of each kind (the median is reported)")
+      ->check(CLI::Range(1, 100000));
   CLI11_PARSE(app, argc, argv);
 
   std::unique_ptr<dg::Distributed> dist;
@@ -97,6 +106,18 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
         if (json.is_open()) json << r.to_json().dump() << "\n";
       });
+      if (step_batch == 0) return 0;
+      if (dist->is_root())
+        std::printf("\n%-22s %10s %10s %10s %9s %9s   (share: of the step, what averaging adds)\n",
+                    "step (slowest rank)", "alone ms", "after ms", "bucket ms", "after", "bucket");
+      dg::bench_step_share(ctx, comm, parse_ints(allreduce_sizes, "--image-size"), step_batch, warmup, steps, bucket_mb,
+                           [&](const dg::StepShareResult& r) {
+                             if (!dist->is_root()) return;
+                             std::printf("%-22s %10.3f %10.3f %10.3f %8.1f%% %8.1f%%\n", r.net.c_str(), r.alone_ms,
+                                         r.after_ms, r.overlap_ms, 100 * r.after_share, 100 * r.overlap_share);
+                             std::fflush(stdout);
+                             if (json.is_open()) json << r.to_json().dump() << "\n";
+                           });
       return 0;
     }
     std::ofstream json;
