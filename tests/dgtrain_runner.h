@@ -38,10 +38,12 @@ inline Result dgtrain_env(const std::string& env, const std::string& args) { ret
 inline Result dgtrain(const std::string& args) { return dgtrain_env("", args); }
 
 // Starts dgtrain with `args` (and the environment assignments `env`) in the background, its
-// output into `log`; returns its pid (dgtrain's own: the shell execs it).
-inline pid_t dgtrain_start(const std::string& args, const std::string& log, const std::string& env = "") {
-  const std::string cmd = (env.empty() ? "" : "export " + env + "; ") + "exec " + std::string(DG_DGTRAIN) + " " +
-                          args + " > " + log + " 2>&1";
+// output into `log`; returns its pid (the shell execs it: dgtrain's own, or with a
+// `launcher` prefix such as "mpirun -np 2 ...", the launcher's).
+inline pid_t dgtrain_start(const std::string& args, const std::string& log, const std::string& env = "",
+                           const std::string& launcher = "") {
+  const std::string cmd = (env.empty() ? "" : "export " + env + "; ") + "exec " + launcher + " " +
+                          std::string(DG_DGTRAIN) + " " + args + " > " + log + " 2>&1";
   pid_t pid = fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
@@ -74,6 +76,12 @@ inline int count_lines(const std::string& path) {
   int n = 0;
   for (std::string line; std::getline(f, line);) n++;
   return n;
+}
+
+// Waits until the file at `path` has `lines` lines (a background run's metrics); at most 60 s.
+inline void wait_for_lines(const std::string& path, int lines) {
+  for (int i = 0; i < 1200 && count_lines(path) < lines; i++) usleep(50 * 1000);
+  REQUIRE(count_lines(path) >= lines);
 }
 
 // Fashion-MNIST-shaped training images, gzipped, in `dir`.

@@ -206,9 +206,7 @@ TEST_CASE("SIGTERM finishes the step, writes one checkpoint, exits 143, and the 
   const pid_t pid = dgtrain_start("--data " + (dir / "idx") + " --steps 100000 --checkpoint-every 0 " +
                                       tiny(dir / "runs", "sig"),
                                   dir / "log");
-  const std::string metrics = run + "/metrics.jsonl";
-  for (int i = 0; i < 600 && count_lines(metrics) < 3; i++) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  REQUIRE(count_lines(metrics) >= 3);
+  wait_for_lines(run + "/metrics.jsonl", 3);
   ::kill(pid, SIGTERM);
   CHECK(dgtrain_wait(pid) == 128 + SIGTERM);
   CHECK(read_text(dir / "log").find("continue with: dgtrain --resume") != std::string::npos);

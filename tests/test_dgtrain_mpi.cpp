@@ -5,9 +5,7 @@
 // reaching one rank stops every rank after the same step with one checkpoint.
 #include <doctest/doctest.h>
 
-#include <chrono>
 #include <filesystem>
-#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -24,18 +22,6 @@ namespace {
 const std::string mpirun2 = std::string(DG_MPIEXEC) +
                             " -np 2 --oversubscribe --allow-run-as-root --bind-to none -x OMP_NUM_THREADS=1"
                             " -x ASAN_OPTIONS=detect_leaks=0 -x OMPI_MCA_btl_vader_single_copy_mechanism=none";
-
-// Starts `mpirun2 dgtrain args` in the background, output into `log`; returns mpirun's pid.
-pid_t mpirun_start(const std::string& args, const std::string& log) {
-  const std::string cmd = "exec " + mpirun2 + " " + std::string(DG_DGTRAIN) + " " + args + " > " + log + " 2>&1";
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
-    _exit(127);
-  }
-  return pid;
-}
 
 // The pids of `parent`'s children whose command is `name` (from /proc: no procps needed).
 std::vector<pid_t> children_named(pid_t parent, const std::string& name) {
@@ -158,12 +144,11 @@ TEST_CASE("SIGTERM to one rank stops both after the same step with one checkpoin
   TempDir dir;
   write_idx_gz(dir / "idx", 16);
   const std::string run = dir / "runs/sig";
-  const pid_t launcher = mpirun_start("--data " + (dir / "idx") + " --steps 100000 --checkpoint-every 0 " +
-                                          tiny(dir / "runs", "sig"),
-                                      dir / "log");
+  const pid_t launcher = dgtrain_start("--data " + (dir / "idx") + " --steps 100000 --checkpoint-every 0 " +
+                                           tiny(dir / "runs", "sig"),
+                                       dir / "log", "", mpirun2);
   const std::string metrics = run + "/metrics.jsonl";
-  for (int i = 0; i < 1200 && count_lines(metrics) < 3; i++) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  REQUIRE(count_lines(metrics) >= 3);
+  wait_for_lines(metrics, 3);
   const std::vector<pid_t> ranks = children_named(launcher, "dgtrain");
   REQUIRE(ranks.size() == 2);
   ::kill(ranks.back(), SIGTERM);
