@@ -95,7 +95,7 @@ void GanTrainer::train_step(const Tensor& real, const Tensor& z) {
   // 2. each discriminator learns on the real batch and the (detached) fake batch; the
   //    gradient means of D_i run beside the later D's passes
   for (int i = 0; i < int(d_.size()); i++) d_backward(i, real, fake);
-  average_d_losses();
+  average_d_losses();     // (a collective: with several ranks it also completes the means)
   comm_.finish_means(ctx_);
   for (Network& d : d_) adam(d, cfg_.adam_d);
   if (cfg_.g_loss.mode == GLoss::seed) seed_selection_scores(ctx_, d_real_, d_fake_, seed_scores_);

@@ -14,10 +14,9 @@
 // still runs (models/grad_buckets.h; D_i's buckets also overlap D_(i+1)'s passes) and are
 // waited for before the Adam steps, or, with grad_bucket_bytes 0, in one mean after the
 // backward; the D losses and, before generator_loss(), the per-D batch-mean G losses are
-// averaged, so the
-// selection (and the losses logged) are those of the global batch on every rank; with
-// sync_bn every BatchNorm uses the global batch's statistics. Every rank issues the same
-// collectives in the same order.
+// averaged, so the selection (and the losses logged) are those of the global batch on every
+// rank; with sync_bn every BatchNorm uses the global batch's statistics. Every rank issues
+// the same collectives in the same order.
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -15,18 +15,26 @@ GradBuckets::GradBuckets(const Network& net, int64_t bucket_bytes) {
   for (int i = L - 1; i >= 0; i--) {
     const int64_t begin = layer_begin(net, net.layers[size_t(i)]);
     DG_CHECK(i + 1 == L || begin < layer_begin(net, net.layers[size_t(i + 1)]), net.name, ": layer ", i,
-             "'s parameters come after layer ", i + 1, "'s in the flat buffer; gradient buckets need layer order");
+             "'s parameters (offset ", begin, ") do not come before layer ", i + 1, "'s (offset ",
+             i + 1 == L ? 0 : layer_begin(net, net.layers[size_t(i + 1)]),
+             ") in the flat buffer; gradient buckets need layer order");
     if ((end - begin) * int64_t(sizeof(float)) >= bucket_bytes || i == 0) {
       bucket_at_layer_[size_t(i)] = int(buckets_.size());
       buckets_.push_back({i, begin, end - begin});
       end = begin;
     }
   }
-  DG_CHECK(end == 0, net.name, ": the first layer's parameters do not start the flat buffer");
+  DG_CHECK(end == 0, net.name, ": the first layer's parameters start at offset ", end,
+           ", not at the start of the flat buffer");
+  param_count_ = net.params.param_count();
 }
 
 void GradBuckets::layer_done(Context& ctx, Communicator& comm, const Tensor& grads, int layer) const {
-  const int b = bucket_at_layer_.at(size_t(layer));
+  DG_CHECK(layer >= 0 && layer < int(bucket_at_layer_.size()), "gradient buckets: layer ", layer,
+           " reported, the network has ", bucket_at_layer_.size());
+  DG_CHECK(grads.numel() == param_count_, "gradient buckets of ", param_count_, " parameters handed a buffer of ",
+           grads.numel());
+  const int b = bucket_at_layer_[size_t(layer)];
   if (b < 0) return;
   const Bucket& k = buckets_[size_t(b)];
   comm.start_mean(ctx, grads.slice(k.offset, {int(k.count)}));

@@ -36,6 +36,7 @@ class GradBuckets {
  private:
   std::vector<Bucket> buckets_;
   std::vector<int> bucket_at_layer_;  // per layer: the bucket whose first layer it is, or -1
+  int64_t param_count_ = 0;           // the flat buffer the buckets cut
 };
 
 }  // namespace dg

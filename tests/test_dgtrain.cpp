@@ -49,7 +49,9 @@ TEST_CASE("bad flags name the flag and what it accepts") {
   for (const Case& c : {Case{"--batch-size 0", "--batch-size"}, Case{"--g-loss best", "--g-loss"},
                         Case{"--image-size 48", "--image-size"}, Case{"--device tpu", "--device"},
                         Case{"--discriminators 3 --g-loss seed --device cpu", "exactly 2"},
-                        Case{"--lr-g 5", "--lr-g"}, Case{"--no-such-flag", "no-such-flag"}}) {
+                        Case{"--lr-g 5", "--lr-g"}, Case{"--no-such-flag", "no-such-flag"},
+                        Case{"--grad-bucket-mb -1", "--grad-bucket-mb"},
+                        Case{"--grad-bucket-mb 1e-9", "less than one byte (0 turns the buckets off)"}}) {
     CAPTURE(c.args);
     Result r = dgtrain(c.args);
     INFO(r.output);

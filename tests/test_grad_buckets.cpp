@@ -90,12 +90,19 @@ TEST_CASE("buckets cut the flat gradient buffer at layer boundaries, last layers
     for (size_t k = 0; k < b.buckets().size(); k++) {
       const GradBuckets::Bucket& x = b.buckets()[k];
       CHECK(x.offset + x.count == end);
+      // It starts when its lowest layer is done: the layer whose parameters begin the slice.
+      CHECK(g.params.view(g.layers[size_t(x.first_layer)].conv_name).offset == x.offset);
       if (k + 1 < b.buckets().size()) CHECK(x.count * 4 >= bytes);
       end = x.offset;
     }
     CHECK(end == 0);
   }
   CHECK_THROWS_WITH_AS(GradBuckets(g, 0), doctest::Contains("bucket size must be positive, got 0"), Error);
+  Context ctx;
+  Recorder rec(nullptr);
+  const GradBuckets b(g, 1);
+  CHECK_THROWS_WITH_AS(b.layer_done(ctx, rec, ctx.zeros({100}), 0),
+                       doctest::Contains("parameters handed a buffer of 100"), Error);
 }
 
 TEST_CASE("each bucket's mean starts once its gradients are final, before the layers below run") {
@@ -112,22 +119,28 @@ TEST_CASE("each bucket's mean starts once its gradients are final, before the la
     Tensor dy = ctx.alloc(t.output().shape);
     fill_normal(ctx, dy, 0.0f, 1.0f, 5, 2, 0);
     const Tensor grads = net.params.grads();
-    const GradBuckets buckets(net, 1);  // every layer its own bucket: the strictest timing
-    Recorder rec(grads.data);
-    net.params.zero_grads(ctx);
-    network_backward(ctx, net, t, dy, Tensor{}, true,
-                     [&](int layer) { buckets.layer_done(ctx, rec, grads, layer); });
-    REQUIRE(rec.started.size() == buckets.buckets().size());
-    bool nonzero = false;
-    for (size_t k = 0; k < rec.started.size(); k++) {
-      const GradBuckets::Bucket& b = buckets.buckets()[k];
-      CAPTURE(k);
-      CHECK(rec.started[k].offset == b.offset);
-      REQUIRE(int64_t(rec.started[k].values.size()) == b.count);
-      CHECK(std::memcmp(rec.started[k].values.data(), grads.data + b.offset, size_t(b.count) * 4) == 0);
-      CHECK(rec.started[k].earlier_layers_zero);
-      for (float v : rec.started[k].values) nonzero = nonzero || v != 0.0f;
+    // A bucket per layer, then buckets of several layers (a quarter of the buffer each):
+    // a bucket of several layers must wait for the lowest of them.
+    for (int64_t bytes : {int64_t(1), net.params.param_count()}) {
+      CAPTURE(bytes);
+      const GradBuckets buckets(net, bytes);
+      if (bytes > 1) CHECK(buckets.buckets().size() < net.layers.size());
+      Recorder rec(grads.data);
+      net.params.zero_grads(ctx);
+      network_backward(ctx, net, t, dy, Tensor{}, true,
+                       [&](int layer) { buckets.layer_done(ctx, rec, grads, layer); });
+      REQUIRE(rec.started.size() == buckets.buckets().size());
+      bool nonzero = false;
+      for (size_t k = 0; k < rec.started.size(); k++) {
+        const GradBuckets::Bucket& b = buckets.buckets()[k];
+        CAPTURE(k);
+        CHECK(rec.started[k].offset == b.offset);
+        REQUIRE(int64_t(rec.started[k].values.size()) == b.count);
+        CHECK(std::memcmp(rec.started[k].values.data(), grads.data + b.offset, size_t(b.count) * 4) == 0);
+        CHECK(rec.started[k].earlier_layers_zero);
+        for (float v : rec.started[k].values) nonzero = nonzero || v != 0.0f;
+      }
+      CHECK(nonzero);  // (a hook firing before any gradient was written would see zeros)
     }
-    CHECK(nonzero);  // (a hook firing before any gradient was written would see zeros)
   }
 }

@@ -132,7 +132,13 @@ void add_distributed_flags(CLI::App& app, TrainConfig& train) {
                "PyTorch DDP)")
       ->group("Run");
   app.add_option_function<double>(
-         "--grad-bucket-mb", [&train](double mb) { train.grad_bucket_bytes = int64_t(mb * kMiB); },
+         "--grad-bucket-mb",
+         [&train](double mb) {
+           train.grad_bucket_bytes = int64_t(mb * kMiB);
+           if (mb > 0 && train.grad_bucket_bytes == 0)  // (CLI11 reports its own errors while parsing)
+             throw CLI::ValidationError("--grad-bucket-mb", std::to_string(mb) +
+                                                                " MiB is less than one byte (0 turns the buckets off)");
+         },
          "several ranks: gradients are averaged in buckets of this many MiB while the backward runs "
          "(0: one average per network after its backward, no overlap)")
       ->check(CLI::Range(0.0, 1024.0))

@@ -44,12 +44,13 @@ class MpiCommunicator final : public Communicator {
     host_only(ctx, "start_mean");
     const int n = count_of(t.numel(), "start_mean");
     if (n == 0) return;
-    pending_.push_back({t.data, n});
-    MPI_Request* req = &reduces_.emplace_back();
+    MPI_Request req = MPI_REQUEST_NULL;
     if (rank_ == 0)
-      DG_MPI_CHECK(MPI_Ireduce(MPI_IN_PLACE, t.data, n, MPI_FLOAT, MPI_SUM, 0, MPI_COMM_WORLD, req));
+      DG_MPI_CHECK(MPI_Ireduce(MPI_IN_PLACE, t.data, n, MPI_FLOAT, MPI_SUM, 0, MPI_COMM_WORLD, &req));
     else
-      DG_MPI_CHECK(MPI_Ireduce(t.data, nullptr, n, MPI_FLOAT, MPI_SUM, 0, MPI_COMM_WORLD, req));
+      DG_MPI_CHECK(MPI_Ireduce(t.data, nullptr, n, MPI_FLOAT, MPI_SUM, 0, MPI_COMM_WORLD, &req));
+    pending_.push_back({t.data, n});
+    reduces_.push_back(req);
     // MPI progresses non-blocking collectives inside MPI calls: give the started ones a turn.
     int done = 0;
     DG_MPI_CHECK(MPI_Testall(int(reduces_.size()), reduces_.data(), &done, MPI_STATUSES_IGNORE));
