@@ -69,3 +69,5 @@ phase "PyTorch max-autotune" 200 env PYTHONUNBUFFERED=1 python3 bench/pytorch/tr
   --arch dcgan64 --k 2 --batch 64 --modes max-autotune --warmup 10 --steps 50 --json "$out/pytorch.jsonl"
 phase "comparison table again" 30 "${report[@]}"
 echo "== session done after $(($(date +%s) - start))s; files in $out: $(ls "$out" | tr '\n' ' ')"
+exec >&- 2>&-  # close the pipe into tee so that it writes the log's last lines before we return
+sleep 1
