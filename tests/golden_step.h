@@ -25,6 +25,8 @@
 namespace dg::test {
 
 inline double rel_norm_error(const std::vector<float>& a, const std::vector<float>& b) {
+  REQUIRE(a.size() == b.size());  // (a short or empty output must not compare as close)
+  REQUIRE(!b.empty());
   double err = 0, ref = 0;
   for (size_t i = 0; i < a.size(); i++) {
     err += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);

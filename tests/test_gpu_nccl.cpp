@@ -13,6 +13,7 @@
 
 #include "engine/comm/communicator.h"
 #include "models/gan_trainer.h"
+#include "tests/counting_communicator.h"
 
 using namespace dg;
 
@@ -42,7 +43,8 @@ void check_nccl_matches_plain(bool sync_bn) {
   TrainConfig nccl_cfg = cfg;
   nccl_cfg.sync_bn = sync_bn;
   nccl_cfg.grad_bucket_bytes = 1;  // a bucket per layer: the most cross-stream ordering
-  GanTrainer plain(ctx, cfg), with_nccl(ctx, nccl_cfg, nccl.get());
+  dg::test::Counting counted(*nccl);  // to see that the buckets and the BN sums were used
+  GanTrainer plain(ctx, cfg), with_nccl(ctx, nccl_cfg, &counted);
   plain.init_weights();
   with_nccl.init_weights();
   with_nccl.broadcast_state();
@@ -52,6 +54,12 @@ void check_nccl_matches_plain(bool sync_bn) {
     plain.train_step(real);
     with_nccl.train_step(real);
   }
+  // Per step: a mean per layer of G and of each D (a bucket per layer; one rank averages no
+  // losses); BN channel sums only with --sync-bn.
+  int64_t per_step = int64_t(with_nccl.generator().layers.size());
+  for (Network& d : with_nccl.discriminators()) per_step += int64_t(d.layers.size());
+  CHECK(counted.means == 5 * per_step);
+  CHECK((counted.sums > 0) == sync_bn);
   CHECK(host(ctx, plain.generator().params.params()) == host(ctx, with_nccl.generator().params.params()));
   CHECK(host(ctx, plain.generator().params.buffers()) == host(ctx, with_nccl.generator().params.buffers()));
   for (int i = 0; i < cfg.discriminators; i++)

@@ -6,10 +6,13 @@
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "models/dcgan.h"
+#include "models/gan_trainer.h"
 #include "models/grad_buckets.h"
+#include "tests/counting_communicator.h"
 
 using namespace dg;
 
@@ -142,5 +145,30 @@ TEST_CASE("each bucket's mean starts once its gradients are final, before the la
       }
       CHECK(nonzero);  // (a hook firing before any gradient was written would see zeros)
     }
+  }
+}
+
+TEST_CASE("the trainer starts one mean per bucket and step, and none without buckets") {
+  Context ctx;
+  std::unique_ptr<Communicator> alone = make_single_process_communicator();
+  ModelConfig m = small_model();
+  for (int64_t bytes : {int64_t(0), int64_t(1)}) {
+    CAPTURE(bytes);
+    TrainConfig cfg;
+    cfg.model = m;
+    cfg.batch_size = 4;
+    cfg.grad_bucket_bytes = bytes;
+    dg::test::Counting counted(*alone);
+    GanTrainer trainer(ctx, cfg, &counted);
+    trainer.init_weights();
+    Tensor real = ctx.alloc({4, 1, 32, 32});
+    fill_normal(ctx, real, 0.0f, 0.5f, 3, 3, 0);
+    for (int step = 0; step < 3; step++) trainer.train_step(real);
+    // One rank averages no losses; without buckets each network is one mean after its backward.
+    int64_t per_step = bytes == 0 ? 1 + cfg.discriminators : int64_t(trainer.generator().layers.size());
+    if (bytes > 0)
+      for (Network& d : trainer.discriminators()) per_step += int64_t(d.layers.size());
+    CHECK(counted.means == 3 * per_step);
+    CHECK(counted.sums == 0);
   }
 }

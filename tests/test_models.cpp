@@ -183,7 +183,9 @@ TEST_CASE("with --g-loss max, G learns from the selected discriminator only") {
     d_params.push_back(download(ctx, d.params.params()));
     d_buffers.push_back(download(ctx, d.params.buffers()));
   }
+  const std::vector<float> g_before = download(ctx, two.generator().params.params());
   two.train_step(real);
+  CHECK(download(ctx, two.generator().params.params()) != g_before);  // G did take a step
   StepStats s = two.stats();
   const int chosen = s.selected[0] == 1.0f ? 0 : 1;
   CHECK(s.selected[chosen] == 1.0f);
@@ -197,6 +199,13 @@ TEST_CASE("with --g-loss max, G learns from the selected discriminator only") {
   one.train_step(real);
   CHECK(download(ctx, one.generator().params.params()) == download(ctx, two.generator().params.params()));
   CHECK(one.stats().g_loss == s.g_loss);
+  // The control: learning from the other D gives G another update.
+  GanTrainer other(ctx, tiny_config(1, GLoss::max));
+  other.init_weights();
+  ctx.upload(other.discriminators()[0].params.params(), d_params[1 - chosen].data());
+  ctx.upload(other.discriminators()[0].params.buffers(), d_buffers[1 - chosen].data());
+  other.train_step(real);
+  CHECK(download(ctx, other.generator().params.params()) != download(ctx, two.generator().params.params()));
 }
 
 TEST_CASE("a generator trained on one constant image learns to produce it") {

@@ -9,11 +9,13 @@
 #include <doctest/doctest.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
 #include "engine/comm/communicator.h"
+#include "tests/counting_communicator.h"
 #include "models/gan_trainer.h"
 
 using namespace dg;
@@ -127,6 +129,9 @@ TEST_CASE("every rank selects the same discriminator in every --g-loss mode") {
     CHECK(same);
     CHECK(same_state_on_every_rank(trainer));
     MESSAGE("rank ", comm->rank(), " selections over 12 steps: ", chosen_total[0], " ", chosen_total[1]);
+    // Agreement means something only if the choice moves: the max rules pick more than one D.
+    if (mode == GLoss::max || mode == GLoss::max_sample)
+      CHECK(std::count_if(chosen_total.begin(), chosen_total.end(), [](float c) { return c > 0; }) >= 2);
   }
 }
 
@@ -218,10 +223,12 @@ TEST_CASE("gradient buckets during the backward train exactly like one mean per 
     TrainConfig cfg = tiny_config(4, 2, sync ? GLoss::max_sample : GLoss::max);
     cfg.sync_bn = sync;
     std::vector<std::unique_ptr<GanTrainer>> trainers;
+    std::vector<std::unique_ptr<dg::test::Counting>> counts;
     for (int64_t bytes : {int64_t(0), int64_t(1), int64_t(3000), cfg.grad_bucket_bytes}) {
       TrainConfig c = cfg;
       c.grad_bucket_bytes = bytes;
-      trainers.push_back(std::make_unique<GanTrainer>(ctx, c, comm.get()));
+      counts.push_back(std::make_unique<dg::test::Counting>(*comm));
+      trainers.push_back(std::make_unique<GanTrainer>(ctx, c, counts.back().get()));
       trainers.back()->init_weights();
     }
     CHECK(GradBuckets(trainers[0]->generator(), 1).buckets().size() == trainers[0]->generator().layers.size());
@@ -231,6 +238,13 @@ TEST_CASE("gradient buckets during the backward train exactly like one mean per 
       fill_images(ctx, real, step, comm->rank() * cfg.batch_size);
       for (auto& t : trainers) t->train_step(real);
     }
+    // The trainers did use their buckets: a bucket per layer adds (layers - 1) means per network
+    // and step to one mean per network; BN sums only with --sync-bn.
+    int64_t extra = int64_t(trainers[0]->generator().layers.size()) - 1;
+    for (Network& d : trainers[0]->discriminators()) extra += int64_t(d.layers.size()) - 1;
+    CHECK(counts[1]->means - counts[0]->means == 6 * extra);
+    CHECK(counts[2]->means > counts[0]->means);
+    for (auto& c : counts) CHECK((c->sums > 0) == sync);
     auto same_bits = [](const Tensor& a, const Tensor& b) {
       return std::memcmp(a.data, b.data, size_t(a.numel()) * sizeof(float)) == 0;
     };

@@ -12,7 +12,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 int main(int argc, char** argv) {
   int inputs = 0;
   for (int i = 1; i < argc; i++) {
-    if (!std::filesystem::is_directory(argv[i])) continue;  // a harness may have no regressions yet
+    if (!std::filesystem::is_directory(argv[i])) {  // a moved folder must not drop its inputs silently
+      std::fprintf(stderr, "replay: %s is not a folder\n", argv[i]);
+      return 1;
+    }
     for (const auto& e : std::filesystem::directory_iterator(argv[i])) {
       if (!e.is_regular_file()) continue;
       std::ifstream f(e.path(), std::ios::binary);
