@@ -8,8 +8,9 @@
 //
 // Synchronized BN (BatchNormConfig::sync, --sync-bn): the same passes split into kernels at
 // each cross-rank sum (channel sums -> all-reduce -> squared deviations -> all-reduce ->
-// normalize; backward: the two gradient sums -> all-reduce -> dx), with the same per-block
-// arithmetic, so one rank gives the fused kernels' bits.
+// normalize; backward: the two gradient sums -> all-reduce -> dx); both run the same device
+// functions for each pass (bn_normalize, bn_grad_sums, bn_grad_dx), so one rank gives the
+// fused kernels' bits.
 #include <cmath>
 
 #include "engine/comm/communicator.h"
@@ -52,6 +53,31 @@ __device__ __forceinline__ float bn_apply(kernels::ActParams act, float x, float
   return kernels::act_forward(act, __fadd_rn(__fmul_rn(x, scale), shift));
 }
 
+// The forward's last pass over channel c (block c), from its statistics over M values (M
+// summed over the ranks with sync BN): saves mean and invstd, updates the running statistics
+// (the variance takes the unbiased estimate, as PyTorch) and writes y. Fused and synchronized
+// BN share it.
+__device__ __forceinline__ void bn_normalize(const float* x, const float* gamma, const float* beta,
+                                             float* running_mean, float* running_var, float* y, float* saved_mean,
+                                             float* saved_invstd, int N, int C, int64_t P, float eps, float momentum,
+                                             kernels::ActParams act, double M, double mean, double var) {
+  const int c = blockIdx.x;
+  const float invstd = float(1.0 / sqrt(var + eps));
+  if (threadIdx.x == 0) {
+    saved_mean[c] = float(mean);
+    saved_invstd[c] = invstd;
+    if (running_mean) {
+      running_mean[c] = float((1.0 - momentum) * running_mean[c] + momentum * mean);
+      running_var[c] = float((1.0 - momentum) * running_var[c] + momentum * var * M / (M - 1));
+    }
+  }
+  const float scale = __fmul_rn(gamma[c], invstd), shift = __fsub_rn(beta[c], __fmul_rn(float(mean), scale));
+  for (ChannelCursor it(P); it.n < N; it.next()) {
+    const int64_t i = it.index(c, C);
+    y[i] = bn_apply(act, x[i], scale, shift);
+  }
+}
+
 static __global__ void __launch_bounds__(kMaxThreads)
     bn_forward_train_kernel(const float* x, const float* gamma, const float* beta, float* running_mean,
                             float* running_var, float* y, float* saved_mean, float* saved_invstd, int N, int C,
@@ -68,20 +94,8 @@ static __global__ void __launch_bounds__(kMaxThreads)
     sq += d * d;
   }
   const double var = kernels::block_sum(sq, shared) / double(M);  // biased, for normalizing
-  const float invstd = float(1.0 / sqrt(var + eps));
-  if (threadIdx.x == 0) {
-    saved_mean[c] = float(mean);
-    saved_invstd[c] = invstd;
-    if (running_mean) {  // the running variance takes the unbiased estimate, as PyTorch
-      running_mean[c] = float((1.0 - momentum) * running_mean[c] + momentum * mean);
-      running_var[c] = float((1.0 - momentum) * running_var[c] + momentum * var * double(M) / double(M - 1));
-    }
-  }
-  const float scale = __fmul_rn(gamma[c], invstd), shift = __fsub_rn(beta[c], __fmul_rn(float(mean), scale));
-  for (ChannelCursor it(P); it.n < N; it.next()) {
-    const int64_t i = it.index(c, C);
-    y[i] = bn_apply(act, x[i], scale, shift);
-  }
+  bn_normalize(x, gamma, beta, running_mean, running_var, y, saved_mean, saved_invstd, N, C, P, eps, momentum, act,
+               double(M), mean, var);
 }
 
 // Eval mode is elementwise: each value finds its channel's running statistics.
@@ -101,16 +115,15 @@ __device__ __forceinline__ float bn_grad_at_z(kernels::ActParams act, float dy, 
   return __fmul_rn(dy, kernels::act_derivative(act, __fadd_rn(__fmul_rn(gm, xhat), bt)));
 }
 
-static __global__ void __launch_bounds__(kMaxThreads)
-    bn_backward_kernel(const float* dy, const float* x, const float* gamma, const float* beta,
-                       const float* saved_mean, const float* saved_invstd, float* dx, float* dgamma, float* dbeta,
-                       int N, int C, int64_t P, kernels::ActParams act) {
-  __shared__ double shared[32];
+// Backward pass 1 of channel c (block c): sum g and sum g * xhat over the block's values,
+// reduced over the block (every thread gets both). Fused and synchronized BN share it, so one
+// rank of the latter gives the former's bits.
+__device__ __forceinline__ void bn_grad_sums(const float* dy, const float* x, int N, int C, int64_t P, float mean,
+                                             float invstd, float gm, float bt, kernels::ActParams act,
+                                             double* shared, double& sum_g, double& sum_gx) {
   const int c = blockIdx.x;
-  const int64_t M = int64_t(N) * P;
-  const float mean = saved_mean[c], invstd = saved_invstd[c], gm = gamma[c], bt = beta[c];
-  // Pass 1: the gradient g at z and its two channel sums.
-  double sum_g = 0.0, sum_gx = 0.0;
+  sum_g = 0.0;
+  sum_gx = 0.0;
   for (ChannelCursor it(P); it.n < N; it.next()) {
     const int64_t i = it.index(c, C);
     const float xhat = __fmul_rn(__fsub_rn(x[i], mean), invstd);
@@ -120,19 +133,38 @@ static __global__ void __launch_bounds__(kMaxThreads)
   }
   sum_g = kernels::block_sum(sum_g, shared);
   sum_gx = kernels::block_sum(sum_gx, shared);
-  if (threadIdx.x == 0) {  // parameter gradients accumulate
-    if (dbeta) dbeta[c] += float(sum_g);
-    if (dgamma) dgamma[c] += float(sum_gx);
-  }
-  // Pass 2: dx = gamma * invstd / M * (M g - sum g - xhat * sum g xhat)   [overwrite].
-  // Each value is read and written by the same thread after pass 1, so dx may alias dy.
-  const float k = __fdiv_rn(__fmul_rn(gm, invstd), float(M)), fg = float(sum_g), fgx = float(sum_gx);
+}
+
+// Backward pass 2 of channel c: dx = gamma * invstd / M * (M g - sum g - xhat * sum g xhat)
+// [overwrite], M the count (over all ranks with sync BN). Each value is read and written by
+// the same thread, so dx may alias dy.
+__device__ __forceinline__ void bn_grad_dx(const float* dy, const float* x, float* dx, int N, int C, int64_t P,
+                                           float mean, float invstd, float gm, float bt, kernels::ActParams act,
+                                           float M, float fg, float fgx) {
+  const int c = blockIdx.x;
+  const float k = __fdiv_rn(__fmul_rn(gm, invstd), M);
   for (ChannelCursor it(P); it.n < N; it.next()) {
     const int64_t i = it.index(c, C);
     const float xhat = __fmul_rn(__fsub_rn(x[i], mean), invstd);
     const float g = bn_grad_at_z(act, dy[i], xhat, gm, bt);
-    dx[i] = __fmul_rn(k, __fsub_rn(__fsub_rn(__fmul_rn(float(M), g), fg), __fmul_rn(xhat, fgx)));
+    dx[i] = __fmul_rn(k, __fsub_rn(__fsub_rn(__fmul_rn(M, g), fg), __fmul_rn(xhat, fgx)));
   }
+}
+
+static __global__ void __launch_bounds__(kMaxThreads)
+    bn_backward_kernel(const float* dy, const float* x, const float* gamma, const float* beta,
+                       const float* saved_mean, const float* saved_invstd, float* dx, float* dgamma, float* dbeta,
+                       int N, int C, int64_t P, kernels::ActParams act) {
+  __shared__ double shared[32];
+  const int c = blockIdx.x;
+  const float mean = saved_mean[c], invstd = saved_invstd[c], gm = gamma[c], bt = beta[c];
+  double sum_g, sum_gx;
+  bn_grad_sums(dy, x, N, C, P, mean, invstd, gm, bt, act, shared, sum_g, sum_gx);
+  if (threadIdx.x == 0) {  // parameter gradients accumulate
+    if (dbeta) dbeta[c] += float(sum_g);
+    if (dgamma) dgamma[c] += float(sum_gx);
+  }
+  bn_grad_dx(dy, x, dx, N, C, P, mean, invstd, gm, bt, act, float(int64_t(N) * P), float(sum_g), float(sum_gx));
 }
 
 
@@ -174,21 +206,9 @@ static __global__ void __launch_bounds__(kMaxThreads)
                          int64_t P, float eps, float momentum, kernels::ActParams act, const double* sums,
                          const double* sq) {
   const int c = blockIdx.x;
-  const double M = sums[C], mean = sums[c] / M, var = sq[c] / M;
-  const float invstd = float(1.0 / sqrt(var + eps));
-  if (threadIdx.x == 0) {
-    saved_mean[c] = float(mean);
-    saved_invstd[c] = invstd;
-    if (running_mean) {
-      running_mean[c] = float((1.0 - momentum) * running_mean[c] + momentum * mean);
-      running_var[c] = float((1.0 - momentum) * running_var[c] + momentum * var * M / (M - 1));
-    }
-  }
-  const float scale = __fmul_rn(gamma[c], invstd), shift = __fsub_rn(beta[c], __fmul_rn(float(mean), scale));
-  for (ChannelCursor it(P); it.n < N; it.next()) {
-    const int64_t i = it.index(c, C);
-    y[i] = bn_apply(act, x[i], scale, shift);
-  }
+  const double M = sums[C];
+  bn_normalize(x, gamma, beta, running_mean, running_var, y, saved_mean, saved_invstd, N, C, P, eps, momentum, act, M,
+               sums[c] / M, sq[c] / M);
 }
 
 // Backward pass 1: this rank's dbeta/dgamma (accumulated; the gradient all-reduce averages
@@ -199,17 +219,8 @@ static __global__ void __launch_bounds__(kMaxThreads)
                                  int N, int C, int64_t P, kernels::ActParams act, double* sums) {
   __shared__ double shared[32];
   const int c = blockIdx.x;
-  const float mean = saved_mean[c], invstd = saved_invstd[c], gm = gamma[c], bt = beta[c];
-  double sum_g = 0.0, sum_gx = 0.0;
-  for (ChannelCursor it(P); it.n < N; it.next()) {
-    const int64_t i = it.index(c, C);
-    const float xhat = __fmul_rn(__fsub_rn(x[i], mean), invstd);
-    const float g = bn_grad_at_z(act, dy[i], xhat, gm, bt);
-    sum_g += g;
-    sum_gx += double(g) * xhat;
-  }
-  sum_g = kernels::block_sum(sum_g, shared);
-  sum_gx = kernels::block_sum(sum_gx, shared);
+  double sum_g, sum_gx;
+  bn_grad_sums(dy, x, N, C, P, saved_mean[c], saved_invstd[c], gamma[c], beta[c], act, shared, sum_g, sum_gx);
   if (threadIdx.x == 0) {
     if (dbeta) dbeta[c] += float(sum_g);
     if (dgamma) dgamma[c] += float(sum_gx);
@@ -225,15 +236,8 @@ static __global__ void __launch_bounds__(kMaxThreads)
                                const float* saved_mean, const float* saved_invstd, float* dx, int N, int C,
                                int64_t P, kernels::ActParams act, const double* sums) {
   const int c = blockIdx.x;
-  const float mean = saved_mean[c], invstd = saved_invstd[c], gm = gamma[c], bt = beta[c];
-  const float M = float(sums[2 * C]);
-  const float k = __fdiv_rn(__fmul_rn(gm, invstd), M), fg = float(sums[c]), fgx = float(sums[C + c]);
-  for (ChannelCursor it(P); it.n < N; it.next()) {
-    const int64_t i = it.index(c, C);
-    const float xhat = __fmul_rn(__fsub_rn(x[i], mean), invstd);
-    const float g = bn_grad_at_z(act, dy[i], xhat, gm, bt);
-    dx[i] = __fmul_rn(k, __fsub_rn(__fsub_rn(__fmul_rn(M, g), fg), __fmul_rn(xhat, fgx)));
-  }
+  bn_grad_dx(dy, x, dx, N, C, P, saved_mean[c], saved_invstd[c], gamma[c], beta[c], act, float(sums[2 * C]),
+             float(sums[c]), float(sums[C + c]));
 }
 
 // n doubles of scratch from the context's arena (the step's scope releases them).
