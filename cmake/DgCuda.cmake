@@ -1,14 +1,22 @@
 # CUDA backend: on when nvcc is found, unless DG_CUDA says otherwise.
 #   -DDG_CUDA=AUTO (default) | ON (fail if nvcc is missing) | OFF
+#   | EMU: the CUDA backend built as host C++ against dg's CPU emulator of the CUDA runtime,
+#     cuBLAS, cuDNN and NCCL (tests/emu), with no real CUDA header or library: the gpu tests
+#     then run on the CPU. Test infrastructure only, never a real build.
 # The build never needs a GPU: without CMAKE_CUDA_ARCHITECTURES we build for a fixed
 # default list (Ampere and Hopper; CUDA 13 has no Volta) and print what was chosen.
 set(DG_CUDA AUTO CACHE STRING "Build the CUDA backend: AUTO, ON or OFF")
-set_property(CACHE DG_CUDA PROPERTY STRINGS AUTO ON OFF)
+set_property(CACHE DG_CUDA PROPERTY STRINGS AUTO ON OFF EMU)
 set(DG_CUDA_DEFAULT_ARCHITECTURES "80;86;90" CACHE STRING
     "CUDA architectures used when CMAKE_CUDA_ARCHITECTURES is not given")
 
 set(DG_HAVE_CUDA OFF)
-if(NOT DG_CUDA STREQUAL "OFF")
+set(DG_CUDA_EMU OFF)
+if(DG_CUDA STREQUAL "EMU")
+  set(DG_HAVE_CUDA ON)
+  set(DG_CUDA_EMU ON)
+  message(STATUS "dg: CUDA backend ON under the emulator (DG_CUDA=EMU, tests/emu): kernels run as CPU fibers")
+elseif(NOT DG_CUDA STREQUAL "OFF")
   if(NOT CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
     set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
   endif()

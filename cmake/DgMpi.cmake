@@ -24,7 +24,10 @@ endif()
 
 # NCCL needs no MPI of its own (MPI only carries its unique id between ranks): found with the
 # CUDA backend, it serves one GPU (the GPU tests) and, with MPI, many.
-if(DG_HAVE_CUDA)
+if(DG_CUDA_EMU)
+  set(DG_HAVE_NCCL ON)  # the emulator's NCCL (tests/emu): ranks meet in shared memory
+  message(STATUS "dg: NCCL from the emulator (DG_CUDA=EMU)")
+elseif(DG_HAVE_CUDA)
   set(DG_NCCL_ROOT "$ENV{NCCL_ROOT}" CACHE PATH "Where NCCL is (include/nccl.h, lib/libnccl.so), if not in the CUDA toolkit")
   find_path(DG_NCCL_INCLUDE_DIR nccl.h HINTS ${DG_NCCL_ROOT}/include ${CUDAToolkit_INCLUDE_DIRS})
   find_library(DG_NCCL_LIBRARY NAMES nccl libnccl.so.2 HINTS ${DG_NCCL_ROOT} ${CUDAToolkit_LIBRARY_DIR}

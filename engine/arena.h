@@ -16,12 +16,21 @@ struct ArenaBacking {
   std::function<void*(size_t bytes)> allocate;  // throws dg::Error on failure
   std::function<void(void*)> release;
   const char* name = "host";
+  // Optional: told of every range the arena hands out (in_use = true, exactly the bytes asked
+  // for) and takes back or has not handed out yet (false), in the order the memory's users see
+  // it (the CUDA backing queues it on its stream). Sanitizer builds poison the free ranges with
+  // it, so that a write past the end of a tensor into a guard zone or free space is an ASan
+  // report; the emulator build also fills fresh device ranges with NaN.
+  std::function<void(void* p, size_t bytes, bool in_use)> on_change;
 };
 ArenaBacking host_backing();
 
 class Arena {
  public:
   static constexpr size_t kAlignment = 256;  // cuDNN/cuBLAS and AVX friendly
+  // Free bytes between two allocations of a block in sanitizer and emulator builds (a guard
+  // zone the backing's on_change keeps poisoned); not counted as in use.
+  static const size_t kGuardBytes;
 
   explicit Arena(ArenaBacking backing, size_t block_bytes = size_t(64) << 20);
   ~Arena();

@@ -27,8 +27,8 @@ void activation_forward(Context& ctx, Activation act, const Tensor& x, Tensor y)
   check_on_device(x, "activation_forward");
   check_on_device(y, "activation_forward");
   if (x.numel() == 0) return;
-  activation_forward_kernel<<<blocks_for(x.numel(), 256), 256, 0, ctx.cuda().stream>>>(kernels::act_params(act),
-                                                                                        x.data, y.data, x.numel());
+  DG_LAUNCH(activation_forward_kernel, blocks_for(x.numel(), 256), 256, 0, ctx.cuda().stream, kernels::act_params(act),
+            x.data, y.data, x.numel());
   DG_CUDA_CHECK_LAUNCH();
 }
 
@@ -39,8 +39,8 @@ void activation_backward(Context& ctx, Activation act, const Tensor& x, const Te
   check_on_device(dy, "activation_backward");
   check_on_device(dx, "activation_backward");
   if (x.numel() == 0) return;
-  activation_backward_kernel<<<blocks_for(x.numel(), 256), 256, 0, ctx.cuda().stream>>>(
-      kernels::act_params(act), x.data, dy.data, dx.data, x.numel());
+  DG_LAUNCH(activation_backward_kernel, blocks_for(x.numel(), 256), 256, 0, ctx.cuda().stream, kernels::act_params(act),
+            x.data, dy.data, dx.data, x.numel());
   DG_CUDA_CHECK_LAUNCH();
 }
 

@@ -53,7 +53,7 @@ __device__ T block_sum(T v, T* shared) {
   if (lane == 0) shared[warp] = v;
   __syncthreads();
   const int warps = blockDim.x / 32;
-  v = threadIdx.x < warps ? shared[threadIdx.x] : T(0);
+  v = int(threadIdx.x) < warps ? shared[threadIdx.x] : T(0);
   if (warp == 0)
     for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);
   if (threadIdx.x == 0) shared[0] = v;

@@ -9,6 +9,7 @@
 #include "engine/cuda/cuda_context.h"
 #include "engine/cuda/cuda_ops.h"
 #include "engine/op_checks.h"
+#include "kernels/launch.cuh"
 
 namespace dg::cuda {
 
@@ -32,9 +33,8 @@ void adam_step(Context& ctx, const AdamConfig& cfg, int64_t step, Tensor params,
   const int64_t n = params.numel();
   const AdamScalars k = adam_scalars(cfg, step);
   if (n == 0) return;
-  adam_kernel<<<blocks_for(n, 256), 256, 0, ctx.cuda().stream>>>(params.data, grads.data, exp_avg.data,
-                                                                 exp_avg_sq.data, n, cfg.beta1, cfg.beta2, cfg.eps,
-                                                                 cfg.weight_decay, k.step_size, k.bias2_sqrt);
+  DG_LAUNCH(adam_kernel, blocks_for(n, 256), 256, 0, ctx.cuda().stream, params.data, grads.data, exp_avg.data,
+            exp_avg_sq.data, n, cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay, k.step_size, k.bias2_sqrt);
   DG_CUDA_CHECK_LAUNCH();
 }
 

@@ -19,6 +19,7 @@
 #include "engine/cuda/cuda_ops.h"
 #include "engine/op_checks.h"
 #include "kernels/activation_math.cuh"
+#include "kernels/launch.cuh"
 
 namespace dg::cuda {
 
@@ -254,15 +255,15 @@ static void forward_train_sync(Context& ctx, const BatchNormConfig& cfg, const T
   cudaStream_t stream = ctx.cuda().stream;
   double* sums = scratch_doubles(ctx, C + 1);
   double* sq = scratch_doubles(ctx, C);
-  bn_sync_sum_kernel<<<C, threads, 0, stream>>>(x.data, N, C, P, sums);
+  DG_LAUNCH(bn_sync_sum_kernel, C, threads, 0, stream, x.data, N, C, P, sums);
   DG_CUDA_CHECK_LAUNCH();
   cfg.sync->all_reduce_sum(ctx, sums, C + 1);
-  bn_sync_sq_kernel<<<C, threads, 0, stream>>>(x.data, N, C, P, sums, sq);
+  DG_LAUNCH(bn_sync_sq_kernel, C, threads, 0, stream, x.data, N, C, P, sums, sq);
   DG_CUDA_CHECK_LAUNCH();
   cfg.sync->all_reduce_sum(ctx, sq, C);
-  bn_sync_apply_kernel<<<C, threads, 0, stream>>>(x.data, gamma.data, beta.data, running_mean.data, running_var.data,
-                                                  y.data, saved.mean.data, saved.invstd.data, N, C, P, cfg.eps,
-                                                  cfg.momentum, kernels::act_params(cfg.act), sums, sq);
+  DG_LAUNCH(bn_sync_apply_kernel, C, threads, 0, stream, x.data, gamma.data, beta.data, running_mean.data,
+            running_var.data, y.data, saved.mean.data, saved.invstd.data, N, C, P, cfg.eps, cfg.momentum,
+            kernels::act_params(cfg.act), sums, sq);
   DG_CUDA_CHECK_LAUNCH();
 }
 
@@ -274,14 +275,12 @@ static void backward_sync(Context& ctx, const BatchNormConfig& cfg, const Tensor
   const int threads = bn_threads(N * P);
   cudaStream_t stream = ctx.cuda().stream;
   double* sums = scratch_doubles(ctx, 2 * int64_t(C) + 1);
-  bn_sync_backward_sums_kernel<<<C, threads, 0, stream>>>(dy.data, x.data, gamma.data, beta.data, saved.mean.data,
-                                                          saved.invstd.data, dgamma.data, dbeta.data, N, C, P,
-                                                          kernels::act_params(cfg.act), sums);
+  DG_LAUNCH(bn_sync_backward_sums_kernel, C, threads, 0, stream, dy.data, x.data, gamma.data, beta.data,
+            saved.mean.data, saved.invstd.data, dgamma.data, dbeta.data, N, C, P, kernels::act_params(cfg.act), sums);
   DG_CUDA_CHECK_LAUNCH();
   cfg.sync->all_reduce_sum(ctx, sums, 2 * int64_t(C) + 1);
-  bn_sync_backward_dx_kernel<<<C, threads, 0, stream>>>(dy.data, x.data, gamma.data, beta.data, saved.mean.data,
-                                                        saved.invstd.data, dx.data, N, C, P,
-                                                        kernels::act_params(cfg.act), sums);
+  DG_LAUNCH(bn_sync_backward_dx_kernel, C, threads, 0, stream, dy.data, x.data, gamma.data, beta.data, saved.mean.data,
+            saved.invstd.data, dx.data, N, C, P, kernels::act_params(cfg.act), sums);
   DG_CUDA_CHECK_LAUNCH();
 }
 
@@ -302,9 +301,9 @@ BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cf
     forward_train_sync(ctx, cfg, x, gamma, beta, running_mean, running_var, y, saved);
     return saved;
   }
-  bn_forward_train_kernel<<<C, bn_threads(M), 0, ctx.cuda().stream>>>(
-      x.data, gamma.data, beta.data, running_mean.data, running_var.data, y.data, saved.mean.data, saved.invstd.data,
-      x.n(), C, P, cfg.eps, cfg.momentum, kernels::act_params(cfg.act));
+  DG_LAUNCH(bn_forward_train_kernel, C, bn_threads(M), 0, ctx.cuda().stream, x.data, gamma.data, beta.data,
+            running_mean.data, running_var.data, y.data, saved.mean.data, saved.invstd.data, x.n(), C, P, cfg.eps,
+            cfg.momentum, kernels::act_params(cfg.act));
   DG_CUDA_CHECK_LAUNCH();
   return saved;
 }
@@ -318,9 +317,8 @@ void batchnorm2d_forward_eval(Context& ctx, const BatchNormConfig& cfg, const Te
   check_shape(running_var, {x.c()}, "batchnorm2d_forward_eval running_var");
   const int64_t P = int64_t(x.h()) * x.w(), total = x.numel();
   if (total == 0) return;
-  bn_forward_eval_kernel<<<blocks_for(total, 256), 256, 0, ctx.cuda().stream>>>(
-      x.data, gamma.data, beta.data, running_mean.data, running_var.data, y.data, x.c(), P, total, cfg.eps,
-      kernels::act_params(cfg.act));
+  DG_LAUNCH(bn_forward_eval_kernel, blocks_for(total, 256), 256, 0, ctx.cuda().stream, x.data, gamma.data, beta.data,
+            running_mean.data, running_var.data, y.data, x.c(), P, total, cfg.eps, kernels::act_params(cfg.act));
   DG_CUDA_CHECK_LAUNCH();
 }
 
@@ -338,10 +336,9 @@ void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor
   DG_CHECK(!dbeta.data || dbeta.numel() == C, "batchnorm2d_backward: dbeta must be (", C, ")");
   if (M == 0 || C == 0) return;
   if (cfg.sync) return backward_sync(ctx, cfg, dy, x, gamma, beta, saved, dx, dgamma, dbeta);
-  bn_backward_kernel<<<C, bn_threads(M), 0, ctx.cuda().stream>>>(dy.data, x.data, gamma.data, beta.data,
-                                                                 saved.mean.data, saved.invstd.data, dx.data,
-                                                                 dgamma.data, dbeta.data, x.n(), C, P,
-                                                                 kernels::act_params(cfg.act));
+  DG_LAUNCH(bn_backward_kernel, C, bn_threads(M), 0, ctx.cuda().stream, dy.data, x.data, gamma.data, beta.data,
+            saved.mean.data, saved.invstd.data, dx.data, dgamma.data, dbeta.data, x.n(), C, P,
+            kernels::act_params(cfg.act));
   DG_CUDA_CHECK_LAUNCH();
 }
 

@@ -20,7 +20,7 @@ void axpy(Context& ctx, float alpha, const Tensor& x, Tensor y) {
   check_on_device(x, "axpy");
   check_on_device(y, "axpy");
   if (x.numel() == 0) return;
-  axpy_kernel<<<blocks_for(x.numel(), 256), 256, 0, ctx.cuda().stream>>>(alpha, x.data, y.data, x.numel());
+  DG_LAUNCH(axpy_kernel, blocks_for(x.numel(), 256), 256, 0, ctx.cuda().stream, alpha, x.data, y.data, x.numel());
   DG_CUDA_CHECK_LAUNCH();
 }
 
@@ -29,7 +29,7 @@ static __global__ void scale_kernel(float* x, int64_t n, float alpha) { DG_GRID_
 void scale(Context& ctx, Tensor x, float alpha) {
   check_on_device(x, "scale");
   if (x.numel() == 0) return;
-  scale_kernel<<<blocks_for(x.numel(), 256), 256, 0, ctx.cuda().stream>>>(x.data, x.numel(), alpha);
+  DG_LAUNCH(scale_kernel, blocks_for(x.numel(), 256), 256, 0, ctx.cuda().stream, x.data, x.numel(), alpha);
   DG_CUDA_CHECK_LAUNCH();
 }
 
@@ -56,8 +56,8 @@ void record_nonfinite(Context& ctx, const Tensor& values, int64_t step, Tensor f
   DG_CHECK(first_bad.data && first_bad.numel() >= 1, "record_nonfinite: first_bad must hold one value");
   check_on_device(values, "record_nonfinite");
   check_on_device(first_bad, "record_nonfinite");
-  record_nonfinite_kernel<<<1, 256, 0, ctx.cuda().stream>>>(values.data, values.numel(), float(step + 1),
-                                                            first_bad.data);
+  DG_LAUNCH(record_nonfinite_kernel, 1, 256, 0, ctx.cuda().stream, values.data, values.numel(), float(step + 1),
+            first_bad.data);
   DG_CUDA_CHECK_LAUNCH();
 }
 

@@ -27,8 +27,8 @@ static void pool(Context& ctx, bool is_max, const Tensor& x, PoolGeom g, Tensor 
   check_on_device(y, op);
   if (y.numel() == 0) return;
   const image::Window win{x.h(), x.w(), g.kernel, g.stride, g.padding};
-  pool_kernel<<<blocks_for(y.numel(), 256), 256, 0, ctx.cuda().stream>>>(is_max, win, x.data, y.data, y.h(), y.w(),
-                                                                         y.numel());
+  DG_LAUNCH(pool_kernel, blocks_for(y.numel(), 256), 256, 0, ctx.cuda().stream, is_max, win, x.data, y.data, y.h(),
+            y.w(), y.numel());
   DG_CUDA_CHECK_LAUNCH();
 }
 
@@ -48,8 +48,8 @@ void resize_bilinear(Context& ctx, const Tensor& x, Tensor y) {
            "resize_bilinear: x ", x.shape.str(), " and y ", y.shape.str(), " must be non-empty (N, C, H, W) of the same N, C");
   check_on_device(x, "resize_bilinear");
   check_on_device(y, "resize_bilinear");
-  resize_kernel<<<blocks_for(y.numel(), 256), 256, 0, ctx.cuda().stream>>>(x.data, y.data, x.h(), x.w(), y.h(), y.w(),
-                                                                           y.numel());
+  DG_LAUNCH(resize_kernel, blocks_for(y.numel(), 256), 256, 0, ctx.cuda().stream, x.data, y.data, x.h(), x.w(), y.h(),
+            y.w(), y.numel());
   DG_CUDA_CHECK_LAUNCH();
 }
 
@@ -62,7 +62,7 @@ void quantize_8bit(Context& ctx, const Tensor& x, Tensor y) {
   check_on_device(x, "quantize_8bit");
   check_on_device(y, "quantize_8bit");
   if (x.numel() == 0) return;
-  quantize_kernel<<<blocks_for(x.numel(), 256), 256, 0, ctx.cuda().stream>>>(x.data, y.data, x.numel());
+  DG_LAUNCH(quantize_kernel, blocks_for(x.numel(), 256), 256, 0, ctx.cuda().stream, x.data, y.data, x.numel());
   DG_CUDA_CHECK_LAUNCH();
 }
 

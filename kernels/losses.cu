@@ -6,6 +6,7 @@
 #include "engine/cuda/cuda_context.h"
 #include "engine/cuda/cuda_ops.h"
 #include "kernels/activation_math.cuh"
+#include "kernels/launch.cuh"
 
 namespace dg::cuda {
 
@@ -45,8 +46,8 @@ void bce_with_logits(Context& ctx, const Tensor& logits, float target, Tensor pe
   DG_CHECK(!dlogits.data || dlogits.numel() == B, "bce_with_logits: dlogits has ", dlogits.numel(), " elements for ",
            B, " logits");
   DG_CHECK(!mean.data || mean.numel() == 1, "bce_with_logits: mean must have 1 element");
-  bce_kernel<<<1, kThreads, 0, ctx.cuda().stream>>>(logits.data, int(B), target, per_sample.data, mean.data,
-                                                    dlogits.data, grad_scale);
+  DG_LAUNCH(bce_kernel, 1, kThreads, 0, ctx.cuda().stream, logits.data, int(B), target, per_sample.data, mean.data,
+            dlogits.data, grad_scale);
   DG_CUDA_CHECK_LAUNCH();
 }
 
@@ -171,9 +172,8 @@ void generator_loss(Context& ctx, const GLossConfig& cfg, const Tensor& logits, 
            "generator_loss: mode seed needs K = ", K, " seed scores");
   DG_CHECK(!batch_means.data || batch_means.numel() == K, "generator_loss: batch_means must have K = ", K,
            " entries");
-  generator_loss_kernel<<<1, kThreads, 0, ctx.cuda().stream>>>(int(cfg.mode), cfg.lambda, logits.data, K, B,
-                                                               seed_scores.data, loss.data, dlogits.data,
-                                                               selected.data, batch_means.data);
+  DG_LAUNCH(generator_loss_kernel, 1, kThreads, 0, ctx.cuda().stream, int(cfg.mode), cfg.lambda, logits.data, K, B,
+            seed_scores.data, loss.data, dlogits.data, selected.data, batch_means.data);
   DG_CUDA_CHECK_LAUNCH();
 }
 
@@ -185,7 +185,7 @@ static __global__ void seed_scores_kernel(const float* real_loss, const float* f
 void seed_selection_scores(Context& ctx, const Tensor& real_loss, const Tensor& fake_loss, Tensor scores) {
   DG_CHECK(real_loss.numel() == 2 && fake_loss.numel() == 2 && scores.numel() == 2,
            "the seed selection rule is defined for exactly 2 discriminators, got ", real_loss.numel());
-  seed_scores_kernel<<<1, 1, 0, ctx.cuda().stream>>>(real_loss.data, fake_loss.data, scores.data);
+  DG_LAUNCH(seed_scores_kernel, 1, 1, 0, ctx.cuda().stream, real_loss.data, fake_loss.data, scores.data);
   DG_CUDA_CHECK_LAUNCH();
 }
 

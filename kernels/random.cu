@@ -21,8 +21,8 @@ static __global__ void fill_normal_kernel(float* t, int64_t n, float mean, float
 void fill_normal(Context& ctx, Tensor t, float mean, float std, uint64_t seed, uint64_t stream, uint64_t offset) {
   kernels::check_on_device(t, "fill_normal");
   if (t.numel() == 0) return;
-  fill_normal_kernel<<<blocks_for(t.numel(), 256), 256, 0, ctx.cuda().stream>>>(t.data, t.numel(), mean, std, seed,
-                                                                                 stream, offset);
+  DG_LAUNCH(fill_normal_kernel, blocks_for(t.numel(), 256), 256, 0, ctx.cuda().stream, t.data, t.numel(), mean, std,
+            seed, stream, offset);
   DG_CUDA_CHECK_LAUNCH();
 }
 

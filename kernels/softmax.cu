@@ -67,7 +67,7 @@ void softmax_forward(Context& ctx, const Tensor& logits, Tensor probs) {
   const int N = logits.dim(0), C = logits.dim(1);
   if (N == 0) return;
   const int blocks = int((int64_t(N) * 32 + kThreads - 1) / kThreads);
-  softmax_kernel<<<blocks, kThreads, 0, ctx.cuda().stream>>>(logits.data, N, C, probs.data);
+  DG_LAUNCH(softmax_kernel, blocks, kThreads, 0, ctx.cuda().stream, logits.data, N, C, probs.data);
   DG_CUDA_CHECK_LAUNCH();
 }
 
@@ -110,8 +110,8 @@ void softmax_cross_entropy(Context& ctx, const Tensor& logits, const Tensor& lab
   check_softmax_ce_args(logits, labels, loss, dlogits, correct);
   for (const Tensor& t : {logits, labels, loss, dlogits, correct}) check_on_device(t, "softmax_cross_entropy");
   const int N = logits.dim(0), C = logits.dim(1);
-  softmax_ce_kernel<<<1, kThreads, 0, ctx.cuda().stream>>>(logits.data, labels.data, N, C, loss.data, dlogits.data,
-                                                           correct.data);
+  DG_LAUNCH(softmax_ce_kernel, 1, kThreads, 0, ctx.cuda().stream, logits.data, labels.data, N, C, loss.data,
+            dlogits.data, correct.data);
   DG_CUDA_CHECK_LAUNCH();
 }
 

@@ -2,6 +2,10 @@
 
 #include "engine/context.h"
 #include "engine/cuda/cuda_check.h"
+#include "kernels/launch.cuh"
+#ifdef DG_CUDA_EMU
+#include "dgemu/introspect.h"
+#endif
 
 namespace dg {
 
@@ -63,6 +67,13 @@ ArenaBacking CudaState::device_backing() {
   };
   b.release = [](void* p) { cudaFree(p); };
   b.name = "cuda";
+#ifdef DG_CUDA_EMU
+  // The emulator's device memory is host memory: in stream order, it fills fresh arena ranges
+  // with NaN (a read of a tensor nobody wrote shows) and, under ASan, poisons free ranges and
+  // the guard zones between tensors (a write past a tensor's end is a report).
+  cudaStream_t s = stream;
+  b.on_change = [s](void* p, size_t bytes, bool in_use) { DG_CUDA_CHECK(dgemu_mark_async(p, bytes, in_use, s)); };
+#endif
   return b;
 }
 
@@ -83,7 +94,7 @@ static __global__ void fill_kernel(float* p, int64_t n, float value) {
 
 void CudaState::fill(float* p, int64_t n, float value) {
   if (n == 0) return;
-  fill_kernel<<<blocks_for(n, 256), 256, 0, stream>>>(p, n, value);
+  DG_LAUNCH(fill_kernel, blocks_for(n, 256), 256, 0, stream, p, n, value);
   DG_CUDA_CHECK_LAUNCH();
 }
 

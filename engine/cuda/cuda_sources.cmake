@@ -2,6 +2,31 @@
 # dg's CUDA backend: the context (stream, cuDNN/cuBLAS handles), the cuDNN convolutions and
 # the custom kernels of kernels/. Its sources join dg_engine (one library: the CPU op files
 # dispatch into these twins, and these use the engine's context and arena).
+set(dg_cuda_sources
+  ${CMAKE_CURRENT_LIST_DIR}/cuda_context.cu
+  ${CMAKE_CURRENT_LIST_DIR}/conv_cudnn.cu
+  ${CMAKE_CURRENT_LIST_DIR}/timing.cu
+  ${CMAKE_CURRENT_LIST_DIR}/batchnorm_cudnn.cu
+  ${CMAKE_CURRENT_LIST_DIR}/linear_cublas.cu
+  ${PROJECT_SOURCE_DIR}/kernels/elementwise.cu
+  ${PROJECT_SOURCE_DIR}/kernels/random.cu
+  ${PROJECT_SOURCE_DIR}/kernels/activation.cu
+  ${PROJECT_SOURCE_DIR}/kernels/losses.cu
+  ${PROJECT_SOURCE_DIR}/kernels/softmax.cu
+  ${PROJECT_SOURCE_DIR}/kernels/adam.cu
+  ${PROJECT_SOURCE_DIR}/kernels/batchnorm.cu
+  ${PROJECT_SOURCE_DIR}/kernels/image_ops.cu
+)
+target_sources(dg_engine PRIVATE ${dg_cuda_sources})
+
+if(DG_CUDA_EMU)
+  # The same sources as host C++ against the emulator's headers (tests/emu/CMakeLists.txt).
+  dg_emu_cuda_sources(${dg_cuda_sources})
+  target_link_libraries(dg_engine PUBLIC dg_cuda_emu)
+  target_compile_definitions(dg_engine PUBLIC DG_CUDA_EMU=1)
+  return()
+endif()
+
 set(DG_CUDNN_ROOT "$ENV{CUDNN_ROOT}" CACHE PATH "Where cuDNN is (include/cudnn.h, lib/libcudnn.so), if not in the CUDA toolkit")
 # Looked for under DG_CUDNN_ROOT, -DCUDNN_ROOT, then the CUDA toolkit, then the system. The
 # PyTorch wheel (nvidia/cudnn) ships only libcudnn.so.9, hence the second name.
@@ -17,20 +42,5 @@ if(NOT DG_CUDNN_INCLUDE_DIR OR NOT DG_CUDNN_LIBRARY)
 endif()
 message(STATUS "dg: cuDNN ${DG_CUDNN_LIBRARY} (headers in ${DG_CUDNN_INCLUDE_DIR})")
 
-target_sources(dg_engine PRIVATE
-  ${CMAKE_CURRENT_LIST_DIR}/cuda_context.cu
-  ${CMAKE_CURRENT_LIST_DIR}/conv_cudnn.cu
-  ${CMAKE_CURRENT_LIST_DIR}/timing.cu
-  ${CMAKE_CURRENT_LIST_DIR}/batchnorm_cudnn.cu
-  ${CMAKE_CURRENT_LIST_DIR}/linear_cublas.cu
-  ${PROJECT_SOURCE_DIR}/kernels/elementwise.cu
-  ${PROJECT_SOURCE_DIR}/kernels/random.cu
-  ${PROJECT_SOURCE_DIR}/kernels/activation.cu
-  ${PROJECT_SOURCE_DIR}/kernels/losses.cu
-  ${PROJECT_SOURCE_DIR}/kernels/softmax.cu
-  ${PROJECT_SOURCE_DIR}/kernels/adam.cu
-  ${PROJECT_SOURCE_DIR}/kernels/batchnorm.cu
-  ${PROJECT_SOURCE_DIR}/kernels/image_ops.cu
-)
 target_include_directories(dg_engine PUBLIC ${DG_CUDNN_INCLUDE_DIR})
 target_link_libraries(dg_engine PUBLIC CUDA::cudart CUDA::cublas ${DG_CUDNN_LIBRARY})

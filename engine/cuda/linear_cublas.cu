@@ -41,7 +41,7 @@ void linear_forward(Context& ctx, const Tensor& x, const Tensor& w, const Tensor
                               &zero, y.data, d.O));
   if (b.data == nullptr) return;
   const int64_t n = int64_t(d.N) * d.O;
-  add_bias_kernel<<<blocks_for(n, 256), 256, 0, cs.stream>>>(y.data, b.data, d.O, n);
+  DG_LAUNCH(add_bias_kernel, blocks_for(n, 256), 256, 0, cs.stream, y.data, b.data, d.O, n);
   DG_CUDA_CHECK_LAUNCH();
 }
 
@@ -64,7 +64,7 @@ void linear_backward(Context& ctx, const Tensor& x, const Tensor& w, const Tenso
                                 &one, dw.data, d.I));
   }
   if (db.data) {
-    bias_grad_kernel<<<(d.O + 255) / 256, 256, 0, cs.stream>>>(dy.data, d.N, d.O, db.data);
+    DG_LAUNCH(bias_grad_kernel, (d.O + 255) / 256, 256, 0, cs.stream, dy.data, d.N, d.O, db.data);
     DG_CUDA_CHECK_LAUNCH();
   }
 }

@@ -1,0 +1,20 @@
+// What the emulator can say about itself, for dg's tests that only make sense under it (a
+// leak of streams or communicators after a failed start, an injected NCCL error).
+#pragma once
+#include <cuda_runtime.h>
+
+#include <cstddef>
+
+extern "C" {
+size_t dgemu_live_streams(void);
+size_t dgemu_live_events(void);
+size_t dgemu_live_device_allocations(void);
+size_t dgemu_live_nccl_comms(void);
+// Makes collective number `n` (1-based, counted per communicator from its creation) of every
+// communicator created afterwards fail asynchronously with ncclSystemError; 0 turns it off.
+// DGEMU_NCCL_FAIL_AT=n does the same for a whole process.
+void dgemu_nccl_fail_at(unsigned long long n);
+// dg's arena in the emulator build: when `stream` gets here, [p, p + bytes) becomes in use
+// (filled with NaN bytes; unpoisoned under ASan) or free (poisoned under ASan).
+cudaError_t dgemu_mark_async(void* p, size_t bytes, bool in_use, cudaStream_t stream);
+}
