@@ -71,7 +71,9 @@ class ScratchScope {
 // True when this build has the CUDA backend and a CUDA device is visible.
 bool cuda_available();
 bool cuda_built();
-// CUDA devices visible to this process (0 without the backend or a driver).
+// CUDA devices visible to this process: 0 without the backend, a driver or a device. A runtime
+// that fails otherwise (a driver older than the runtime, a broken installation) throws
+// dg::Error naming the CUDA error, here and in cuda_available(): never a quiet "no device".
 int cuda_device_count();
 
 }  // namespace dg

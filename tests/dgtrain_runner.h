@@ -37,6 +37,15 @@ inline Result run_binary(const std::string& binary, const std::string& env, cons
 inline Result dgtrain_env(const std::string& env, const std::string& args) { return run_binary(DG_DGTRAIN, env, args); }
 inline Result dgtrain(const std::string& args) { return dgtrain_env("", args); }
 
+#ifdef DG_MPIEXEC
+// A 2-rank launcher prefix for dgtrain_env(). The ranks get their environment here (see
+// tests/CMakeLists.txt for why each): one thread each, no leak reports of Open MPI's own
+// allocations under ASan, no cross-process memory copies in containers.
+const std::string mpirun2 = std::string(DG_MPIEXEC) +
+                            " -np 2 --oversubscribe --allow-run-as-root --bind-to none -x OMP_NUM_THREADS=1"
+                            " -x ASAN_OPTIONS=detect_leaks=0 -x OMPI_MCA_btl_vader_single_copy_mechanism=none";
+#endif
+
 // Starts dgtrain with `args` (and the environment assignments `env`) in the background, its
 // output into `log`; returns its pid (the shell execs it: dgtrain's own, or with a
 // `launcher` prefix such as "mpirun -np 2 ...", the launcher's).

@@ -16,13 +16,6 @@
 using namespace dg::test;
 
 namespace {
-// The launcher prefix: what dgtrain_env() puts before the binary. The ranks get their
-// environment here (see tests/CMakeLists.txt for why each): one thread each, no leak reports
-// of Open MPI's own allocations under ASan, no cross-process memory copies in containers.
-const std::string mpirun2 = std::string(DG_MPIEXEC) +
-                            " -np 2 --oversubscribe --allow-run-as-root --bind-to none -x OMP_NUM_THREADS=1"
-                            " -x ASAN_OPTIONS=detect_leaks=0 -x OMPI_MCA_btl_vader_single_copy_mechanism=none";
-
 // The pids of `parent`'s children whose command is `name` (from /proc: no procps needed).
 std::vector<pid_t> children_named(pid_t parent, const std::string& name) {
   std::vector<pid_t> found;

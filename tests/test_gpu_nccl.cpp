@@ -9,6 +9,8 @@
 // fused ones.
 #include <doctest/doctest.h>
 
+#include <cstring>
+#include <string>
 #include <vector>
 
 #include "engine/comm/communicator.h"
@@ -77,3 +79,83 @@ TEST_CASE("NCCL with one rank trains exactly like no communicator") { check_nccl
 // The synchronized BN kernels split the fused ones at each cross-rank sum with the same
 // per-block arithmetic: over one rank they give the fused kernels' bits.
 TEST_CASE("--sync-bn through NCCL with one rank trains exactly like per-rank BN") { check_nccl_matches_plain(true); }
+
+#ifdef DG_CUDA_EMU
+// Failures that only the emulator can make happen on demand (tests/emu/include/dgemu/introspect.h).
+#include "dgemu/introspect.h"
+
+namespace {
+
+// A host communicator that garbles what it broadcasts: the NCCL unique id arrives damaged, so
+// ncclCommInitRank fails after the communicator made its stream and events.
+class GarblingHost final : public Communicator {
+ public:
+  explicit GarblingHost(Communicator& inner) : inner_(inner) {}
+  const char* name() const override { return "garbling"; }
+  int rank() const override { return inner_.rank(); }
+  int world_size() const override { return inner_.world_size(); }
+  void all_reduce_sum(Context& ctx, double* v, int64_t n) override { inner_.all_reduce_sum(ctx, v, n); }
+  void broadcast(Context& ctx, Tensor t, int root) override { inner_.broadcast(ctx, t, root); }
+  void start_mean(Context& ctx, Tensor t) override { inner_.start_mean(ctx, t); }
+  void finish_means(Context& ctx) override { inner_.finish_means(ctx); }
+  int64_t max_over_ranks(int64_t v) override { return inner_.max_over_ranks(v); }
+  void broadcast_host(void* d, size_t bytes, int root) override {
+    inner_.broadcast_host(d, bytes, root);
+    std::memset(d, 'x', bytes);
+  }
+
+ private:
+  Communicator& inner_;
+};
+
+}  // namespace
+
+TEST_CASE("a failing ncclCommInitRank leaves no stream, event or communicator behind") {
+  ContextOptions opt;
+  opt.device = Device::cuda;
+  Context ctx(opt);
+  std::unique_ptr<Communicator> one = make_single_process_communicator();
+  GarblingHost garbling(*one);
+  const size_t streams = dgemu_live_streams(), events = dgemu_live_events(), comms = dgemu_live_nccl_comms();
+  CHECK_THROWS_WITH_AS(make_nccl_communicator(ctx, garbling), doctest::Contains("ncclCommInitRank"), dg::Error);
+  CHECK(dgemu_live_streams() == streams);
+  CHECK(dgemu_live_events() == events);
+  CHECK(dgemu_live_nccl_comms() == comms);
+}
+
+// NCCL reports a failed collective asynchronously; training must stop at the next step with
+// the error named and the communicator aborted, not train on with wrong gradients or hang.
+TEST_CASE("an asynchronous NCCL error stops training, named, and aborts the communicator") {
+  ContextOptions opt;
+  opt.device = Device::cuda;
+  Context ctx(opt);
+  std::unique_ptr<Communicator> one = make_single_process_communicator();
+  const size_t comms = dgemu_live_nccl_comms();
+  dgemu_nccl_fail_at(3);  // the third collective of the communicator made next fails
+  std::unique_ptr<Communicator> nccl = make_nccl_communicator(ctx, *one);
+  dgemu_nccl_fail_at(0);
+  TrainConfig cfg;
+  cfg.model.nz = 16;
+  cfg.model.ngf = 8;
+  cfg.model.ndf = 8;
+  cfg.batch_size = 4;
+  GanTrainer trainer(ctx, cfg, nccl.get());
+  trainer.init_weights();
+  Tensor real = ctx.alloc({cfg.batch_size, 1, 32, 32});
+  fill_normal(ctx, real, 0.0f, 0.5f, 99, 7, 0);
+  // The failure shows once the device has run that collective (stats() waits for the step),
+  // at the communicator's next host-side call.
+  std::string error;
+  for (int step = 0; step < 5 && error.empty(); step++) try {
+      trainer.train_step(real);
+      trainer.stats();
+    } catch (const dg::Error& e) {
+      error = e.what();
+    }
+  INFO(error);
+  CHECK(error.find("NCCL failed on rank 0 of 1") != std::string::npos);
+  CHECK(error.find("unhandled system error") != std::string::npos);
+  CHECK(error.find("aborted") != std::string::npos);
+  CHECK(dgemu_live_nccl_comms() == comms);  // aborted, so freed
+}
+#endif

@@ -133,6 +133,46 @@ TEST_CASE("cuda conv2d and conv_transpose2d match the CPU in strict FP32") { che
 
 TEST_CASE("cuda conv2d and conv_transpose2d match the CPU with TF32") { check_convs(false, 5e-3); }
 
+// The generator step hands D's last convolution D_i's logit gradients as dlogits.slice(i * B):
+// with B not a multiple of 4 they start 4 or 8 bytes past a 16-byte boundary. An algorithm
+// found on aligned buffers (the discriminator step's) must not be reused there blindly: cuDNN's
+// Find offers only algorithms that work on the buffers it was handed.
+TEST_CASE("convolutions searched on aligned buffers also run on slices at a 4-byte offset") {
+  for (bool strict : {true, false}) {
+    CAPTURE(strict);
+    Twin t(strict);
+    // A device copy of `p` starting 4 bytes into a fresh buffer.
+    auto shifted = [&](const Twin::Pair& p) {
+      Tensor room = t.dev.alloc({int(p.c.numel() + 1)});
+      Tensor v = room.slice(1, p.c.shape);
+      t.dev.upload(v, p.c.data);
+      return Twin::Pair{p.c, v};
+    };
+    const double tol = strict ? 1e-5 : 5e-3;
+    for (int C : {3, 4, 8, 16}) {
+      CAPTURE(C);
+      ConvGeom g{1, 1};
+      auto x = t.random({2, C, 9, 9}, 1), w = t.random({5, C, 3, 3}, 2, 0.3f), dy = t.random({2, 5, 9, 9}, 3);
+      auto y = t.empty({2, 5, 9, 9}), dx = t.empty(x.c.shape), dw = t.zeros(w.c.shape);
+      conv2d_forward(t.dev, x.g, w.g, g, y.g);  // the searches, on aligned buffers
+      conv2d_backward_data(t.dev, dy.g, w.g, g, dx.g);
+      conv2d_backward_filter(t.dev, x.g, dy.g, g, dw.g);
+      auto xs = shifted(x), dys = shifted(dy), ys = shifted(y), dxs = shifted(dx), dws = shifted(dw);
+      t.cpu.fill(dw.c, 0.0f);
+      t.dev.fill(dws.g, 0.0f);
+      conv2d_forward(t.cpu, x.c, w.c, g, ys.c);
+      conv2d_forward(t.dev, xs.g, w.g, g, ys.g);
+      conv2d_backward_data(t.cpu, dy.c, w.c, g, dxs.c);
+      conv2d_backward_data(t.dev, dys.g, w.g, g, dxs.g);
+      conv2d_backward_filter(t.cpu, x.c, dy.c, g, dws.c);
+      conv2d_backward_filter(t.dev, xs.g, dys.g, g, dws.g);
+      CHECK(t.error(ys) < tol);
+      CHECK(t.error(dxs) < tol);
+      CHECK(t.error(dws) < tol);
+    }
+  }
+}
+
 TEST_CASE("cuda batchnorm with fused activations matches the CPU") {
   for (Act a : {Act::identity, Act::relu, Act::leaky_relu, Act::mish, Act::tanh})
     for (Shape s : {Shape{1, 3, 5, 5}, Shape{8, 64, 8, 8}, Shape{3, 7, 1, 1}}) {

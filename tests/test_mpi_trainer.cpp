@@ -16,76 +16,11 @@
 
 #include "engine/comm/communicator.h"
 #include "tests/counting_communicator.h"
+#include "tests/mpi_helpers.h"
 #include "models/gan_trainer.h"
 
 using namespace dg;
-
-namespace {
-
-TrainConfig tiny_config(int batch, int K, GLoss mode) {
-  TrainConfig c;
-  c.model.nz = 8;
-  c.model.ngf = 4;
-  c.model.ndf = 4;
-  c.model.channels = 1;
-  c.model.image_size = 32;
-  c.discriminators = K;
-  c.g_loss.mode = mode;
-  c.batch_size = batch;
-  c.seed = 7;
-  return c;
-}
-
-// Images in [-1, 1] for `rows` rows starting at global row `first` of step `step`: a smooth
-// pattern plus noise, so that different rows (and so different ranks) see different data.
-void fill_images(Context& ctx, Tensor t, int64_t step, int first) {
-  const int64_t per_row = t.numel() / t.n();
-  std::vector<float> host(size_t(t.numel()));
-  for (int r = 0; r < t.n(); r++)
-    for (int64_t i = 0; i < per_row; i++) {
-      const double u = std::sin(0.05 * double(i) * (1 + (first + r) % 5) + 0.3 * double(step));
-      const double h = double((uint64_t(step * 131 + first + r) * 2654435761u + uint64_t(i) * 40503u) % 1000) / 1000.0;
-      host[size_t(r * per_row + i)] = float(0.7 * u + 0.3 * (2 * h - 1));
-    }
-  ctx.upload(t, host.data());
-}
-
-int mpi_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-
-// True on every rank when every rank holds the same bits as rank 0.
-bool same_on_every_rank(const float* data, int64_t n) {
-  std::vector<float> root(data, data + n);
-  MPI_Bcast(root.data(), int(n), MPI_FLOAT, 0, MPI_COMM_WORLD);
-  int same = std::memcmp(root.data(), data, size_t(n) * sizeof(float)) == 0 ? 1 : 0, all = 0;
-  MPI_Allreduce(&same, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-  return all == 1;
-}
-
-bool same_state_on_every_rank(GanTrainer& t) {
-  bool same = true;
-  auto check = [&](const ParamStore& p) {
-    for (const Tensor& x : {p.params(), p.exp_avg(), p.exp_avg_sq()}) same = same_on_every_rank(x.data, x.numel()) && same;
-  };
-  check(t.generator().params);
-  for (Network& d : t.discriminators()) check(d.params);
-  return same;
-}
-
-// max |a - b| / (max |b| over the tensor): the error relative to the tensor's scale.
-double relative_error(const Tensor& a, const Tensor& b) {
-  double diff = 0, scale = 0;
-  for (int64_t i = 0; i < a.numel(); i++) {
-    diff = std::fmax(diff, std::fabs(double(a.data[i]) - b.data[i]));
-    scale = std::fmax(scale, std::fabs(double(b.data[i])));
-  }
-  return scale > 0 ? diff / scale : diff;
-}
-
-}  // namespace
+using namespace dg::test;
 
 TEST_CASE("2 ranks on different data keep bit-identical weights and moments for many steps") {
   Context ctx;
@@ -96,13 +31,13 @@ TEST_CASE("2 ranks on different data keep bit-identical weights and moments for 
   // Each rank draws its own init from a rank-dependent seed: broadcast_state() must replace it.
   init_parameters(ctx, trainer.generator().params, 100 + uint64_t(comm->rank()), 1);
   trainer.broadcast_state();
-  CHECK(same_state_on_every_rank(trainer));
+  CHECK(same_state_on_every_rank(ctx, trainer));
   Tensor real = ctx.alloc({cfg.batch_size, 1, 32, 32});
   for (int step = 0; step < 30; step++) {
     fill_images(ctx, real, step, comm->rank() * cfg.batch_size);
     trainer.train_step(real);
   }
-  CHECK(same_state_on_every_rank(trainer));
+  CHECK(same_state_on_every_rank(ctx, trainer));
 }
 
 TEST_CASE("every rank selects the same discriminator in every --g-loss mode") {
@@ -127,7 +62,7 @@ TEST_CASE("every rank selects the same discriminator in every --g-loss mode") {
       for (size_t i = 0; i < s.selected.size(); i++) chosen_total[i] += s.selected[i];
     }
     CHECK(same);
-    CHECK(same_state_on_every_rank(trainer));
+    CHECK(same_state_on_every_rank(ctx, trainer));
     MESSAGE("rank ", comm->rank(), " selections over 12 steps: ", chosen_total[0], " ", chosen_total[1]);
     // Agreement means something only if the choice moves: the max rules pick more than one D.
     if (mode == GLoss::max || mode == GLoss::max_sample)
@@ -186,15 +121,15 @@ TEST_CASE("2 ranks with batch B/2 and --sync-bn match 1 process with batch B") {
       one.train_step(global);
       two.train_step(global.slice(int64_t(comm->rank()) * half * 32 * 32, {half, 1, 32, 32}));
       if (step == 0) {  // the averaged gradients of the first step
-        worst_grad = std::fmax(worst_grad, relative_error(two.generator().params.grads(), one.generator().params.grads()));
+        worst_grad = std::fmax(worst_grad, relative_error(ctx, two.generator().params.grads(), one.generator().params.grads()));
         for (int i = 0; i < 2; i++)
-          worst_grad = std::fmax(worst_grad, relative_error(two.discriminators()[i].params.grads(),
+          worst_grad = std::fmax(worst_grad, relative_error(ctx, two.discriminators()[i].params.grads(),
                                                             one.discriminators()[i].params.grads()));
       }
     }
-    worst_weight = relative_error(two.generator().params.params(), one.generator().params.params());
+    worst_weight = relative_error(ctx, two.generator().params.params(), one.generator().params.params());
     for (int i = 0; i < 2; i++)
-      worst_weight = std::fmax(worst_weight, relative_error(two.discriminators()[i].params.params(),
+      worst_weight = std::fmax(worst_weight, relative_error(ctx, two.discriminators()[i].params.params(),
                                                             one.discriminators()[i].params.params()));
     const StepStats s1 = one.stats(), s2 = two.stats();
     MESSAGE("sync ", sync, ": gradient error ", worst_grad, ", weight error after 3 steps ", worst_weight,
@@ -245,21 +180,18 @@ TEST_CASE("gradient buckets during the backward train exactly like one mean per 
     CHECK(counts[1]->means - counts[0]->means == 6 * extra);
     CHECK(counts[2]->means > counts[0]->means);
     for (auto& c : counts) CHECK((c->sums > 0) == sync);
-    auto same_bits = [](const Tensor& a, const Tensor& b) {
-      return std::memcmp(a.data, b.data, size_t(a.numel()) * sizeof(float)) == 0;
-    };
     for (size_t k = 1; k < trainers.size(); k++) {
       CAPTURE(k);
       GanTrainer& a = *trainers[0];
       GanTrainer& b = *trainers[k];
-      CHECK(same_bits(a.generator().params.params(), b.generator().params.params()));
-      CHECK(same_bits(a.generator().params.exp_avg_sq(), b.generator().params.exp_avg_sq()));
+      CHECK(same_bits(ctx, a.generator().params.params(), b.generator().params.params()));
+      CHECK(same_bits(ctx, a.generator().params.exp_avg_sq(), b.generator().params.exp_avg_sq()));
       for (int i = 0; i < 2; i++) {
-        CHECK(same_bits(a.discriminators()[i].params.params(), b.discriminators()[i].params.params()));
-        CHECK(same_bits(a.discriminators()[i].params.buffers(), b.discriminators()[i].params.buffers()));
+        CHECK(same_bits(ctx, a.discriminators()[i].params.params(), b.discriminators()[i].params.params()));
+        CHECK(same_bits(ctx, a.discriminators()[i].params.buffers(), b.discriminators()[i].params.buffers()));
       }
       CHECK(a.stats().g_loss == b.stats().g_loss);
-      CHECK(same_state_on_every_rank(b));
+      CHECK(same_state_on_every_rank(ctx, b));
     }
   }
 }

@@ -33,7 +33,13 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 
 Context make_context(const std::string& device) {
   ContextOptions o;
-  if (device == "cuda" || (device == "auto" && cuda_available())) {
+  bool cuda = device == "cuda";
+  if (device == "auto") try {
+      cuda = cuda_available();
+    } catch (const Error& e) {  // a broken CUDA runtime: say so, then evaluate where we can
+      std::fprintf(stderr, "dgeval: %s: evaluating on the CPU\n", e.what());
+    }
+  if (cuda) {
     DG_CHECK(cuda_built(), "--device cuda: this dg was built without the CUDA backend");
     DG_CHECK(cuda_available(), "--device cuda: no CUDA device is visible");
     o.device = Device::cuda;

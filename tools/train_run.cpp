@@ -36,7 +36,12 @@ static Device choose_device(const std::string& want, Progress& progress) {
     DG_CHECK(cuda_available(), "--device cuda: no CUDA device is visible");
     return Device::cuda;
   }
-  if (cuda_available()) return Device::cuda;
+  try {
+    if (cuda_available()) return Device::cuda;
+  } catch (const Error& e) {  // a broken CUDA runtime: say so, then train where we can
+    progress.message(std::string("dgtrain: ") + e.what() + ": training on the CPU");
+    return Device::cpu;
+  }
   progress.message(cuda_built() ? "dgtrain: no CUDA device visible: training on the CPU"
                                 : "dgtrain: built without CUDA: training on the CPU");
   return Device::cpu;

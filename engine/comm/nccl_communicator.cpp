@@ -8,7 +8,14 @@
 // the compute stream's work so far (the gradients they read), `done_` makes the compute
 // stream wait for them. No host synchronization; every rank issues the same sequence (the
 // trainer's contract), and one stream keeps NCCL's operations in that order.
+//
+// NCCL reports failures of queued collectives asynchronously (a peer gone, a network error):
+// every host-side step of the communicator (finishing means, sums, broadcasts) asks
+// ncclCommGetAsyncError, and on an error aborts the communicator (ncclCommAbort, which does not
+// wait for the failed peers, where ncclCommDestroy could hang) and throws naming it.
 #include <nccl.h>
+
+#include <string>
 
 #include "engine/comm/communicator.h"
 #include "engine/cuda/cuda_check.h"
@@ -30,22 +37,26 @@ class NcclCommunicator final : public Communicator {
  public:
   NcclCommunicator(Context& ctx, Communicator& host)
       : device_(ctx.cuda().device), rank_(host.rank()), size_(host.world_size()), host_(host) {
-    ncclUniqueId id;
-    if (rank_ == 0) DG_NCCL_CHECK(ncclGetUniqueId(&id));
-    host_.broadcast_host(&id, sizeof id, 0);
-    DG_CUDA_CHECK(cudaSetDevice(device_));
-    int least = 0, greatest = 0;
-    DG_CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&least, &greatest));
-    DG_CUDA_CHECK(cudaStreamCreateWithPriority(&stream_, cudaStreamNonBlocking, greatest));
-    DG_CUDA_CHECK(cudaEventCreateWithFlags(&ready_, cudaEventDisableTiming));
-    DG_CUDA_CHECK(cudaEventCreateWithFlags(&done_, cudaEventDisableTiming));
-    DG_NCCL_CHECK(ncclCommInitRank(&comm_, size_, id, rank_));
+    try {
+      ncclUniqueId id;
+      if (rank_ == 0) DG_NCCL_CHECK(ncclGetUniqueId(&id));
+      host_.broadcast_host(&id, sizeof id, 0);
+      DG_CUDA_CHECK(cudaSetDevice(device_));
+      int least = 0, greatest = 0;
+      DG_CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&least, &greatest));
+      DG_CUDA_CHECK(cudaStreamCreateWithPriority(&stream_, cudaStreamNonBlocking, greatest));
+      DG_CUDA_CHECK(cudaEventCreateWithFlags(&ready_, cudaEventDisableTiming));
+      DG_CUDA_CHECK(cudaEventCreateWithFlags(&done_, cudaEventDisableTiming));
+      DG_NCCL_CHECK(ncclCommInitRank(&comm_, size_, id, rank_));
+    } catch (...) {
+      release(false);  // a throwing constructor runs no destructor
+      throw;
+    }
   }
   ~NcclCommunicator() override {
-    if (comm_) ncclCommDestroy(comm_);
-    if (done_) cudaEventDestroy(done_);
-    if (ready_) cudaEventDestroy(ready_);
-    if (stream_) cudaStreamDestroy(stream_);
+    ncclResult_t async = ncclSuccess;
+    const bool healthy = !comm_ || (ncclCommGetAsyncError(comm_, &async) == ncclSuccess && async == ncclSuccess);
+    release(healthy);
   }
   const char* name() const override { return "NCCL"; }
   int rank() const override { return rank_; }
@@ -53,6 +64,7 @@ class NcclCommunicator final : public Communicator {
 
   void start_mean(Context& ctx, Tensor t) override {
     if (t.numel() == 0) return;
+    check_async_error();
     DG_NCCL_CHECK(ncclAllReduce(t.data, t.data, size_t(t.numel()), ncclFloat, ncclAvg, comm_, after_compute(ctx)));
     pending_ = true;
   }
@@ -60,24 +72,51 @@ class NcclCommunicator final : public Communicator {
     if (!pending_) return;
     compute_waits(ctx);
     pending_ = false;
+    check_async_error();
   }
   void all_reduce_sum(Context& ctx, double* values, int64_t n) override {
     if (n == 0) return;
     DG_NCCL_CHECK(ncclAllReduce(values, values, size_t(n), ncclDouble, ncclSum, comm_, after_compute(ctx)));
     compute_waits(ctx);
+    check_async_error();
   }
   void broadcast(Context& ctx, Tensor t, int root) override {
     if (t.numel() == 0) return;
     DG_NCCL_CHECK(ncclBroadcast(t.data, t.data, size_t(t.numel()), ncclFloat, root, comm_, after_compute(ctx)));
     compute_waits(ctx);
+    check_async_error();
   }
 
   int64_t max_over_ranks(int64_t value) override { return host_.max_over_ranks(value); }
   void broadcast_host(void* data, size_t bytes, int root) override { host_.broadcast_host(data, bytes, root); }
 
  private:
+  // An asynchronous failure of a queued collective: abort the communicator, then throw.
+  void check_async_error() {
+    DG_CHECK(comm_ != nullptr, "the NCCL communicator was aborted after an earlier error");
+    ncclResult_t async = ncclSuccess;
+    DG_NCCL_CHECK(ncclCommGetAsyncError(comm_, &async));
+    if (async == ncclSuccess) return;
+    const std::string detail = ncclGetLastError(comm_);
+    ncclCommAbort(comm_);
+    comm_ = nullptr;
+    DG_FAIL("NCCL failed on rank ", rank_, " of ", size_, ": ", ncclGetErrorString(async),
+            detail.empty() ? "" : " (" + detail + ")", "; the communicator is aborted");
+  }
+  // Frees what was made; a communicator that failed is aborted, not destroyed (which would
+  // wait for collectives that will never finish).
+  void release(bool healthy) {
+    if (comm_) healthy ? ncclCommDestroy(comm_) : ncclCommAbort(comm_);
+    if (done_) cudaEventDestroy(done_);
+    if (ready_) cudaEventDestroy(ready_);
+    if (stream_) cudaStreamDestroy(stream_);
+    comm_ = nullptr;
+    done_ = ready_ = nullptr;
+    stream_ = nullptr;
+  }
   // The communication stream, after the work enqueued so far on ctx's stream.
   cudaStream_t after_compute(Context& ctx) {
+    DG_CHECK(comm_ != nullptr, "the NCCL communicator was aborted after an earlier error");
     DG_CHECK(ctx.on_cuda() && ctx.cuda().device == device_, "the NCCL communicator of CUDA device ", device_,
              " was handed a buffer of another device");
     DG_CUDA_CHECK(cudaEventRecord(ready_, ctx.cuda().stream));

@@ -11,9 +11,15 @@
 //   convT backward-data  = forward(in = dy)              -> dx
 //   convT backward-filter = backward-filter(in = dy, out-grad = x) -> dw
 //
-// Algorithms are chosen once per (primitive, shapes, geometry, math mode, determinism) by
-// measurement (cudnnFind*AlgorithmEx) and cached in the context with the math type they were
-// measured with. The search's own workspace is a temporary cudaMalloc (at most 256 MiB,
+// Algorithms are chosen once per (primitive, shapes, geometry, math mode, determinism, buffer
+// alignment) by measurement (cudnnFind*AlgorithmEx) and cached in the context with the math
+// type they were measured with. Alignment joins the key because Find only offers algorithms
+// that work on the buffers it was handed: one found on 256-byte aligned tensors may refuse a
+// slice at a 4-byte offset (the generator step's per-D logit gradients). With --deterministic
+// the choice must not depend on timing either (two processes, or a resumed run, could time two
+// deterministic algorithms in a different order and then differ in every bit): among the
+// algorithms Find ran, it takes the first in cuDNN's heuristic ranking (cudnnGet*Algorithm_v7,
+// which measures nothing). The search's own workspace is a temporary cudaMalloc (at most 256 MiB,
 // freed right after; algorithms needing more are not tried), so the arena, which never
 // gives memory back, and its reported peak hold only the workspaces the chosen algorithms use.
 // Math: TF32 tensor cores allowed (CUDNN_TENSOR_OP_MATH; TF32 convs are PyTorch's default)
@@ -24,6 +30,7 @@
 // cuDNN 9 marks this legacy API deprecated (the attribute is on only with
 // CUDNN_WARN_DEPRECATED); this file is its one user and knows it, so it opts out here alone.
 #undef CUDNN_WARN_DEPRECATED
+#include <algorithm>
 #include <sstream>
 #include <vector>
 
@@ -82,31 +89,51 @@ void check_conv(const Tensor& in, const Tensor& w, const Tensor& out, ConvGeom g
            out.h(), "x", out.w());
 }
 
+// The largest power of two (up to 256) that divides the address: what an algorithm's vector
+// loads can rely on.
+int alignment(const void* p) {
+  const uintptr_t u = reinterpret_cast<uintptr_t>(p);
+  return u == 0 ? 256 : int(std::min<uintptr_t>(256, u & (~u + 1)));
+}
+
 std::string algo_key(const char* primitive, const Tensor& in, const Tensor& w, const Tensor& out, ConvGeom g,
                      const CudaState& cs) {
   std::ostringstream s;
   s << primitive << in.shape.str() << w.shape.str() << out.shape.str() << " s" << g.stride << " p" << g.pad_h() << "," << g.pad_w()
-    << (cs.strict_fp32 ? " fma" : " tf32") << (cs.deterministic_convs ? " deterministic" : "");
+    << (cs.strict_fp32 ? " fma" : " tf32") << (cs.deterministic_convs ? " deterministic" : "") << " aligned "
+    << alignment(in.data) << "," << alignment(w.data) << "," << alignment(out.data);
   return s.str();
 }
 
-// The fastest usable result of a Find call (results come sorted by time): it ran, in strict
-// FP32 it was measured with FMA math (never TF32), and it is deterministic when asked.
-// Every result that ran is kept with cuDNN's timing of it, for dgbench's side-by-side view.
+// The algorithm to run from a Find call's results (sorted by time) that ran, in strict FP32
+// measured with FMA math (never TF32), deterministic when asked: the fastest; with
+// deterministic convolutions, the first of the heuristic ranking `ranked` (no timing) among
+// them. Every result that ran is kept with cuDNN's timing of it, for dgbench's side-by-side view.
 template <typename Perf>
-ConvAlgo pick(const std::vector<Perf>& results, int count, const CudaState& cs, const std::string& key) {
+ConvAlgo pick(const std::vector<Perf>& results, int count, const std::vector<Perf>& ranked, int ranked_count,
+              const CudaState& cs, const std::string& key) {
   std::vector<ConvTrial> trials;
   for (int i = 0; i < count; i++) {
     const Perf& r = results[size_t(i)];
     if (r.status == CUDNN_STATUS_SUCCESS)
       trials.push_back({int(r.algo), r.time, r.memory, r.mathType, r.determinism == CUDNN_DETERMINISTIC});
   }
-  for (int i = 0; i < count; i++) {
-    const Perf& r = results[size_t(i)];
-    if (r.status != CUDNN_STATUS_SUCCESS) continue;
-    if (cs.strict_fp32 && r.mathType != CUDNN_FMA_MATH) continue;
-    if (cs.deterministic_convs && r.determinism != CUDNN_DETERMINISTIC) continue;
-    return {int(r.algo), r.memory, r.mathType, trials};
+  auto usable = [&](const Perf& r) {
+    return r.status == CUDNN_STATUS_SUCCESS && (!cs.strict_fp32 || r.mathType == CUDNN_FMA_MATH) &&
+           (!cs.deterministic_convs || r.determinism == CUDNN_DETERMINISTIC);
+  };
+  if (cs.deterministic_convs) {
+    for (int j = 0; j < ranked_count; j++)
+      for (int i = 0; i < count; i++) {
+        const Perf& r = results[size_t(i)];
+        if (r.algo == ranked[size_t(j)].algo && usable(r)) return {int(r.algo), r.memory, r.mathType, trials};
+      }
+  } else {
+    for (int i = 0; i < count; i++)
+      if (usable(results[size_t(i)])) {
+        const Perf& r = results[size_t(i)];
+        return {int(r.algo), r.memory, r.mathType, trials};
+      }
   }
   DG_FAIL("cuDNN found no usable algorithm for ", key, " among ", count, " results",
           cs.strict_fp32 ? " (strict FP32: FMA math only)" : "",
@@ -151,7 +178,12 @@ void forward(Context& ctx, const Tensor& in, const Tensor& w, Tensor out, ConvGe
     DG_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(cs.cudnn, d.in, in.data, d.filter, w.data, d.conv, d.out,
                                                           out.data, max_count, &count, results.data(), ws.p,
                                                           ws.bytes));
-    it = cs.conv_algos.emplace(key, pick(results, count, cs, key)).first;
+    std::vector<cudnnConvolutionFwdAlgoPerf_t> ranked(static_cast<size_t>(max_count));
+    int ranked_count = 0;
+    if (cs.deterministic_convs)
+      DG_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(cs.cudnn, d.in, d.filter, d.conv, d.out, max_count,
+                                                            &ranked_count, ranked.data()));
+    it = cs.conv_algos.emplace(key, pick(results, count, ranked, ranked_count, cs, key)).first;
   }
   use_math(d, it->second);
   const float one = 1.0f, zero = 0.0f;
@@ -177,7 +209,12 @@ void backward_data(Context& ctx, const Tensor& dout, const Tensor& w, Tensor din
     DG_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(cs.cudnn, d.filter, w.data, d.out, dout.data, d.conv,
                                                                d.in, din.data, max_count, &count, results.data(),
                                                                ws.p, ws.bytes));
-    it = cs.conv_algos.emplace(key, pick(results, count, cs, key)).first;
+    std::vector<cudnnConvolutionBwdDataAlgoPerf_t> ranked(static_cast<size_t>(max_count));
+    int ranked_count = 0;
+    if (cs.deterministic_convs)
+      DG_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(cs.cudnn, d.filter, d.out, d.conv, d.in, max_count,
+                                                                 &ranked_count, ranked.data()));
+    it = cs.conv_algos.emplace(key, pick(results, count, ranked, ranked_count, cs, key)).first;
   }
   use_math(d, it->second);
   const float one = 1.0f, zero = 0.0f;
@@ -198,8 +235,10 @@ void backward_filter(Context& ctx, const Tensor& in, const Tensor& dout, Tensor 
   auto it = cs.conv_algos.find(key);
   if (it == cs.conv_algos.end()) {
     // Find writes its trial results into the filter buffer: give it a scratch one, so the
-    // gradient accumulated so far survives.
-    Tensor trial = ctx.alloc(dw.shape);
+    // gradient accumulated so far survives, at dw's offset from a 256-byte boundary, so that
+    // Find offers only algorithms that also work on dw itself.
+    const int64_t offset = int64_t(reinterpret_cast<uintptr_t>(dw.data) % 256 / sizeof(float));
+    Tensor trial = ctx.alloc({int(dw.numel() + 64)}).slice(offset, dw.shape);
     int max_count = 0, count = 0;
     DG_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(cs.cudnn, &max_count));
     std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> results(static_cast<size_t>(max_count));
@@ -207,7 +246,12 @@ void backward_filter(Context& ctx, const Tensor& in, const Tensor& dout, Tensor 
     DG_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(cs.cudnn, d.in, in.data, d.out, dout.data, d.conv,
                                                                  d.filter, trial.data, max_count, &count,
                                                                  results.data(), ws.p, ws.bytes));
-    it = cs.conv_algos.emplace(key, pick(results, count, cs, key)).first;
+    std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> ranked(static_cast<size_t>(max_count));
+    int ranked_count = 0;
+    if (cs.deterministic_convs)
+      DG_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(cs.cudnn, d.in, d.out, d.conv, d.filter, max_count,
+                                                                   &ranked_count, ranked.data()));
+    it = cs.conv_algos.emplace(key, pick(results, count, ranked, ranked_count, cs, key)).first;
   }
   use_math(d, it->second);
   const float one = 1.0f;

@@ -1,5 +1,7 @@
 #include "engine/cuda/cuda_context.h"
 
+#include <dlfcn.h>
+
 #include "engine/context.h"
 #include "engine/cuda/cuda_check.h"
 #include "kernels/launch.cuh"
@@ -11,11 +13,26 @@ namespace dg {
 
 bool cuda_built() { return true; }
 
+// Whether an NVIDIA driver is installed at all: without one the runtime answers
+// cudaErrorInsufficientDriver too, and that means "no device here", not a broken one.
+static bool driver_installed() {
+#ifdef DG_CUDA_EMU
+  return true;  // the emulator is the driver
+#else
+  void* h = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
+  if (h) dlclose(h);
+  return h != nullptr;
+#endif
+}
+
 int cuda_device_count() {
   int n = 0;
-  if (cudaGetDeviceCount(&n) == cudaSuccess) return n;
-  cudaGetLastError();  // no driver or no device: leave no error behind for a later check
-  return 0;
+  const cudaError_t e = cudaGetDeviceCount(&n);
+  if (e == cudaSuccess) return n;
+  cudaGetLastError();  // leave no error behind for a later check
+  if (e == cudaErrorNoDevice || (e == cudaErrorInsufficientDriver && !driver_installed())) return 0;
+  DG_FAIL("the CUDA runtime fails: cudaGetDeviceCount: ", cudaGetErrorName(e), ": ", cudaGetErrorString(e),
+          " (a driver older than the CUDA runtime, or a broken installation)");
 }
 
 bool cuda_available() { return cuda_device_count() > 0; }

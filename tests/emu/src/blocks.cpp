@@ -38,8 +38,7 @@
 #define DGEMU_ASAN 1
 #endif
 
-thread_local uint3 threadIdx, blockIdx;
-thread_local dim3 blockDim, gridDim;
+uint3 threadIdx, blockIdx, blockDim, gridDim;
 
 extern "C" char __start_dgemu_shared[] __attribute__((weak));
 extern "C" char __stop_dgemu_shared[] __attribute__((weak));
@@ -122,6 +121,7 @@ thread_local BlockRun* tl_block = nullptr;
 // Progress for the watchdog: bumped at every switch.
 std::atomic<uint64_t> g_switches{0};
 std::atomic<bool> g_in_kernel{false};
+std::atomic<const KernelSite*> g_site{nullptr};  // the running kernel, for the watchdog's report
 
 std::string where(const std::source_location& s) {
   const char* f = s.file_name();
@@ -350,9 +350,13 @@ void watchdog() {
       since = std::chrono::steady_clock::now();
       continue;
     }
-    if (std::chrono::steady_clock::now() - since > std::chrono::duration<double>(config().watchdog_s))
-      fatal("deadlock: a CUDA thread ran " + std::to_string(config().watchdog_s) +
+    if (std::chrono::steady_clock::now() - since > std::chrono::duration<double>(config().watchdog_s)) {
+      const KernelSite* k = g_site.load();
+      fatal("deadlock: a CUDA thread of kernel " + std::string(k ? k->kernel : "?") + " (launched at " +
+            (k ? std::string(k->file) + ":" + std::to_string(k->line) : std::string("?")) + ") ran " +
+            std::to_string(config().watchdog_s) +
             " s without reaching a barrier or its end (a loop waiting for another thread?)");
+    }
   }
 }
 
@@ -406,8 +410,11 @@ std::string running_kernel() {
 size_t static_shared_bytes() { return shared_runs().bytes; }
 
 void run_grid(const KernelSite& site, dim3 grid, dim3 block, size_t shmem_bytes, const std::function<void()>& body) {
-  static std::once_flag once;
-  std::call_once(once, [] { std::thread(watchdog).detach(); });
+  static pid_t watched = 0;  // per process: a fork has no threads but its own
+  if (watched != getpid()) {
+    watched = getpid();
+    std::thread(watchdog).detach();
+  }
   BlockRun b;
   b.site = &site;
   b.body = &body;
@@ -420,9 +427,10 @@ void run_grid(const KernelSite& site, dim3 grid, dim3 block, size_t shmem_bytes,
   b.dynamic_bytes = shmem_bytes;
   BlockRun* outer = tl_block;
   tl_block = &b;
+  g_site = &site;
   g_in_kernel = true;
-  gridDim = grid;
-  blockDim = block;
+  gridDim = {grid.x, grid.y, grid.z};
+  blockDim = {block.x, block.y, block.z};
   const int64_t blocks = int64_t(grid.x) * grid.y * grid.z;
   const std::vector<int> threads = permutation(b.threads);
   // Block order: a permutation of the linear block index (fine for the grids dg launches).

@@ -24,12 +24,14 @@ using namespace dgemu;
 namespace {
 
 std::set<cublasHandle_t>& handles() {
-  static std::set<cublasHandle_t> h;
-  return h;
+  static auto* h = new std::set<cublasHandle_t>;
+  return *h;
 }
 
+thread_local std::string tl_why;  // why the latest CUBLAS_STATUS_INVALID_VALUE (cuBLAS keeps its
+                                  // errors apart from the runtime's last error)
 cublasStatus_t invalid(const std::string& why) {
-  fail(cudaErrorInvalidValue, why);
+  tl_why = why;
   return CUBLAS_STATUS_INVALID_VALUE;
 }
 
@@ -63,7 +65,10 @@ cublasStatus_t cublasDestroy(cublasHandle_t handle) {
 cublasStatus_t cublasSetStream(cublasHandle_t handle, cudaStream_t stream) {
   Lock lock(device_mutex());
   if (!handles().count(handle)) return CUBLAS_STATUS_NOT_INITIALIZED;
-  if (!stream_of(stream, "cublasSetStream")) return CUBLAS_STATUS_INVALID_VALUE;
+  if (!stream_of(stream, "cublasSetStream")) {
+    cudaGetLastError();
+    return invalid("cublasSetStream: " + hex(stream) + " is not a live stream");
+  }
   handle->stream = stream;
   return CUBLAS_STATUS_SUCCESS;
 }
@@ -117,7 +122,7 @@ const char* cublasGetStatusName(cublasStatus_t status) {
 const char* cublasGetStatusString(cublasStatus_t status) {
   thread_local std::string text;
   text = cublasGetStatusName(status);
-  if (status == CUBLAS_STATUS_INVALID_VALUE) text += std::string(" [dgemu: ") + cudaGetErrorString(cudaErrorInvalidValue) + "]";
+  if (status == CUBLAS_STATUS_INVALID_VALUE && !tl_why.empty()) text += " [dgemu: " + tl_why + "]";
   return text.c_str();
 }
 

@@ -22,7 +22,8 @@
 //    with different seeds may rank algorithms differently; the _v7 heuristics rank by the cost
 //    model alone.
 // Find*Ex blocks until done (as cuDNN's does), writes NaN into the output buffer it is handed
-// and into the workspace, and returns its results sorted by time, failures last.
+// and into the part of the workspace its algorithms use, and returns its results sorted by
+// time, failures last.
 #include <algorithm>
 #include <cstring>
 #include <random>
@@ -171,7 +172,8 @@ void reduce_group(int terms, int J, Sum sum, std::mt19937_64& rng, const Row& ro
       break;
     }
     case Sum::pairwise: {  // neighbours, then neighbouring pairs, ...
-      std::vector<float> all(size_t(terms) * size_t(J));
+      static thread_local std::vector<float> all;  // reused: a plane's terms can take 100 MB
+      all.resize(size_t(terms) * size_t(J));
       for (int t = 0; t < terms; t++) row(t, all.data() + size_t(t) * size_t(J));
       for (int n = terms; n > 1; n = n / 2 + n % 2) {
         for (int i = 0; i < n / 2; i++)
@@ -424,7 +426,8 @@ cudnnStatus_t find(Primitive prim, cudnnHandle_t handle, cudnnTensorDescriptor_t
                                 : prim == Primitive::backward_data ? size_t(g.N) * g.C * g.H * g.W
                                                                    : size_t(g.K) * g.C * g.R * g.S);
   std::memset(out, 0xff, out_bytes);
-  if (workspace_bytes_) std::memset(workspace, 0xff, workspace_bytes_);
+  // The workspace as far as any algorithm would use it for this shape.
+  if (workspace_bytes_) std::memset(workspace, 0xff, std::min(workspace_bytes_, input_bytes(prim, g)));
   const bool al = aligned(a) && aligned(b) && aligned(out) && (!workspace_bytes_ || aligned(workspace));
   fill_results<Perf, AlgoEnum>(prim, g, conv->math, true, al, workspace_bytes_, requested, returned, results);
   return CUDNN_STATUS_SUCCESS;

@@ -9,6 +9,10 @@
 // the call is made; to pageable host memory the call returns when the copy is done (the
 // stream's earlier work included); from or to pinned memory the copy reads or writes the
 // host buffer only when the stream reaches it.
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -58,6 +62,51 @@ void* allocate(size_t bytes) {
   void* p = nullptr;
   if (posix_memalign(&p, 256, bytes) != 0) return nullptr;
   return p;
+}
+
+// Large device allocations (dg's 64 MB arena blocks, cuDNN search workspaces of 256 MB) would
+// cost a page fault and a write per page to fill with NaN bytes. They are instead private
+// copy-on-write mappings of a NaN-filled memory file: reading gives NaN bytes for free, a page
+// is copied only when written. A PROT_NONE page follows each, so running off the end faults
+// (ASan's exact-size report covers the small allocations; the arena's guard zones, the tensors
+// inside a block).
+constexpr size_t kMappedBytes = size_t(1) << 20;  // from this size on
+constexpr size_t kTemplateBytes = size_t(64) << 20;
+size_t page_size() { return size_t(sysconf(_SC_PAGESIZE)); }
+size_t mapped_span(size_t bytes) { return (bytes + page_size() - 1) / page_size() * page_size() + page_size(); }
+
+int nan_file() {
+  static const int fd = [] {
+    const int f = memfd_create("dgemu-nan", 0);
+    if (f < 0 || ftruncate(f, off_t(kTemplateBytes)) != 0) fatal("cannot create the NaN memory file");
+    void* p = mmap(nullptr, kTemplateBytes, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
+    if (p == MAP_FAILED) fatal("cannot map the NaN memory file");
+    std::memset(p, 0xff, kTemplateBytes);
+    munmap(p, kTemplateBytes);
+    return f;
+  }();
+  return fd;
+}
+
+void* allocate_mapped(size_t bytes) {
+  const size_t span = mapped_span(bytes);
+  void* base = mmap(nullptr, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED) return nullptr;
+  const size_t usable = span - page_size();
+  for (size_t off = 0; off < usable; off += kTemplateBytes) {
+    const size_t n = std::min(kTemplateBytes, usable - off);
+    if (mmap(static_cast<char*>(base) + off, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, nan_file(), 0) ==
+        MAP_FAILED) {
+      munmap(base, span);
+      return nullptr;
+    }
+  }
+  return base;
+}
+
+void release(void* p, size_t bytes) {
+  if (bytes >= kMappedBytes) munmap(p, mapped_span(bytes));
+  else std::free(p);
 }
 
 }  // namespace
@@ -172,9 +221,9 @@ cudaError_t cudaMalloc(void** ptr, size_t bytes) {
     return fail(cudaErrorMemoryAllocation, "cudaMalloc(" + std::to_string(bytes) + "): " +
                                                std::to_string(config().device_bytes - r.device_bytes_used) +
                                                " bytes of the emulated device are free (DGEMU_DEVICE_MEMORY_MB)");
-  void* p = allocate(bytes);
+  void* p = bytes >= kMappedBytes ? allocate_mapped(bytes) : allocate(bytes);
   if (!p) return fail(cudaErrorMemoryAllocation, "cudaMalloc(" + std::to_string(bytes) + "): host out of memory");
-  std::memset(p, 0xff, bytes);  // NaN
+  if (bytes < kMappedBytes) std::memset(p, 0xff, bytes);  // NaN (mapped ones read as NaN already)
   r.by_base[reinterpret_cast<uintptr_t>(p)] = {static_cast<char*>(p), bytes, MemKind::device, current_device()};
   r.device_bytes_used += bytes;
   *ptr = p;
@@ -193,8 +242,9 @@ cudaError_t cudaFree(void* ptr) {
   synchronize_device("cudaFree");
   DGEMU_UNPOISON(ptr, it->second.bytes);
   r.device_bytes_used -= it->second.bytes;
+  const size_t bytes = it->second.bytes;
   r.by_base.erase(it);
-  std::free(ptr);
+  release(ptr, bytes);
   return cudaSuccess;
 }
 

@@ -40,7 +40,7 @@ struct Desc {
   bool operator==(const Desc&) const = default;
 };
 
-struct Slot {
+struct alignas(64) Slot {
   std::atomic<uint64_t> posted;    // the collective step whose data this slot holds
   std::atomic<uint64_t> consumed;  // the last step this rank finished reading
   Desc desc;
@@ -53,7 +53,9 @@ struct Header {
   std::atomic<int> aborted;
 };
 
-size_t segment_bytes(int nranks) { return sizeof(Header) + 64 + size_t(nranks) * sizeof(Slot); }
+constexpr size_t kHeaderBytes = 64;  // the slots start 64-byte aligned
+static_assert(sizeof(Header) <= kHeaderBytes && sizeof(Slot) % 64 == 0);
+size_t segment_bytes(int nranks) { return kHeaderBytes + size_t(nranks) * sizeof(Slot); }
 
 // A communicator's state; queued collectives keep it alive after an abort.
 struct State {
@@ -69,7 +71,7 @@ struct State {
   std::string last_error;
   Header* header() { return static_cast<Header*>(base); }
   Slot* slot(int r) {
-    return reinterpret_cast<Slot*>(static_cast<char*>(base) + sizeof(Header) + 64 + size_t(r) * sizeof(Slot));
+    return reinterpret_cast<Slot*>(static_cast<char*>(base) + kHeaderBytes + size_t(r) * sizeof(Slot));
   }
   ~State() {
     if (base) munmap(base, bytes);

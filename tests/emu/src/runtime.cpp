@@ -57,10 +57,11 @@ Rng& rng() {
 
 }  // namespace
 
-const Config& config() {
-  static const Config c = read_config();
+Config& mutable_config() {
+  static Config c = read_config();
   return c;
 }
+const Config& config() { return mutable_config(); }
 
 const char* order_name(Order o) {
   return o == Order::forward ? "forward" : o == Order::reverse ? "reverse" : "random";
@@ -271,6 +272,19 @@ cudaError_t cudaDeviceSynchronize(void) {
   if (cudaError_t e = check_capture_allows("cudaDeviceSynchronize"); e != cudaSuccess) return e;
   synchronize_device("cudaDeviceSynchronize");
   return cudaSuccess;
+}
+
+void dgemu_set_order(const char* order, unsigned long long seed) {
+  Lock lock(device_mutex());
+  const std::string o = order;
+  mutable_config().order = o == "reverse" ? Order::reverse : o == "random" ? Order::random : Order::forward;
+  mutable_config().seed = seed;
+  rng().g.seed(seed);
+}
+
+void dgemu_set_watchdog(double seconds) {
+  Lock lock(device_mutex());
+  mutable_config().watchdog_s = seconds;
 }
 
 }  // extern "C"

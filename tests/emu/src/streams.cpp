@@ -23,6 +23,8 @@
 #include <sstream>
 #include <thread>
 
+#include <unistd.h>
+
 #include "emu.h"
 
 namespace dgemu {
@@ -89,7 +91,7 @@ struct Streams {
   int next_id = 1;
   std::string running;  // the operation now running, for diagnostics
   Clock::time_point last_activity = Clock::now();
-  bool background = false;
+  pid_t background = 0;  // the process whose background thread runs (a fork has none)
   Streams() {
     legacy.legacy = true;
     all.push_back(&legacy);
@@ -259,8 +261,8 @@ std::string running_operation() { return streams().running; }
 
 void start_background_progress() {
   Lock lock(device_mutex());
-  if (streams().background) return;
-  streams().background = true;
+  if (streams().background == getpid()) return;
+  streams().background = getpid();
   std::thread([] {
     for (;;) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));

@@ -37,9 +37,11 @@ struct dim3 {
 #define __shared__ static __attribute__((section("dgemu_shared")))
 
 // Built-in variables of the running CUDA thread, set by the emulator before every switch into
-// one of its fibers.
-extern thread_local uint3 threadIdx, blockIdx;
-extern thread_local dim3 blockDim, gridDim;
+// one of its fibers. Plain globals: one host thread at a time runs kernels (the device lock).
+// (Not thread_local: GCC's UBSan null check on an extern thread_local tests the flags of an
+// `add` that the linker relaxes into a flag-less `lea`, and then reports a null pointer.)
+// blockDim and gridDim are dim3 in CUDA; uint3 here converts to it.
+extern uint3 threadIdx, blockIdx, blockDim, gridDim;
 constexpr int warpSize = 32;
 
 using std::isfinite;

@@ -14,6 +14,11 @@ size_t dgemu_live_nccl_comms(void);
 // communicator created afterwards fail asynchronously with ncclSystemError; 0 turns it off.
 // DGEMU_NCCL_FAIL_AT=n does the same for a whole process.
 void dgemu_nccl_fail_at(unsigned long long n);
+// The order of blocks, threads and streams from now on ("forward", "reverse", "random"), as
+// DGEMU_ORDER and DGEMU_SEED set it at start.
+void dgemu_set_order(const char* order, unsigned long long seed);
+// DGEMU_WATCHDOG_S from now on.
+void dgemu_set_watchdog(double seconds);
 // dg's arena in the emulator build: when `stream` gets here, [p, p + bytes) becomes in use
 // (filled with NaN bytes; unpoisoned under ASan) or free (poisoned under ASan).
 cudaError_t dgemu_mark_async(void* p, size_t bytes, bool in_use, cudaStream_t stream);

@@ -27,7 +27,7 @@ cudaError_t launch_kernel(const KernelSite& site, dim3 grid, dim3 block, size_t 
 template <class T>
 void note_pointer(std::vector<PointerArg>& out, int index, const T& value) {
   if constexpr (std::is_pointer_v<T> && !std::is_function_v<std::remove_pointer_t<T>>)
-    out.push_back({index, static_cast<const void*>(value)});
+    out.push_back({index, const_cast<const void*>(static_cast<const volatile void*>(value))});
 }
 
 template <class... Params, class... Args>
