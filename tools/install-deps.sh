@@ -13,6 +13,7 @@ packages=(
   libstb-dev                         # PNG/JPEG/BMP read and write
   zlib1g-dev                         # .gz datasets, compressed .mat
   libopenmpi-dev openmpi-bin         # multi-process training (mpirun), its 2-rank CPU tests
+  libboost-context-dev               # fibers of the CUDA emulator (tests/emu, -DDG_CUDA=EMU)
   dataset-fashion-mnist              # dgtrain's default dataset
 )
 sudo_if_needed=()
