@@ -86,6 +86,16 @@ inline double relative_error(Context& ctx, const Tensor& a, const Tensor& b) {
   return scale > 0 ? diff / scale : diff;
 }
 
+// The largest relative_error over G and every D between a and b: of the gradients (grads) or
+// of the parameters.
+inline double worst_error(Context& ctx, GanTrainer& a, GanTrainer& b, bool grads) {
+  auto part = [&](Network& n) { return grads ? n.params.grads() : n.params.params(); };
+  double worst = relative_error(ctx, part(a.generator()), part(b.generator()));
+  for (size_t i = 0; i < a.discriminators().size(); i++)
+    worst = std::fmax(worst, relative_error(ctx, part(a.discriminators()[i]), part(b.discriminators()[i])));
+  return worst;
+}
+
 inline bool same_bits(Context& ctx, const Tensor& a, const Tensor& b) { return host_copy(ctx, a) == host_copy(ctx, b); }
 
 }  // namespace dg::test

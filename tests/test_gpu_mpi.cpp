@@ -84,17 +84,9 @@ TEST_CASE("--sync-bn through NCCL: 2 ranks with batch B/2 match 1 process with b
       fill_images(r.ctx, global, step, 0);  // the same global batch on both ranks
       one.train_step(global);
       two.train_step(global.slice(int64_t(r.nccl->rank()) * half * 32 * 32, {half, 1, 32, 32}));
-      if (step == 0) {
-        worst_grad = relative_error(r.ctx, two.generator().params.grads(), one.generator().params.grads());
-        for (int i = 0; i < 2; i++)
-          worst_grad = std::fmax(worst_grad, relative_error(r.ctx, two.discriminators()[i].params.grads(),
-                                                            one.discriminators()[i].params.grads()));
-      }
+      if (step == 0) worst_grad = worst_error(r.ctx, two, one, true);  // the averaged gradients of the first step
     }
-    double worst_weight = relative_error(r.ctx, two.generator().params.params(), one.generator().params.params());
-    for (int i = 0; i < 2; i++)
-      worst_weight = std::fmax(worst_weight, relative_error(r.ctx, two.discriminators()[i].params.params(),
-                                                            one.discriminators()[i].params.params()));
+    double worst_weight = worst_error(r.ctx, two, one, false);
     MESSAGE("sync ", sync, ": gradient error ", worst_grad, ", weight error after 3 steps ", worst_weight);
     if (sync) {
       CHECK(worst_grad < 1e-5);

@@ -120,17 +120,9 @@ TEST_CASE("2 ranks with batch B/2 and --sync-bn match 1 process with batch B") {
       fill_images(ctx, global, step, 0);  // the same global batch on both ranks
       one.train_step(global);
       two.train_step(global.slice(int64_t(comm->rank()) * half * 32 * 32, {half, 1, 32, 32}));
-      if (step == 0) {  // the averaged gradients of the first step
-        worst_grad = std::fmax(worst_grad, relative_error(ctx, two.generator().params.grads(), one.generator().params.grads()));
-        for (int i = 0; i < 2; i++)
-          worst_grad = std::fmax(worst_grad, relative_error(ctx, two.discriminators()[i].params.grads(),
-                                                            one.discriminators()[i].params.grads()));
-      }
+      if (step == 0) worst_grad = worst_error(ctx, two, one, true);  // the averaged gradients of the first step
     }
-    worst_weight = relative_error(ctx, two.generator().params.params(), one.generator().params.params());
-    for (int i = 0; i < 2; i++)
-      worst_weight = std::fmax(worst_weight, relative_error(ctx, two.discriminators()[i].params.params(),
-                                                            one.discriminators()[i].params.params()));
+    worst_weight = worst_error(ctx, two, one, false);
     const StepStats s1 = one.stats(), s2 = two.stats();
     MESSAGE("sync ", sync, ": gradient error ", worst_grad, ", weight error after 3 steps ", worst_weight,
             ", G loss ", s1.g_loss, " vs ", s2.g_loss);
