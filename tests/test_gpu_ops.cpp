@@ -18,10 +18,14 @@
 //   the RNG is compared bit for bit.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "engine/ops.h"
+#ifdef DG_CUDA_EMU
+#include "engine/cuda/cuda_context.h"
+#endif
 #include "models/classifier.h"
 #include "models/gan_trainer.h"
 #include "models/inception.h"
@@ -138,6 +142,7 @@ TEST_CASE("cuda conv2d and conv_transpose2d match the CPU with TF32") { check_co
 // found on aligned buffers (the discriminator step's) must not be reused there blindly: cuDNN's
 // Find offers only algorithms that work on the buffers it was handed.
 TEST_CASE("convolutions searched on aligned buffers also run on slices at a 4-byte offset") {
+  int aligned_only = 0;  // searches that chose an algorithm needing aligned buffers (emulator)
   for (bool strict : {true, false}) {
     CAPTURE(strict);
     Twin t(strict);
@@ -157,6 +162,17 @@ TEST_CASE("convolutions searched on aligned buffers also run on slices at a 4-by
       conv2d_forward(t.dev, x.g, w.g, g, y.g);  // the searches, on aligned buffers
       conv2d_backward_data(t.dev, dy.g, w.g, g, dx.g);
       conv2d_backward_filter(t.dev, x.g, dy.g, g, dw.g);
+#ifdef DG_CUDA_EMU
+      // The emulator's algorithms that need 16-byte aligned buffers (tests/emu/src/cudnn_conv.cpp):
+      // FFT, Winograd and precomputed GEMM. One of them must have been chosen on the aligned
+      // buffers, or the shifted runs below would prove nothing.
+      for (const auto& [key, a] : t.dev.cuda().conv_algos) {
+        const bool fwd = key.rfind("fwd", 0) == 0, data = key.rfind("bwd-data", 0) == 0;
+        const std::vector<int> need = fwd ? std::vector<int>{1, 4, 5, 6, 7}
+                                          : data ? std::vector<int>{2, 3, 5} : std::vector<int>{2, 5, 6};
+        aligned_only += std::find(need.begin(), need.end(), a.algo) != need.end();
+      }
+#endif
       auto xs = shifted(x), dys = shifted(dy), ys = shifted(y), dxs = shifted(dx), dws = shifted(dw);
       t.cpu.fill(dw.c, 0.0f);
       t.dev.fill(dws.g, 0.0f);
@@ -171,6 +187,10 @@ TEST_CASE("convolutions searched on aligned buffers also run on slices at a 4-by
       CHECK(t.error(dws) < tol);
     }
   }
+#ifdef DG_CUDA_EMU
+  MESSAGE(aligned_only, " searches chose an algorithm that needs aligned buffers");
+  CHECK(aligned_only > 0);
+#endif
 }
 
 TEST_CASE("cuda batchnorm with fused activations matches the CPU") {
@@ -249,6 +269,34 @@ TEST_CASE("cuda activations, BCE, Adam, axpy and the RNG match the CPU") {
   int differ = 0;
   for (int i = 0; i < 100003; i++) differ += h[size_t(i)] != r.c.data[i];
   CHECK(differ == 0);
+}
+
+// The trainer's NaN stop on the GPU: the first step whose values hold a NaN or an Inf anywhere
+// (every thread of the kernel's block owns a slice) is recorded, and a later one never
+// overwrites it.
+TEST_CASE("cuda record_nonfinite records the first step with a NaN or an Inf anywhere in the tensor") {
+  Twin t;
+  auto first = [&](const Twin::Pair& p) {
+    float h = -1;
+    t.dev.download(p.g, &h);
+    return h;
+  };
+  for (int where : {0, 1, 255, 256, 1000, 4095})
+    for (float bad : {NAN, INFINITY, -INFINITY}) {
+      CAPTURE(where);
+      CAPTURE(bad);
+      auto v = t.random({4096}, 61), rec = t.zeros({1});
+      record_nonfinite(t.dev, v.g, 6, rec.g);
+      CHECK(first(rec) == 0.0f);  // all finite: nothing recorded
+      v.c.data[where] = bad;
+      t.dev.upload(v.g, v.c.data);
+      record_nonfinite(t.cpu, v.c, 7, rec.c);
+      record_nonfinite(t.dev, v.g, 7, rec.g);
+      CHECK(rec.c.data[0] == 8.0f);  // step + 1
+      CHECK(first(rec) == 8.0f);
+      record_nonfinite(t.dev, v.g, 9, rec.g);
+      CHECK(first(rec) == 8.0f);  // the first stays
+    }
 }
 
 TEST_CASE("cuda generator loss: every mode, K = 1..4, ties") {

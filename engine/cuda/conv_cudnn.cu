@@ -122,11 +122,12 @@ ConvAlgo pick(const std::vector<Perf>& results, int count, const std::vector<Per
     return r.status == CUDNN_STATUS_SUCCESS && (!cs.strict_fp32 || r.mathType == CUDNN_FMA_MATH) &&
            (!cs.deterministic_convs || r.determinism == CUDNN_DETERMINISTIC);
   };
-  if (cs.deterministic_convs) {
+  if (cs.deterministic_convs) {  // an algorithm may be listed twice, with two math types
     for (int j = 0; j < ranked_count; j++)
       for (int i = 0; i < count; i++) {
         const Perf& r = results[size_t(i)];
-        if (r.algo == ranked[size_t(j)].algo && usable(r)) return {int(r.algo), r.memory, r.mathType, trials};
+        if (r.algo == ranked[size_t(j)].algo && r.mathType == ranked[size_t(j)].mathType && usable(r))
+          return {int(r.algo), r.memory, r.mathType, trials};
       }
   } else {
     for (int i = 0; i < count; i++)
@@ -143,15 +144,25 @@ ConvAlgo pick(const std::vector<Perf>& results, int count, const std::vector<Per
 // A workspace from the arena (released by the caller's ScratchScope).
 void* workspace(Context& ctx, size_t bytes) { return bytes ? ctx.arena().allocate(bytes) : nullptr; }
 
-// The algorithm search's workspace: as much as kMaxWorkspaceBytes, or what is free.
+// The algorithm search's workspace: as much as kMaxWorkspaceBytes, or what is free. With
+// deterministic convolutions exactly kMaxWorkspaceBytes, or an error: Find fails the algorithms
+// that need more than it is given, and a limit that moved with free memory would move the
+// choice (and the bits) between runs.
 struct SearchWorkspace {
   void* p = nullptr;
   size_t bytes = kMaxWorkspaceBytes;
-  SearchWorkspace() {
+  explicit SearchWorkspace(bool fixed) {
     size_t free_bytes = 0, total = 0;
     DG_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total));
-    if (bytes > free_bytes / 2) bytes = free_bytes / 2;
-    if (cudaMalloc(&p, bytes) != cudaSuccess) {
+    if (!fixed && bytes > free_bytes / 2) bytes = free_bytes / 2;
+    const cudaError_t e = cudaMalloc(&p, bytes);
+    if (e != cudaSuccess && fixed) {
+      cudaGetLastError();
+      DG_FAIL("--deterministic: the cuDNN algorithm search needs a ", kMaxWorkspaceBytes,
+              "-byte workspace and cudaMalloc refused it (", cudaGetErrorString(e), "); ", free_bytes,
+              " bytes are free");
+    }
+    if (e != cudaSuccess) {
       cudaGetLastError();
       p = nullptr;
       bytes = 0;  // search among the algorithms that need no workspace
@@ -174,7 +185,7 @@ void forward(Context& ctx, const Tensor& in, const Tensor& w, Tensor out, ConvGe
     int max_count = 0, count = 0;
     DG_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(cs.cudnn, &max_count));
     std::vector<cudnnConvolutionFwdAlgoPerf_t> results(static_cast<size_t>(max_count));
-    SearchWorkspace ws;
+    SearchWorkspace ws(cs.deterministic_convs);
     DG_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(cs.cudnn, d.in, in.data, d.filter, w.data, d.conv, d.out,
                                                           out.data, max_count, &count, results.data(), ws.p,
                                                           ws.bytes));
@@ -205,7 +216,7 @@ void backward_data(Context& ctx, const Tensor& dout, const Tensor& w, Tensor din
     int max_count = 0, count = 0;
     DG_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(cs.cudnn, &max_count));
     std::vector<cudnnConvolutionBwdDataAlgoPerf_t> results(static_cast<size_t>(max_count));
-    SearchWorkspace ws;
+    SearchWorkspace ws(cs.deterministic_convs);
     DG_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(cs.cudnn, d.filter, w.data, d.out, dout.data, d.conv,
                                                                d.in, din.data, max_count, &count, results.data(),
                                                                ws.p, ws.bytes));
@@ -242,7 +253,7 @@ void backward_filter(Context& ctx, const Tensor& in, const Tensor& dout, Tensor 
     int max_count = 0, count = 0;
     DG_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(cs.cudnn, &max_count));
     std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> results(static_cast<size_t>(max_count));
-    SearchWorkspace ws;
+    SearchWorkspace ws(cs.deterministic_convs);
     DG_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(cs.cudnn, d.in, in.data, d.out, dout.data, d.conv,
                                                                  d.filter, trial.data, max_count, &count,
                                                                  results.data(), ws.p, ws.bytes));

@@ -1,5 +1,5 @@
 // dg's CUDA emulator: the NCCL calls dg makes (tests/emu/README.md), written from NVIDIA's
-// NCCL documentation. Ranks are processes (or threads) on this machine, each with its own
+// NCCL documentation. Ranks are processes on this machine (under mpirun), each with its own
 // emulated device; they meet in POSIX shared memory named by the unique id. Never part of a
 // real build.
 #pragma once

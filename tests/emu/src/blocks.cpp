@@ -1,8 +1,9 @@
 // Kernels on the host: each CUDA thread of a block is a fiber (boost::context), the blocks of
-// a grid run one after the other, and the threads of a block take turns: each runs until it
-// reaches a barrier, a warp exchange or its end. Blocks and threads take their turns in the
-// order DGEMU_ORDER gives (forward, reverse or seeded random), so code that is right only in
-// one order (a missing __syncthreads) gives wrong results in another.
+// a grid run one after the other, and within a block the warps take turns, each running until
+// all its threads reach __syncthreads or their end (a thread runs until it reaches a barrier, a
+// warp exchange or its end). Blocks, warps and threads take their turns in the order
+// DGEMU_ORDER gives (forward, reverse or seeded random), so code that is right only in one
+// order (a missing __syncthreads) gives wrong results in another.
 //
 // Before each block the __shared__ variables (one linker section, tests/emu/include/dgemu/
 // device.h) and the dynamic shared memory are filled with 0xff bytes (NaN), so a read of
@@ -14,9 +15,9 @@
 //    same call: threads at different __syncthreads calls, or some threads at one while others
 //    have exited, is a divergent barrier;
 //  - a warp exchange (_sync shuffle, vote, __syncwarp) names its lanes in a mask that holds the
-//    caller; every named lane that has not exited must reach the same kind of call with the
-//    same mask (shuffles and votes: the same call site); a named lane that does not exist, or
-//    that waits at __syncthreads instead, is divergent;
+//    caller; every named lane that has not exited must reach the same intrinsic with the same
+//    mask (and width); a named lane that does not exist, or that waits at __syncthreads
+//    instead, is divergent;
 //  - a value read from a lane that does not take part is undefined: the emulator returns NaN
 //    bytes (0xff);
 //  - a CUDA thread that runs DGEMU_WATCHDOG_S seconds without reaching a barrier (a spin loop
@@ -139,6 +140,7 @@ const char* op_name(WarpOp op) {
     case WarpOp::shfl_down: return "__shfl_down_sync";
     case WarpOp::shfl_xor: return "__shfl_xor_sync";
     case WarpOp::ballot: return "__ballot_sync";
+    case WarpOp::all: return "__all_sync";
   }
   return "?";
 }
@@ -261,14 +263,13 @@ bool resolve_warp(BlockRun& b, int w) {
             ", which waits at __syncthreads at " + where(o.site));
     if (o.state != State::at_warp)
       fatal("divergent warp: lane " + std::to_string(j) + " never reached " + at);
-    if (o.op != L.op || o.mask != L.mask || (L.op != WarpOp::sync && (o.site.line() != L.site.line() ||
-                                                                      std::strcmp(o.site.file_name(), L.site.file_name()))))
+    if (o.op != L.op || o.mask != L.mask || o.width != L.width)
       fatal("divergent warp: " + lane_name(b, first + leader) + " is at " + at + " (mask " +
             hex(reinterpret_cast<void*>(uintptr_t(L.mask))) + ") while " + lane_name(b, first + j) + " is at " +
             op_name(o.op) + " at " + where(o.site) + " (mask " + hex(reinterpret_cast<void*>(uintptr_t(o.mask))) + ")");
     present |= 1u << j;
   }
-  unsigned ballot = 0;
+  unsigned ballot = 0;  // the predicates of the lanes taking part
   for (int j = 0; j < 32; j++)
     if (present >> j & 1u && b.lanes[size_t(first + j)].bits) ballot |= 1u << j;
   for (int j = 0; j < 32; j++) {
@@ -277,14 +278,16 @@ bool resolve_warp(BlockRun& b, int w) {
     const int seg = j & ~(L.width - 1);  // the first lane of this lane's width-wide segment
     int src = j;
     switch (L.op) {
-      case WarpOp::sync: break;
-      case WarpOp::ballot: break;
+      case WarpOp::sync:
+      case WarpOp::ballot:
+      case WarpOp::all: break;
       case WarpOp::shfl: src = seg + (((me.arg % L.width) + L.width) % L.width); break;
       case WarpOp::shfl_up: src = (j - seg) >= me.arg ? j - me.arg : j; break;
       case WarpOp::shfl_down: src = (j - seg) + me.arg < L.width ? j + me.arg : j; break;
       case WarpOp::shfl_xor: src = (j ^ me.arg) < seg + L.width ? (j ^ me.arg) : j; break;
     }
     if (L.op == WarpOp::ballot) me.result = ballot;
+    else if (L.op == WarpOp::all) me.result = ballot == present;
     else if (L.op == WarpOp::sync) me.result = 0;
     else if (src < 0 || src >= 32 || !(present >> src & 1u)) me.result = ~uint64_t(0);  // undefined: NaN bytes
     else me.result = b.lanes[size_t(first + src)].bits;
@@ -320,23 +323,45 @@ void resolve_barrier(BlockRun& b) {
   }
 }
 
-void run_block(BlockRun& b, const std::vector<int>& order) {
+// Warps take turns, each running until all its threads wait at __syncthreads or have exited
+// (its warp exchanges completing as soon as their lanes arrive), as warps run on a GPU: one can
+// be a whole phase ahead of another, so shared memory one warp still reads and another already
+// rewrites shows up. `order` (a permutation of the block's threads) orders the warps by their
+// first thread in it and the lanes within each warp.
+void run_block(BlockRun& b, const std::vector<std::vector<int>>& warps) {
   for (Lane& l : b.lanes) l.state = State::fresh;
   poison_shared(b);
   int live = b.threads;
   while (live > 0) {
-    for (int i : order) {
-      Lane& l = b.lanes[size_t(i)];
-      if (l.state == State::fresh) start_lane(b, i);
-      else if (l.state == State::runnable) switch_to_lane(b, i);
-      else continue;
-      if (l.state == State::exited) live--;
-    }
-    if (live == 0) break;
-    bool progress = false;
-    for (int w = 0; w * 32 < b.threads; w++) progress |= resolve_warp(b, w);
-    if (!progress) resolve_barrier(b);
+    for (const std::vector<int>& lanes : warps)
+      for (;;) {
+        for (int i : lanes) {
+          Lane& l = b.lanes[size_t(i)];
+          if (l.state == State::fresh) start_lane(b, i);
+          else if (l.state == State::runnable) switch_to_lane(b, i);
+          else continue;
+          if (l.state == State::exited) live--;
+        }
+        if (!resolve_warp(b, lanes.front() / 32)) break;
+      }
+    if (live > 0) resolve_barrier(b);
   }
+}
+
+// The block's threads grouped by warp, in the order `order` gives.
+std::vector<std::vector<int>> warps_in_order(const std::vector<int>& order) {
+  std::vector<std::vector<int>> warps;
+  std::vector<int> slot;  // warp -> its index in `warps`
+  for (int i : order) {
+    const size_t w = size_t(i / 32);
+    if (slot.size() <= w) slot.resize(w + 1, -1);
+    if (slot[w] < 0) {
+      slot[w] = int(warps.size());
+      warps.emplace_back();
+    }
+    warps[size_t(slot[w])].push_back(i);
+  }
+  return warps;
 }
 
 void watchdog() {
@@ -407,8 +432,6 @@ std::string running_kernel() {
   return s;
 }
 
-size_t static_shared_bytes() { return shared_runs().bytes; }
-
 void run_grid(const KernelSite& site, dim3 grid, dim3 block, size_t shmem_bytes, const std::function<void()>& body) {
   static pid_t watched = 0;  // per process: a fork has no threads but its own
   if (watched != getpid()) {
@@ -432,13 +455,13 @@ void run_grid(const KernelSite& site, dim3 grid, dim3 block, size_t shmem_bytes,
   gridDim = {grid.x, grid.y, grid.z};
   blockDim = {block.x, block.y, block.z};
   const int64_t blocks = int64_t(grid.x) * grid.y * grid.z;
-  const std::vector<int> threads = permutation(b.threads);
+  const std::vector<std::vector<int>> warps = warps_in_order(permutation(b.threads));
   // Block order: a permutation of the linear block index (fine for the grids dg launches).
   std::vector<int> order = permutation(int(blocks));
   for (int k : order) {
     const uint64_t u = uint64_t(k);
     blockIdx = {unsigned(u % grid.x), unsigned(u / grid.x % grid.y), unsigned(u / (uint64_t(grid.x) * grid.y))};
-    run_block(b, threads);
+    run_block(b, warps);
   }
   g_in_kernel = false;
   tl_block = outer;

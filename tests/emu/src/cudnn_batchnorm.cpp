@@ -76,7 +76,7 @@ cudnnStatus_t cudnnBatchNormalizationForwardTraining(
   auto *rm = static_cast<float*>(resultRunningMean), *rv = static_cast<float*>(resultRunningVariance);
   auto *sm = static_cast<float*>(resultSaveMean), *si = static_cast<float*>(resultSaveInvVariance);
   const double f = exponentialAverageFactor, eps = epsilon;
-  enqueue(st, call, [=] {
+  const cudaError_t queued = enqueue(st, call, [=] {
     const double M = double(bn.N) * bn.HW;
     for (int c = 0; c < bn.C; c++) {
       auto at = [&](int i, int k) { return size_t(i) * bn.C * bn.HW + size_t(c) * bn.HW + size_t(k); };
@@ -102,6 +102,8 @@ cudnnStatus_t cudnnBatchNormalizationForwardTraining(
       }
     }
   });
+  if (queued != cudaSuccess)
+    return cudnn_fail(CUDNN_STATUS_EXECUTION_FAILED, std::string(call) + ": " + cudaGetErrorString(cudaGetLastError()));
   return CUDNN_STATUS_SUCCESS;
 }
 
@@ -141,7 +143,7 @@ cudnnStatus_t cudnnBatchNormalizationBackward(cudnnHandle_t handle, cudnnBatchNo
   auto *dgamma = static_cast<float*>(dBnScaleResult), *dbias = static_cast<float*>(dBnBiasResult);
   auto *smean = static_cast<const float*>(savedMean), *sinv = static_cast<const float*>(savedInvVariance);
   const double eps = epsilon;
-  enqueue(st, call, [=] {
+  const cudaError_t queued = enqueue(st, call, [=] {
     const double M = double(bn.N) * bn.HW;
     for (int c = 0; c < bn.C; c++) {
       auto at = [&](int i, int k) { return size_t(i) * bn.C * bn.HW + size_t(c) * bn.HW + size_t(k); };
@@ -174,6 +176,8 @@ cudnnStatus_t cudnnBatchNormalizationBackward(cudnnHandle_t handle, cudnnBatchNo
       dbias[c] = bp == 0.0f ? float(ap * sum_dy) : float(ap * sum_dy + bp * dbias[c]);
     }
   });
+  if (queued != cudaSuccess)
+    return cudnn_fail(CUDNN_STATUS_EXECUTION_FAILED, std::string(call) + ": " + cudaGetErrorString(cudaGetLastError()));
   return CUDNN_STATUS_SUCCESS;
 }
 

@@ -13,7 +13,8 @@
 //  - workspace: the algorithms that need one copy their input into it and read it from there;
 //    a smaller workspace than the algorithm needs is CUDNN_STATUS_BAD_PARAM;
 //  - math: with CUDNN_DEFAULT_MATH or CUDNN_TENSOR_OP_MATH the tensor-core algorithms round
-//    their inputs to TF32; CUDNN_FMA_MATH never does;
+//    their inputs to TF32; CUDNN_FMA_MATH never does; where TF32 is allowed Find and the
+//    heuristics list such an algorithm twice, with tensor ops and as FMA;
 //  - alignment: the FFT, Winograd and precomputed-GEMM algorithms need every buffer 16-byte
 //    aligned (vector loads); Find reports them unsupported for other pointers, and running one
 //    on them is CUDNN_STATUS_BAD_PARAM_MISALIGNED_POINTER;
@@ -369,18 +370,24 @@ void fill_results(Primitive prim, const Geometry& g, cudnnMathType_t math, bool 
   std::vector<Perf> all;
   for (int i = 0; i < n; i++) {
     const Algo& a = t[i];
-    Perf r{};
-    r.algo = AlgoEnum(a.id);
-    r.memory = workspace_bytes(prim, a, g);
-    r.determinism = a.deterministic ? CUDNN_DETERMINISTIC : CUDNN_NON_DETERMINISTIC;
-    r.mathType = tf32_for(a, math) ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
-    r.time = modelled_us(a, g, timed, search) * 1e-3f;  // milliseconds
-    r.status = CUDNN_STATUS_SUCCESS;
-    if (!a.supports(g)) r.status = CUDNN_STATUS_NOT_SUPPORTED_SHAPE;
-    else if (a.aligned16 && !pointers_aligned) r.status = CUDNN_STATUS_BAD_PARAM_MISALIGNED_POINTER;
-    else if (timed && r.memory > workspace_limit) r.status = CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED;
-    if (r.status != CUDNN_STATUS_SUCCESS) r.time = -1.0f;
-    all.push_back(r);
+    // A tensor-core algorithm appears twice where the math type allows TF32 (cuDNN's Find
+    // "attempts all algorithms, including their CUDNN_TENSOR_OP_MATH and CUDNN_DEFAULT_MATH
+    // versions"): with tensor ops, and as FMA, a little slower.
+    for (bool tensor_op : {true, false}) {
+      if (tensor_op && !tf32_for(a, math)) continue;
+      Perf r{};
+      r.algo = AlgoEnum(a.id);
+      r.memory = workspace_bytes(prim, a, g);
+      r.determinism = a.deterministic ? CUDNN_DETERMINISTIC : CUDNN_NON_DETERMINISTIC;
+      r.mathType = tensor_op ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
+      r.time = modelled_us(a, g, timed, search * 2 + (tensor_op ? 0 : 1)) * (tensor_op || !tf32_for(a, math) ? 1e-3f : 1.2e-3f);
+      r.status = CUDNN_STATUS_SUCCESS;
+      if (!a.supports(g)) r.status = CUDNN_STATUS_NOT_SUPPORTED_SHAPE;
+      else if (a.aligned16 && !pointers_aligned) r.status = CUDNN_STATUS_BAD_PARAM_MISALIGNED_POINTER;
+      else if (timed && r.memory > workspace_limit) r.status = CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED;
+      if (r.status != CUDNN_STATUS_SUCCESS) r.time = -1.0f;
+      all.push_back(r);
+    }
   }
   std::stable_sort(all.begin(), all.end(), [](const Perf& x, const Perf& y) {
     if ((x.status == CUDNN_STATUS_SUCCESS) != (y.status == CUDNN_STATUS_SUCCESS)) return x.status == CUDNN_STATUS_SUCCESS;
@@ -499,10 +506,11 @@ cudnnStatus_t convolve(Primitive prim, cudnnHandle_t handle, const void* alpha, 
   return CUDNN_STATUS_SUCCESS;
 }
 
+// Every algorithm, twice for the tensor-core ones (with and without tensor ops).
 int max_count(Primitive p) {
   int n;
   table(p, &n);
-  return n;
+  return 2 * n;
 }
 
 }  // namespace

@@ -59,14 +59,17 @@ struct Allocation {
 };
 // The live allocation holding p (base <= p < base + bytes), or nullptr.
 const Allocation* find_allocation(const void* p);
-// "" when [p, p + bytes) lies inside one live device allocation, else why not.
-std::string check_device_range(const void* p, size_t bytes);
+// "" when [p, p + bytes) lies inside one live device allocation (or, with pinned_ok, pinned
+// host memory, which kernels and memsets may use under unified addressing), else why not.
+std::string check_device_range(const void* p, size_t bytes, bool pinned_ok = false);
 bool is_pinned(const void* p);
 size_t live_allocations(MemKind kind);
 
 // ---- streams, events, graphs (streams.cpp) ----
+struct Stream;
 struct Token {
   bool done = false;
+  Stream* owner = nullptr;  // the stream whose operation sets it (valid while not done)
 };
 using TokenPtr = std::shared_ptr<Token>;
 struct Op {
@@ -75,14 +78,15 @@ struct Op {
   std::vector<TokenPtr> waits;  // must be done first
   TokenPtr done;
 };
-struct Stream;
 // The stream a handle names (0 and cudaStreamLegacy: the legacy default stream), or nullptr
 // with the last error set.
 Stream* stream_of(cudaStream_t handle, const char* call);
 // Queues `op` on the stream, or adds it to the graph being captured there.
 cudaError_t enqueue(Stream* s, std::string what, std::function<void()> run);
 // Runs queued work until `done()` holds (fatal on a deadlock). `why` names the waiting call.
-void run_until(const std::function<bool()>& done, const char* why);
+// Only the streams in `needed` and those they wait for run (as on a GPU, waiting for one
+// stream does not wait for unrelated ones); empty: any stream.
+void run_until(const std::function<bool()>& done, const char* why, std::vector<Stream*> needed = {});
 void synchronize_stream(Stream* s, const char* why);
 void synchronize_device(const char* why);
 bool stream_capturing(const Stream* s);

@@ -122,14 +122,15 @@ const Allocation* find_allocation(const void* p) {
 }
 
 // One past the end counts as inside (an empty range at the end of an allocation).
-std::string check_device_range(const void* p, size_t bytes) {
+std::string check_device_range(const void* p, size_t bytes, bool pinned_ok) {
   const Allocation* a = find_allocation(p);
   if (!a && bytes == 0) {
     const Allocation* before = find_allocation(static_cast<const char*>(p) - 1);
-    if (before && before->kind == MemKind::device) return "";
+    if (before && (before->kind == MemKind::device || pinned_ok)) return "";
   }
   if (!a) return hex(p) + " is not device memory (no live cudaMalloc allocation holds it)";
-  if (a->kind != MemKind::device) return hex(p) + " is pinned host memory (cudaMallocHost), not device memory";
+  if (a->kind != MemKind::device && !pinned_ok)
+    return hex(p) + " is pinned host memory (cudaMallocHost), not device memory";
   const size_t offset = size_t(static_cast<const char*>(p) - a->base);
   if (bytes > a->bytes - offset)
     return hex(p) + " + " + std::to_string(bytes) + " bytes runs " + std::to_string(bytes - (a->bytes - offset)) +
@@ -189,6 +190,11 @@ cudaError_t queue_copy(const char* call, Stream* s, void* dst, const void* src, 
   if ((src_pageable || dst_pageable) && stream_capturing(s))
     return forbid_in_capture(s, std::string(call) + " with pageable host memory");
   const std::string what = std::string(call) + " of " + std::to_string(bytes) + " bytes";
+  if (!dst_device && !src_device) {  // host to host: fully synchronous (after the stream's work)
+    synchronize_stream(s, call);
+    std::memmove(dst, src, bytes);
+    return cudaSuccess;
+  }
   if (src_pageable) {  // the source is read now
     auto copy = std::make_shared<std::vector<char>>(static_cast<const char*>(src), static_cast<const char*>(src) + bytes);
     return enqueue(s, what, [dst, copy] { std::memcpy(dst, copy->data(), copy->size()); });
@@ -198,7 +204,7 @@ cudaError_t queue_copy(const char* call, Stream* s, void* dst, const void* src, 
     std::memmove(dst, src, bytes);
     *done = true;
   });
-  if (e == cudaSuccess && dst_pageable) run_until([&] { return *done; }, call);  // returns when copied
+  if (e == cudaSuccess && dst_pageable) run_until([&] { return *done; }, call, {s});  // returns when copied
   return e;
 }
 
@@ -333,7 +339,7 @@ cudaError_t cudaMemsetAsync(void* ptr, int value, size_t bytes, cudaStream_t str
   Stream* s = stream_of(stream, "cudaMemsetAsync");
   if (!s) return cudaErrorInvalidResourceHandle;
   if (bytes == 0) return cudaSuccess;
-  if (std::string why = check_device_range(ptr, bytes); !why.empty())
+  if (std::string why = check_device_range(ptr, bytes, true); !why.empty())
     return fail(cudaErrorInvalidValue, "cudaMemsetAsync: " + why);
   return enqueue(s, "cudaMemsetAsync of " + std::to_string(bytes) + " bytes",
                  [ptr, value, bytes] { std::memset(ptr, value, bytes); });

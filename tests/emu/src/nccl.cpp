@@ -1,5 +1,7 @@
-// NCCL across processes: each rank (an MPI process, or a thread) has its own emulated device;
-// the ranks of a communicator meet in a POSIX shared-memory segment named by the unique id.
+// NCCL across processes: each rank (an MPI process) has its own emulated device; the ranks of
+// a communicator meet in a POSIX shared-memory segment named by the unique id. (Ranks as
+// threads of one process are not supported: a collective waits for its peers holding the
+// process's device lock, which the other thread would need.)
 //
 // A collective queues on its stream like a kernel and runs when the stream reaches it (NCCL
 // documentation: "collective operations are executed in stream order"). It then waits for

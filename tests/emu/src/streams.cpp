@@ -135,12 +135,25 @@ void join_capture(Stream* s, Capture* c) {
   if (std::find(c->streams.begin(), c->streams.end(), s) == c->streams.end()) c->streams.push_back(s);
 }
 
-// Runs one operation that may run, if any.
-bool run_one() {
+// The streams that `needed` depend on through the events their queued work waits for, them
+// included (all streams when `needed` is empty).
+std::vector<Stream*> closure(std::vector<Stream*> needed) {
+  if (needed.empty()) return streams().all;
+  for (size_t i = 0; i < needed.size(); i++)
+    for (const Op& op : needed[i]->queue)
+      for (const TokenPtr& t : op.waits)
+        if (!t->done && t->owner && std::find(needed.begin(), needed.end(), t->owner) == needed.end())
+          needed.push_back(t->owner);
+  return needed;
+}
+
+// Runs one operation of `among` that may run, if any.
+bool run_one(const std::vector<Stream*>& among) {
   Streams& st = streams();
   std::vector<Stream*> candidates;
-  for (Stream* s : st.all)
-    if (!s->queue.empty() && ready(s->queue.front())) candidates.push_back(s);
+  for (Stream* s : st.all)  // in scheduling order
+    if (!s->queue.empty() && ready(s->queue.front()) && std::find(among.begin(), among.end(), s) != among.end())
+      candidates.push_back(s);
   if (candidates.empty()) return false;
   Stream* s = candidates[choose(candidates.size())];
   Op op = std::move(s->queue.front());
@@ -220,6 +233,7 @@ cudaError_t enqueue(Stream* s, std::string what, std::function<void()> run) {
     return cudaSuccess;
   }
   Op op{std::move(what), std::move(run), {}, std::make_shared<Token>()};
+  op.done->owner = s;
   if (s->legacy) {
     for (Stream* other : st.all)
       if (!other->legacy && other->flags == cudaStreamDefault) {
@@ -236,14 +250,15 @@ cudaError_t enqueue(Stream* s, std::string what, std::function<void()> run) {
   return cudaSuccess;
 }
 
-void run_until(const std::function<bool()>& done, const char* why) {
+void run_until(const std::function<bool()>& done, const char* why, std::vector<Stream*> needed) {
   Lock lock(device_mutex());
   while (!done())
-    if (!run_one()) fatal(std::string("deadlock: ") + why + " waits, but no queued work can run:" + describe_queues());
+    if (!run_one(closure(needed)))
+      fatal(std::string("deadlock: ") + why + " waits, but no queued work can run:" + describe_queues());
 }
 
 void synchronize_stream(Stream* s, const char* why) {
-  run_until([s] { return s->queue.empty(); }, why);
+  run_until([s] { return s->queue.empty(); }, why, {s});
 }
 
 void synchronize_device(const char* why) {
@@ -268,7 +283,7 @@ void start_background_progress() {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
       std::unique_lock<std::recursive_mutex> lock(device_mutex(), std::try_to_lock);
       if (!lock.owns_lock() || Clock::now() - streams().last_activity < std::chrono::milliseconds(20)) continue;
-      while (run_one()) {
+      while (run_one(streams().all)) {
       }
     }
   }).detach();
@@ -309,6 +324,7 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
   Streams& st = streams();
   Stream* s = stream_of(stream, "cudaStreamDestroy");
   if (!s || s->legacy) return fail(cudaErrorInvalidResourceHandle, "cudaStreamDestroy: not a created stream");
+  if (s->capture) return forbid_in_capture(s, "cudaStreamDestroy of a stream in a capture");
   st.live.erase(s);
   s->destroyed = true;
   if (s->queue.empty()) {
@@ -427,7 +443,7 @@ cudaError_t cudaEventSynchronize(cudaEvent_t event) {
   if (cudaError_t e = check_capture_allows("cudaEventSynchronize"); e != cudaSuccess) return e;
   if (!event->token) return cudaSuccess;
   TokenPtr t = event->token;
-  run_until([t] { return t->done; }, "cudaEventSynchronize");
+  run_until([t] { return t->done; }, "cudaEventSynchronize", {t->owner});
   return cudaSuccess;
 }
 
@@ -437,7 +453,7 @@ cudaError_t cudaEventQuery(cudaEvent_t event) {
   if (event->capture) return fail(cudaErrorCapturedEvent, "cudaEventQuery on an event recorded in a capture");
   if (!event->token) return cudaSuccess;
   TokenPtr t = event->token;
-  run_until([t] { return t->done; }, "cudaEventQuery");
+  run_until([t] { return t->done; }, "cudaEventQuery", {t->owner});
   return cudaSuccess;
 }
 

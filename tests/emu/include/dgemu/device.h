@@ -53,7 +53,7 @@ namespace dgemu {
 // The synchronizing calls suspend the calling fiber; `site` names the call in diagnostics.
 void sync_block(std::source_location site);
 int sync_block_count(int predicate, std::source_location site);  // __syncthreads_count
-enum class WarpOp { sync, shfl, shfl_up, shfl_down, shfl_xor, ballot };
+enum class WarpOp { sync, shfl, shfl_up, shfl_down, shfl_xor, ballot, all };
 // One warp-wide exchange: the lanes named in `mask` meet at the same kind of call; each gives
 // `bits` (a value of `bytes` bytes) and gets the result of `op` with `arg` and `width`.
 uint64_t warp_exchange(WarpOp op, unsigned mask, uint64_t bits, int bytes, int arg, int width,
@@ -121,8 +121,9 @@ inline unsigned __ballot_sync(unsigned mask, int predicate,
 inline int __any_sync(unsigned mask, int predicate, std::source_location site = std::source_location::current()) {
   return __ballot_sync(mask, predicate, site) != 0;
 }
+// True when the predicate holds on every named lane that has not exited.
 inline int __all_sync(unsigned mask, int predicate, std::source_location site = std::source_location::current()) {
-  return (__ballot_sync(mask, predicate, site) & mask) == mask;
+  return int(dgemu::warp_exchange(dgemu::WarpOp::all, mask, predicate != 0, 4, 0, warpSize, site));
 }
 
 // ---- atomics ----

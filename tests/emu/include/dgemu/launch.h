@@ -1,7 +1,7 @@
 // Kernel launches in the emulator: DG_LAUNCH (kernels/launch.cuh) calls dgemu::launch, which
 // converts the arguments to the kernel's parameter types as a call would, checks the launch
 // (tests/emu/src/launch.cpp) and queues the kernel on its stream. A pointer argument must be
-// null or point into a live device allocation.
+// null or point into a live device (or pinned host) allocation.
 #pragma once
 #include <functional>
 #include <tuple>
