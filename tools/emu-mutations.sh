@@ -53,7 +53,8 @@ run "the compute stream does not wait for NCCL's means before the Adam step" eng
   'if \(!pending_\) return;\n    compute_waits\(ctx\);' 'if (!pending_) return;' \
   'test_gpu_mpi|test_gpu_nccl' forward reverse
 run "conv backward-filter overwrites the gradient (beta 0) instead of accumulating" engine/cuda/conv_cudnn.cu \
-  '&one, d.filter, dw.data\)\);' '&zero, d.filter, dw.data));' \
+  '(const float one = 1\.0f;)(\n  DG_CUDNN_CHECK\(cudnnConvolutionBackwardFilter.*?)&one, d\.filter, dw\.data\)\);' \
+  '\1 const float zero = 0.0f;\2&zero, d.filter, dw.data));' \
   'test_gpu/(cuda conv2d|a whole)' forward
 run "linear backward-data reads w transposed" engine/cuda/linear_cublas.cu \
   'CUBLAS_OP_N, CUBLAS_OP_N, d.I, d.N, d.O, &one, w.data, d.I' 'CUBLAS_OP_T, CUBLAS_OP_N, d.I, d.N, d.O, &one, w.data, d.O' \
