@@ -18,7 +18,7 @@ set(DG_DEPS_DIR "" CACHE PATH "staged dependencies (tools/gpu-stage.sh) instead 
 if(DG_DEPS_DIR)
   message(STATUS "dg: dependencies from ${DG_DEPS_DIR} (staged), not from Debian packages")
   set(_inc ${DG_DEPS_DIR}/include)
-  foreach(target Eigen3::Eigen nlohmann_json::nlohmann_json CLI11::CLI11 doctest::doctest)
+  foreach(target Eigen3::Eigen nlohmann_json::nlohmann_json CLI11::CLI11 doctest::doctest xxHash::xxhash)
     add_library(${target} INTERFACE IMPORTED)
     set_target_properties(${target} PROPERTIES INTERFACE_INCLUDE_DIRECTORIES ${_inc})
   endforeach()
@@ -46,6 +46,12 @@ dg_require(Eigen3_FOUND "Eigen (CPU GEMM, linear algebra)" "libeigen3-dev")
 
 find_package(nlohmann_json 3 QUIET)
 dg_require(nlohmann_json_FOUND "nlohmann JSON" "nlohmann-json3-dev")
+
+# xxHash, used header-only (engine/safetensors.cpp): the checksums of the files dg writes.
+find_path(DG_XXHASH_INCLUDE_DIR xxhash.h)
+dg_require(DG_XXHASH_INCLUDE_DIR "xxHash (checksums of checkpoints)" "libxxhash-dev")
+add_library(xxHash::xxhash INTERFACE IMPORTED)
+set_target_properties(xxHash::xxhash PROPERTIES INTERFACE_INCLUDE_DIRECTORIES ${DG_XXHASH_INCLUDE_DIR})
 
 find_package(CLI11 QUIET)
 dg_require(CLI11_FOUND "CLI11 (command-line flags)" "libcli11-dev")

@@ -1,5 +1,7 @@
 #include "engine/param_io.h"
 
+#include <cmath>
+
 namespace dg {
 
 static Tensor part_tensor(const ParamStore& s, const ParamView& v, StorePart part) {
@@ -34,6 +36,11 @@ void load_store(Context& ctx, ParamStore& store, StorePart part, const std::stri
     bool same = int(st.shape.size()) == expect.rank;
     for (int i = 0; same && i < expect.rank; i++) same = st.shape[i] == expect.dims[i];
     DG_CHECK(same, "tensor '", name, "' has the wrong shape for this model: expected ", expect.str());
+    for (size_t i = 0; i < st.data.size(); i++) {
+      const float x = st.data[i];
+      DG_CHECK(std::isfinite(x), "tensor '", name, "' holds ", std::isnan(x) ? "NaN" : x > 0 ? "+Inf" : "-Inf",
+               " at element ", i, " (weights, running statistics and Adam moments must be finite)");
+    }
     ctx.upload(part_tensor(store, v, part), st.data.data());
   }
 }

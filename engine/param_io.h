@@ -13,8 +13,9 @@ enum class StorePart { state, exp_avg, exp_avg_sq };
 
 // Adds `prefix + name` for every tensor of the part (downloads from the device).
 void save_store(Context& ctx, const ParamStore& store, StorePart part, const std::string& prefix, SafeTensors& out);
-// Fills every tensor of the part from `prefix + name`; a missing tensor or a shape that
-// differs is an error naming both.
+// Fills every tensor of the part from `prefix + name`; a missing tensor, a shape that
+// differs or a non-finite value is an error naming the tensor (tensors before it may have
+// been filled already).
 void load_store(Context& ctx, ParamStore& store, StorePart part, const std::string& prefix, const SafeTensors& in);
 
 }  // namespace dg

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -12,7 +13,53 @@
 
 #include "engine/error.h"
 
+// xxHash used header-only: nothing to link, and an offline GPU machine needs only the header
+// (tools/gpu-stage.sh).
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 namespace dg {
+
+static const char* const kChecksumKey = "dg_checksums";
+
+static std::string xxh3_hex(const void* data, size_t bytes) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(XXH3_64bits(data, bytes)));
+  return buf;
+}
+
+// The header as its checksum covers it: without the checksums entry (and without an
+// __metadata__ left empty by its removal), dumped compact with sorted keys.
+static std::string header_for_checksum(nlohmann::json header) {
+  if (header.contains("__metadata__") && header["__metadata__"].is_object()) {
+    header["__metadata__"].erase(kChecksumKey);
+    if (header["__metadata__"].empty()) header.erase("__metadata__");
+  }
+  return header.dump();
+}
+
+// The parsed "dg_checksums" entry of a file that has one.
+struct Checksums {
+  std::string header;
+  std::map<std::string, std::string> tensors;
+};
+
+static Checksums parse_checksums(const nlohmann::json& header, const std::string& what) {
+  const nlohmann::json& entry = header["__metadata__"][kChecksumKey];
+  DG_CHECK(entry.is_string(), what, ": metadata '", kChecksumKey, "' is not a string");
+  const nlohmann::json j = nlohmann::json::parse(entry.get<std::string>(), nullptr, false);
+  const bool ok = j.is_object() && j.contains("algorithm") && j["algorithm"] == "xxh3-64" && j.contains("header") &&
+                  j["header"].is_string() && j.contains("tensors") && j["tensors"].is_object();
+  DG_CHECK(ok, what, ": the checksums entry (metadata '", kChecksumKey,
+           "') is damaged or of an unknown kind: the file is damaged");
+  Checksums c;
+  c.header = j["header"].get<std::string>();
+  for (const auto& [name, sum] : j["tensors"].items()) {
+    DG_CHECK(sum.is_string(), what, ": the checksum of tensor '", name, "' is not a string: the file is damaged");
+    c.tensors[name] = sum.get<std::string>();
+  }
+  return c;
+}
 
 const StTensor& SafeTensors::at(const std::string& name) const {
   auto it = tensors.find(name);
@@ -38,6 +85,9 @@ SafeTensors parse_safetensors(const std::string& bytes, const std::string& what)
   DG_CHECK(header_len <= bytes.size() - 8, what, ": header length ", header_len, " exceeds the file's ",
            bytes.size() - 8, " remaining bytes (truncated or not a safetensors file)");
   const size_t data_begin = 8 + header_len, data_size = bytes.size() - data_begin;
+  // (The JSON parser stops at a NUL: one in the padding would pass unseen.)
+  DG_CHECK(std::find(bytes.begin() + 8, bytes.begin() + long(data_begin), '\0') == bytes.begin() + long(data_begin),
+           what, ": the header holds a NUL byte: the file is damaged");
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + long(data_begin));
@@ -46,13 +96,28 @@ SafeTensors parse_safetensors(const std::string& bytes, const std::string& what)
   }
   DG_CHECK(header.is_object(), what, ": the header is not a JSON object");
   SafeTensors st;
+  // The checksums first: a damaged header is reported as damaged, whatever it now says.
+  Checksums sums;
+  if (header.contains("__metadata__") && header["__metadata__"].is_object() &&
+      header["__metadata__"].contains(kChecksumKey)) {
+    sums = parse_checksums(header, what);
+    const std::string canonical = header_for_checksum(header);
+    DG_CHECK(xxh3_hex(canonical.data(), canonical.size()) == sums.header, what,
+             ": the header fails its checksum (a shape, offset, name or metadata value changed): the file is damaged");
+    st.checksummed = true;
+  } else if (header.contains("__metadata__") && header["__metadata__"].is_object()) {
+    // Checksums whose key is damaged must not make the file read as one without them.
+    for (const auto& [k, v] : header["__metadata__"].items())
+      DG_CHECK(!(v.is_string() && v.get<std::string>().rfind("{\"algorithm\":\"xxh3-64\"", 0) == 0), what,
+               ": checksums under the metadata key '", k, "' instead of '", kChecksumKey, "': the file is damaged");
+  }
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
   for (auto& [name, entry] : header.items()) {
     if (name == "__metadata__") {
       DG_CHECK(entry.is_object(), what, ": __metadata__ is not an object");
       for (auto& [k, v] : entry.items()) {
         DG_CHECK(v.is_string(), what, ": metadata '", k, "' is not a string");
-        st.metadata[k] = v.get<std::string>();
+        if (k != kChecksumKey) st.metadata[k] = v.get<std::string>();
       }
       continue;
     }
@@ -86,6 +151,14 @@ SafeTensors parse_safetensors(const std::string& bytes, const std::string& what)
              " elements of ", dt);
     ranges.push_back({begin, end});
     const char* src = bytes.data() + data_begin + begin;
+    if (st.checksummed) {
+      auto sum = sums.tensors.find(name);
+      DG_CHECK(sum != sums.tensors.end(), what, ": tensor '", name, "' has no checksum: the file is damaged");
+      const std::string computed = xxh3_hex(src, end - begin);
+      DG_CHECK(computed == sum->second, what, ": tensor '", name, "' fails its checksum (stored ", sum->second,
+               ", computed ", computed, "): the file is damaged");
+      sums.tensors.erase(sum);
+    }
     // little-endian hosts only (x86-64, aarch64)
     if (dt == "F32") {
       t.data.resize(count);
@@ -104,6 +177,8 @@ SafeTensors parse_safetensors(const std::string& bytes, const std::string& what)
     }
     st.tensors[name] = std::move(t);
   }
+  DG_CHECK(sums.tensors.empty(), what, ": the checksums name tensor '",
+           sums.tensors.empty() ? "" : sums.tensors.begin()->first, "', which the file lacks: the file is damaged");
   std::sort(ranges.begin(), ranges.end());
   for (size_t i = 1; i < ranges.size(); i++)
     DG_CHECK(ranges[i].first >= ranges[i - 1].second, what, ": tensor data ranges overlap");
@@ -131,13 +206,21 @@ static void write_all(int fd, const void* data, size_t n, const std::string& pat
 
 void write_safetensors(const std::string& path, const SafeTensors& st) {
   nlohmann::json header = nlohmann::json::object();
+  nlohmann::json tensor_sums = nlohmann::json::object();
   uint64_t offset = 0;
   for (const auto& [name, t] : st.tensors) {
     const uint64_t bytes = t.f64 ? t.data64.size() * 8 : t.data.size() * 4;
     header[name] = {{"dtype", t.f64 ? "F64" : "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+    tensor_sums[name] = t.f64 ? xxh3_hex(t.data64.data(), bytes) : xxh3_hex(t.data.data(), bytes);
     offset += bytes;
   }
-  if (!st.metadata.empty()) header["__metadata__"] = st.metadata;
+  std::map<std::string, std::string> metadata = st.metadata;
+  metadata.erase(kChecksumKey);  // (one read from a file is recomputed)
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  const std::string canonical = header_for_checksum(header);
+  const nlohmann::json sums = {
+      {"algorithm", "xxh3-64"}, {"header", xxh3_hex(canonical.data(), canonical.size())}, {"tensors", tensor_sums}};
+  header["__metadata__"][kChecksumKey] = sums.dump();
   std::string h = header.dump();
   h.append((8 - h.size() % 8) % 8, ' ');  // 8-byte aligned data
   unsigned char len[8];

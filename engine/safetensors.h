@@ -8,6 +8,16 @@
 // Reading validates everything before trusting it: the header length against the file
 // size, the JSON, every dtype, shape and offset range (inside the data, matching the
 // shape's byte size, no overlaps), and fails with the file name and what is wrong.
+//
+// Checksums: every file dg writes carries one more metadata string, "dg_checksums":
+//   {"algorithm": "xxh3-64", "header": "<16 hex digits>", "tensors": {"<name>": "<16 hex>", ...}}
+// (xxHash's XXH3 64-bit hash, Debian's libxxhash-dev). "tensors": each tensor's data bytes as
+// stored. "header": the header JSON without this entry, as nlohmann dumps it (compact, keys
+// sorted): dtypes, shapes, offsets and every other metadata string, so a flipped digit of a
+// checkpoint's step is caught too. A reader checks both when the entry is there and fails
+// naming the file and the tensor (or the header); safetensors and PyTorch readers see one
+// more metadata string and load the file unchanged. Files without it (older dg files,
+// PyTorch's) load unverified: SafeTensors::checksummed says which it was.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -25,7 +35,8 @@ struct StTensor {
 
 struct SafeTensors {
   std::map<std::string, StTensor> tensors;
-  std::map<std::string, std::string> metadata;
+  std::map<std::string, std::string> metadata;  // without "dg_checksums" (written and checked here)
+  bool checksummed = false;                      // read: the file carried checksums, and every one matched
 
   const StTensor& at(const std::string& name) const;  // throws naming the missing tensor
   bool has(const std::string& name) const { return tensors.count(name) != 0; }

@@ -26,7 +26,7 @@ void save_checkpoint(Context& ctx, GanTrainer& trainer, const std::string& path,
   write_safetensors(path, st);
 }
 
-static CheckpointInfo info_of(const SafeTensors& st, const std::string& path) {
+CheckpointInfo checkpoint_info(const SafeTensors& st, const std::string& path) {
   auto it = st.metadata.find("format");
   DG_CHECK(it != st.metadata.end() && it->second == "dg-checkpoint", path, ": not a dg checkpoint (no format metadata)");
   DG_CHECK(st.meta("format_version") == "1", path, ": checkpoint format version ", st.meta("format_version"),
@@ -40,14 +40,23 @@ static CheckpointInfo info_of(const SafeTensors& st, const std::string& path) {
   DG_CHECK(info.step >= 0, path, ": negative step ", info.step);
   info.config_json = st.meta("config");
   info.metadata = st.metadata;
+  info.checksummed = st.checksummed;
   return info;
 }
 
-CheckpointInfo read_checkpoint_info(const std::string& path) { return info_of(read_safetensors(path), path); }
+CheckpointInfo read_checkpoint_info(const std::string& path) { return checkpoint_info(read_safetensors(path), path); }
+
+std::string unverified_note(const CheckpointInfo& info, const std::string& path) {
+  return info.checksummed ? ""
+                          : path + " carries no checksums (an older dg wrote it): loaded without verifying its bytes";
+}
 
 CheckpointInfo load_checkpoint(Context& ctx, GanTrainer& trainer, const std::string& path) {
-  const SafeTensors st = read_safetensors(path);
-  const CheckpointInfo info = info_of(st, path);
+  return load_checkpoint(ctx, trainer, read_safetensors(path), path);
+}
+
+CheckpointInfo load_checkpoint(Context& ctx, GanTrainer& trainer, const SafeTensors& st, const std::string& path) {
+  const CheckpointInfo info = checkpoint_info(st, path);
   const int K = int(trainer.discriminators().size());
   DG_CHECK(st.meta("discriminators") == std::to_string(K), path, ": the checkpoint has ", st.meta("discriminators"),
            " discriminators, this run ", K);
@@ -60,7 +69,7 @@ CheckpointInfo load_checkpoint(Context& ctx, GanTrainer& trainer, const std::str
     load_net(trainer.generator(), "", "G");
     for (int i = 0; i < K; i++) load_net(trainer.discriminators()[i], d_prefix(i), "D" + std::to_string(i));
   } catch (const Error& e) {
-    DG_FAIL(path, ": does not fit this model: ", e.what());
+    DG_FAIL(path, ": ", e.what());
   }
   trainer.set_step(info.step);
   return info;

@@ -229,11 +229,15 @@ int64_t GanTrainer::first_nonfinite_step() {
   return int64_t(v) - 1;
 }
 
-bool GanTrainer::parameters_finite() {
+bool GanTrainer::state_finite() {
   ScratchScope scratch(ctx_);
   Tensor flag = ctx_.zeros({1});
-  record_nonfinite(ctx_, g_.params.params(), 0, flag);
-  for (Network& d : d_) record_nonfinite(ctx_, d.params.params(), 0, flag);
+  auto check = [&](const ParamStore& s) {
+    for (const Tensor& t : {s.params(), s.buffers(), s.exp_avg(), s.exp_avg_sq()})
+      if (t.data != nullptr && t.numel() > 0) record_nonfinite(ctx_, t, 0, flag);
+  };
+  check(g_.params);
+  for (Network& d : d_) check(d.params);
   float v = 0;
   ctx_.download(flag, &v);
   return v == 0.0f;

@@ -76,9 +76,11 @@ class GanTrainer {
   StepStats stats();                   // synchronizes; resets the selection counts
   // The first step (0-based) whose losses were NaN or Inf, or -1; synchronizes.
   int64_t first_nonfinite_step();
-  // Whether every parameter of every network is finite (checked before a checkpoint: a NaN
-  // can reach the weights one step before it reaches the losses); synchronizes.
-  bool parameters_finite();
+  // Whether everything a checkpoint holds is finite: every network's parameters, running
+  // statistics and Adam moments (checked before a checkpoint: a NaN can reach the weights one
+  // step before it reaches the losses, and an Inf in a moment leaves the weights finite);
+  // synchronizes.
+  bool state_finite();
 
   // Generator output in eval mode for the given noise (B, nz, 1, 1) -> (B, nc, S, S);
   // the result lives in the arena until the caller's scratch scope ends.

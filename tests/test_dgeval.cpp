@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "data/read_idx.h"
+#include "tests/damage.h"
 #include "tests/dgtrain_runner.h"
 #include "tests/eval_files.h"
 
@@ -125,6 +126,24 @@ TEST_CASE("dgtrain --eval-every logs FID and IS, keeps the best checkpoint, and 
   INFO(kid.output);
   CHECK(kid.code == 0);
   CHECK(kid.output.find("KID ") == 0);
+
+  // A flipped bit in the checkpoint, or in the feature network's file, is refused by name.
+  const std::string ckpt = fx.dir.path.string() + "/damaged.safetensors";
+  const std::string features = fx.dir.path.string() + "/damaged-classifier.safetensors";
+  fs::copy_file(run + "/checkpoints/step_000006.safetensors", ckpt);
+  fs::copy_file(fx.classifier, features);
+  flip_bit(ckpt, tensor_middle(ckpt, "D0.main.0.weight"), 2);
+  const Result bad = dgeval("fid --device cpu --checkpoint " + ckpt + " --features " + fx.classifier + " --samples 40");
+  INFO(bad.output);
+  CHECK(bad.code == 1);
+  CHECK(bad.output.find(ckpt + ": tensor 'D0.main.0.weight' fails its checksum") != std::string::npos);
+  const std::string weight = tensor_named(features, "", "weight");
+  flip_bit(features, tensor_middle(features, weight), 5);
+  const Result bad_features = dgeval("fid --device cpu --checkpoint " + run + "/checkpoints/step_000006.safetensors" +
+                                     " --features " + features + " --samples 40");
+  INFO(bad_features.output);
+  CHECK(bad_features.code == 1);
+  CHECK(bad_features.output.find(features + ": tensor '" + weight + "' fails its checksum") != std::string::npos);
 }
 
 TEST_CASE("dgeval on a folder of images: gray PNGs against the real set, color PNGs refused by a gray classifier") {

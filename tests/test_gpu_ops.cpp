@@ -142,7 +142,7 @@ TEST_CASE("cuda conv2d and conv_transpose2d match the CPU with TF32") { check_co
 // found on aligned buffers (the discriminator step's) must not be reused there blindly: cuDNN's
 // Find offers only algorithms that work on the buffers it was handed.
 TEST_CASE("convolutions searched on aligned buffers also run on slices at a 4-byte offset") {
-  int aligned_only = 0;  // searches that chose an algorithm needing aligned buffers (emulator)
+  [[maybe_unused]] int aligned_only = 0;  // searches that chose an algorithm needing aligned buffers (emulator)
   for (bool strict : {true, false}) {
     CAPTURE(strict);
     Twin t(strict);

@@ -47,6 +47,8 @@ TEST_CASE("safetensors round trip with metadata, atomically replaced") {
   CHECK(back.at("w").data == st.tensors["w"].data);
   CHECK(back.at("b").data[0] == -0.5f);
   CHECK(back.meta("step") == "42");
+  CHECK(back.checksummed);
+  CHECK(back.metadata.size() == 1);  // the checksums are checked, not handed out
   CHECK_FALSE(fs::exists(path + ".tmp"));
   st.metadata["step"] = "43";
   write_safetensors(path, st);  // replaces
@@ -149,6 +151,61 @@ TEST_CASE("broken safetensors files are refused with the reason") {
   huge[7] = '\x7f';
   CHECK_THROWS_WITH_AS(parse_safetensors(huge, "c"), doctest::Contains("exceeds"), dg::Error);
   CHECK_THROWS_WITH_AS(read_safetensors((dir.path / "missing").string()), doctest::Contains("cannot open"), dg::Error);
+}
+
+TEST_CASE("every single-bit flip anywhere in a checksummed file is refused, naming the tensor it hit") {
+  TempDir dir;
+  const std::string path = (dir.path / "f.safetensors").string();
+  SafeTensors st;
+  st.tensors["a"] = {{2, 2}, {1.5f, -2, 0, 1e-30f}};
+  st.tensors["b"] = {{3}, {7, 8, 9}};
+  st.tensors["d"] = {{2}, {}, true, {0.25, -1e300}};
+  st.metadata["step"] = "6";
+  st.metadata["config"] = R"({"lr_g": 0.0002})";
+  write_safetensors(path, st);
+  const std::string good = slurp(path);
+  REQUIRE(parse_safetensors(good, "f").checksummed);
+  uint64_t header_len = 0;
+  std::memcpy(&header_len, good.data(), 8);
+  const size_t data_begin = 8 + header_len;
+  int refused = 0, flips = 0;
+  for (size_t at = 0; at < good.size(); at++)
+    for (int bit = 0; bit < 8; bit++) {
+      std::string bad = good;
+      bad[at] = char(bad[at] ^ (1 << bit));
+      flips++;
+      try {
+        parse_safetensors(bad, "f");
+        MESSAGE("a flip of bit ", bit, " of byte ", at, " was not noticed");
+      } catch (const dg::Error& e) {
+        refused++;
+        // In the data: the tensor whose bytes changed is named (a: [0, 16), b: [16, 28), d: [28, 44)).
+        if (at >= data_begin) {
+          const size_t off = at - data_begin;
+          const std::string name = off < 16 ? "a" : off < 28 ? "b" : "d";
+          CHECK_MESSAGE(std::string(e.what()).find("tensor '" + name + "' fails its checksum") != std::string::npos,
+                        "byte ", at, ": ", e.what());
+        }
+      }
+    }
+  CHECK(refused == flips);
+}
+
+TEST_CASE("a file without checksums (an older dg's, or another writer's) loads unverified") {
+  const std::string data(8, '\0');
+  SafeTensors st =
+      parse_safetensors(with_header(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"__metadata__":{"step":"3"}})", data),
+                        "old");
+  CHECK_FALSE(st.checksummed);
+  CHECK(st.at("w").data == std::vector<float>{0, 0});
+  CHECK(st.meta("step") == "3");
+  // A checksums entry that is not dg's kind is damage, not absence.
+  CHECK_THROWS_WITH_AS(
+      parse_safetensors(with_header(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                                    R"("__metadata__":{"dg_checksums":"{\"algorithm\":\"md5\"}"}})",
+                                    data),
+                        "x"),
+      doctest::Contains("x: the checksums entry (metadata 'dg_checksums') is damaged or of an unknown kind"), dg::Error);
 }
 
 TEST_CASE("a write into a missing folder fails and leaves nothing behind") {

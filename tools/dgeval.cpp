@@ -161,10 +161,13 @@ int metric_command(const std::string& metric, const MetricArgs& a) {
   int size = a.image_size, channels = 0;
   int64_t count = a.samples;
   if (!a.checkpoint.empty()) {
-    const CheckpointInfo info = read_checkpoint_info(a.checkpoint);
+    const SafeTensors st = read_safetensors(a.checkpoint);  // checksums verified
+    const CheckpointInfo info = checkpoint_info(st, a.checkpoint);
+    if (const std::string note = unverified_note(info, a.checkpoint); !note.empty())
+      std::fprintf(stderr, "dgeval: note: %s\n", note.c_str());
     TrainOptions o = options_from_json(nlohmann::json::parse(info.config_json));
     trainer = std::make_unique<GanTrainer>(ctx, o.train);
-    load_checkpoint(ctx, *trainer, a.checkpoint);
+    load_checkpoint(ctx, *trainer, st, a.checkpoint);
     source = generator_source(*trainer);
     size = o.train.model.image_size;
     channels = o.train.model.channels;

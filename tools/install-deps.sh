@@ -11,6 +11,7 @@ packages=(
   libcli11-dev                       # command-line flags
   doctest-dev                        # unit tests
   libstb-dev                         # PNG/JPEG/BMP read and write
+  libxxhash-dev                      # checksums of checkpoints (xxh3, used header-only)
   zlib1g-dev                         # .gz datasets, compressed .mat
   libopenmpi-dev openmpi-bin         # multi-process training (mpirun), its 2-rank CPU tests
   libboost-context-dev               # fibers of the CUDA emulator (tests/emu, -DDG_CUDA=EMU)

@@ -89,9 +89,20 @@ std::string RunFolder::best_checkpoint_path() const {
   return (fs::path(path_) / "checkpoints" / "best.safetensors").string();
 }
 
+std::vector<std::string> RunFolder::checkpoints() const { return checkpoints_by_step(path_); }
+
 std::string RunFolder::latest_checkpoint() const {
   std::vector<std::string> all = checkpoints_by_step(path_);
   return all.empty() ? "" : all.back();
+}
+
+std::string RunFolder::set_aside(const std::string& checkpoint) {
+  std::string to = checkpoint + ".damaged";
+  for (int i = 2; fs::exists(to); i++) to = checkpoint + ".damaged." + std::to_string(i);
+  std::error_code ec;
+  fs::rename(checkpoint, to, ec);
+  DG_CHECK(!ec, "cannot rename the damaged checkpoint ", checkpoint, " to ", to, ": ", ec.message());
+  return to;
 }
 
 std::string RunFolder::tidy_for_resume(int64_t step) {

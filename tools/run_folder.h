@@ -4,11 +4,13 @@
 //   <out>/<name>/samples/step_XXXXXX.png  the fixed-noise sample grid
 //   <out>/<name>/checkpoints/step_XXXXXX.safetensors
 //   <out>/<name>/checkpoints/best.safetensors   the best FID so far (--eval-every)
+//   <out>/<name>/checkpoints/*.damaged          checkpoints a resume found damaged, kept
 //   <out>/<name>/real-stats-*.safetensors      cached FID statistics of the real set
 #pragma once
 #include <cstdint>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -27,7 +29,11 @@ class RunFolder {
   nlohmann::json read_config() const;
   void append_metrics(const nlohmann::json& line);  // flushed at once
   std::string checkpoint_path(int64_t step) const;
+  std::vector<std::string> checkpoints() const;     // step_*.safetensors, oldest first (not best)
   std::string latest_checkpoint() const;            // "" when there is none (best is not a candidate)
+  // Renames a damaged checkpoint to <name>.damaged (.damaged.2, ... when taken): kept for
+  // the user to look at, never deleted, no longer a checkpoint of the run. Returns the new path.
+  std::string set_aside(const std::string& checkpoint);
   std::string best_checkpoint_path() const;         // never pruned
   // Before a resume from `step`: deletes what a killed run left half-written (*.tmp files)
   // and drops metrics lines logged after `step` (they will be logged again) or torn by the

@@ -1,5 +1,6 @@
 #include "tools/train_options.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace dg {
@@ -123,6 +124,24 @@ bool allowed_with_resume(const std::string& flag) {
                         "--checkpoint-every", "--keep-checkpoints", "--data"})
     if (flag == f) return true;
   return false;
+}
+
+// dg's real-valued settings are float32: 0.0002 and 0.00019999999494757503 are one setting.
+static bool same_setting(const nlohmann::json& a, const nlohmann::json& b) {
+  if (a.is_number_float() || b.is_number_float())
+    return a.is_number() && b.is_number() && float(a.get<double>()) == float(b.get<double>());
+  return a == b;
+}
+
+std::string differing_run_settings(const nlohmann::json& a, const nlohmann::json& b) {
+  std::string out;
+  for (const auto& [key, value] : a.items()) {
+    std::string flag = "--" + key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    if (key == "total_steps" || allowed_with_resume(flag) || !b.contains(key) || same_setting(value, b[key])) continue;
+    out += (out.empty() ? "" : ", ") + key + " (" + value.dump() + " vs " + b[key].dump() + ")";
+  }
+  return out;
 }
 
 nlohmann::json to_json(const TrainOptions& o) {

@@ -50,6 +50,10 @@ constexpr int64_t kDefaultSteps = 600;
 void add_train_flags(CLI::App& app, TrainOptions& o);
 // Flags that may be given together with --resume (everything else comes from the run).
 bool allowed_with_resume(const std::string& flag);
+// The settings a resume cannot change (every key but those flags' and total_steps) that
+// both configs record and that differ, as "key (first value vs second)", comma-separated;
+// "" when none. A checkpoint whose recorded config differs belongs to another run.
+std::string differing_run_settings(const nlohmann::json& a, const nlohmann::json& b);
 
 nlohmann::json to_json(const TrainOptions& o);
 TrainOptions options_from_json(const nlohmann::json& j);  // throws dg::Error naming a bad field

@@ -16,6 +16,7 @@
 #include "models/checkpoint.h"
 #include "tools/distributed.h"
 #include "tools/progress.h"
+#include "tools/resume.h"
 #include "tools/run_folder.h"
 #include "tools/train_eval.h"
 
@@ -139,10 +140,13 @@ int run_training(TrainOptions o, const std::set<std::string>& given, Distributed
   // eval_s the evaluations, both since the run began.
   double wall_before = 0, eval_s_total = 0;
   Metadata resumed_meta;
+  std::string resumed_from;  // the checkpoint a resume started from (rank 0)
   if (resuming && root) {
-    const std::string ckpt = folder->latest_checkpoint();
-    DG_CHECK(!ckpt.empty(), "--resume ", o.resume, ": no checkpoint in ", o.resume, "/checkpoints to resume from");
-    resumed_meta = load_checkpoint(ctx, trainer, ckpt).metadata;
+    const ResumePoint from = resume_from_newest_intact(ctx, trainer, *folder, config);
+    resumed_from = from.path;
+    resumed_meta = from.info.metadata;
+    if (const std::string note = unverified_note(from.info, from.path); !note.empty())
+      std::fprintf(stderr, "dgtrain: note: %s\n", note.c_str());
     if (resumed_meta.count("wall_s")) wall_before = std::atof(resumed_meta["wall_s"].c_str());
     if (resumed_meta.count("eval_s")) eval_s_total = std::atof(resumed_meta["eval_s"].c_str());
     progress.message("dgtrain: resuming " + folder_path + " from step " + std::to_string(trainer.step()));
@@ -191,8 +195,7 @@ int run_training(TrainOptions o, const std::set<std::string>& given, Distributed
       evaluator->state() = eval_state_from_json(nlohmann::json::parse(resumed_meta["eval_state"]));
   }
 
-  std::string last_checkpoint = resuming && root ? folder->latest_checkpoint() : "";
-  const std::string resumed_from = last_checkpoint;
+  std::string last_checkpoint = resumed_from;
   using clock = std::chrono::steady_clock;
   auto start = clock::now();
   auto wall_s = [&] {  // training time of the whole run, evaluations excluded
@@ -240,8 +243,8 @@ int run_training(TrainOptions o, const std::set<std::string>& given, Distributed
   };
   auto unsafe_to_save = [&]() -> std::string {
     std::string why = loss_went_bad();
-    if (why.empty() && !trainer.parameters_finite())
-      why = "the weights became NaN or Inf by step " + std::to_string(trainer.step());
+    if (why.empty() && !trainer.state_finite())
+      why = "the weights, running statistics or Adam moments became NaN or Inf by step " + std::to_string(trainer.step());
     return why;
   };
 

@@ -1,7 +1,9 @@
-// safetensors (checkpoints, weight files): header JSON, offsets, shapes and body.
+// safetensors (checkpoints, weight files): header JSON, offsets, shapes and body, the
+// checksums entry and its verification, and a checkpoint's metadata.
 #include <string>
 
 #include "engine/safetensors.h"
+#include "models/checkpoint.h"
 #include "tests/fuzz/fuzz_common.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -12,5 +14,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     volatile float sum = 0;  // read every value the parser handed out
     for (const auto& [name, t] : st.tensors)
       for (float v : t.data) sum = sum + v;
+    if (st.metadata.count("format")) checkpoint_info(st, "fuzz input");
   });
 }

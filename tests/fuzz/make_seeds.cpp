@@ -8,6 +8,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/dataset_files.h"
 #include "engine/safetensors.h"
@@ -38,6 +41,23 @@ Bytes deflate_with(const Bytes& in, int window_bits) {
   return out;
 }
 Bytes gzip(const Bytes& in) { return deflate_with(in, 15 + 16); }
+
+// A safetensors file as dg wrote it before checksums: the same file, that metadata entry gone.
+Bytes without_checksums(const std::string& path) {
+  const Bytes b = read_bytes(path);
+  uint64_t n = 0;
+  std::memcpy(&n, b.data(), 8);
+  nlohmann::json h = nlohmann::json::parse(b.begin() + 8, b.begin() + 8 + long(n));
+  h["__metadata__"].erase("dg_checksums");
+  std::string text = h.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');
+  Bytes out(8);
+  const uint64_t len = text.size();
+  std::memcpy(out.data(), &len, 8);
+  out.insert(out.end(), text.begin(), text.end());
+  out.insert(out.end(), b.begin() + 8 + long(n), b.end());
+  return out;
+}
 
 // A MAT-file miCOMPRESSED element holding `element` (zlib stream, no padding).
 Bytes compressed(const Bytes& element) {
@@ -106,7 +126,8 @@ int main(int argc, char** argv) {
   write_image(dir + "/image/rgba.png", 6, 6, 4, "png");
   write_image(dir + "/image/rgb.bmp", 4, 5, 3, "bmp");
   write_image(dir + "/image/rgb.jpg", 9, 9, 3, "jpg");
-  // safetensors: two tensors and metadata, as dg writes them.
+  // safetensors: two tensors and metadata, as an older dg wrote them (no checksums: the
+  // fuzzer reaches the shapes and offsets), and a checkpoint as dg writes it now.
   dg::SafeTensors st;
   st.tensors["main.0.weight"] = {{2, 1, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8}};
   st.tensors["main.1.running_var"] = {{3}, {1, 1, 1}};
@@ -114,6 +135,11 @@ int main(int argc, char** argv) {
   st.metadata["step"] = "12";
   fs::create_directories(dir + "/safetensors");
   dg::write_safetensors(dir + "/safetensors/two_tensors", st);
+  put(dir + "/safetensors/two_tensors", without_checksums(dir + "/safetensors/two_tensors"));
+  st.metadata["format"] = "dg-checkpoint";
+  st.metadata["discriminators"] = "1";
+  st.metadata["config"] = R"({"arch": "dcgan", "run_name": "seed"})";
+  dg::write_safetensors(dir + "/safetensors/checkpoint", st);
   // config.json as dgtrain writes it for a run on Fashion-MNIST.
   dg::TrainOptions o;
   o.train.model.channels = 1;
