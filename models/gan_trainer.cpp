@@ -1,5 +1,6 @@
 #include "models/gan_trainer.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace dg {
@@ -168,14 +169,21 @@ void GanTrainer::g_step(const Trace& g_trace) {
   }
   // Gradient at the fake images: the sum over the D's of their input gradients. D's own
   // parameter gradients are not wanted. (In `max` mode the unselected D's get a zero
-  // dlogits and contribute zeros: choosing on the host would cost a synchronization.)
+  // dlogits and contribute zeros: choosing on the host would cost a synchronization.) On
+  // the CPU, where looking at dlogits costs nothing, a D whose dlogits are all zero (not
+  // selected by max or seed, or given no sample by max-sample) is skipped: its input gradient
+  // is zero, and adding it would change nothing.
   Tensor dfake = ctx_.alloc(fake.shape);
   Tensor dfake_i = K > 1 ? ctx_.alloc(fake.shape) : dfake;
+  bool first = true;
   for (int i = 0; i < K; i++) {
-    network_backward(ctx_, d_[i], traces[i], dlogits.slice(int64_t(i) * B, {B, 1, 1, 1}), i == 0 ? dfake : dfake_i,
-                     false);
-    if (i > 0) axpy(ctx_, 1.0f, dfake_i, dfake);
+    const Tensor dl = dlogits.slice(int64_t(i) * B, {B, 1, 1, 1});
+    if (!ctx_.on_cuda() && std::all_of(dl.data, dl.data + B, [](float v) { return v == 0.0f; })) continue;
+    network_backward(ctx_, d_[i], traces[i], dl, first ? dfake : dfake_i, false);
+    if (!first) axpy(ctx_, 1.0f, dfake_i, dfake);
+    first = false;
   }
+  if (first) ctx_.fill(dfake, 0.0f);  // every D skipped
   g_.params.zero_grads(ctx_);
   last_backward(g_, g_buckets_ ? &*g_buckets_ : nullptr, g_trace, dfake);
   comm_.finish_means(ctx_);

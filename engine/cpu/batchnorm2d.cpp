@@ -6,7 +6,10 @@
 //   dbeta  = sum g,   dgamma = sum g * xhat,
 //   dx     = gamma * invstd / M * (M * g - dbeta - xhat * dgamma)
 // (the standard result of differentiating through the batch mean and variance).
-// Sums are accumulated in double: this is the reference the CUDA kernels are held to.
+// Sums are accumulated in double: this is the reference the CUDA kernels are held to. They
+// are vectorized reductions (`omp simd`: lanes of doubles, added in a fixed order, so every
+// run of the same build sums alike), and each loop is compiled for one activation
+// (cpu::with_activation).
 // With cfg.sync (synchronized BN) the channel sums and the count M are summed over the
 // ranks between the passes, so every rank normalizes with the statistics of all the batches.
 #include <cmath>
@@ -44,6 +47,7 @@ BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cf
     double s = 0.0;
     for (int n = 0; n < N; n++) {
       const float* xc = x.data + (int64_t(n) * C + c) * P;
+#pragma omp simd reduction(+ : s)
       for (int64_t i = 0; i < P; i++) s += xc[i];
     }
     sum[size_t(c)] = s;
@@ -59,6 +63,7 @@ BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cf
     double s = 0.0;
     for (int n = 0; n < N; n++) {
       const float* xc = x.data + (int64_t(n) * C + c) * P;
+#pragma omp simd reduction(+ : s)
       for (int64_t i = 0; i < P; i++) s += (xc[i] - mean) * (xc[i] - mean);
     }
     sum_sq[size_t(c)] = s;
@@ -77,11 +82,13 @@ BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cf
       running_var.data[c] = float((1.0 - cfg.momentum) * running_var.data[c] + cfg.momentum * var * M / (M - 1));
     }
     const float scale = gamma.data[c] * invstd, shift = beta.data[c] - float(mean) * scale;
-    for (int n = 0; n < N; n++) {
-      const float* xc = x.data + (int64_t(n) * C + c) * P;
-      float* yc = y.data + (int64_t(n) * C + c) * P;
-      for (int64_t i = 0; i < P; i++) yc[i] = cpu::act_forward(cfg.act, xc[i] * scale + shift);
-    }
+    cpu::with_activation(cfg.act, [&](Activation act) {
+      for (int n = 0; n < N; n++) {
+        const float* xc = x.data + (int64_t(n) * C + c) * P;
+        float* yc = y.data + (int64_t(n) * C + c) * P;
+        for (int64_t i = 0; i < P; i++) yc[i] = cpu::act_forward(act, xc[i] * scale + shift);
+      }
+    });
   }
   return saved;
 }
@@ -98,11 +105,13 @@ void batchnorm2d_forward_eval(Context& ctx, const BatchNormConfig& cfg, const Te
   for (int c = 0; c < C; c++) {
     const float invstd = float(1.0 / std::sqrt(double(running_var.data[c]) + cfg.eps));
     const float scale = gamma.data[c] * invstd, shift = beta.data[c] - running_mean.data[c] * scale;
-    for (int n = 0; n < N; n++) {
-      const float* xc = x.data + (int64_t(n) * C + c) * P;
-      float* yc = y.data + (int64_t(n) * C + c) * P;
-      for (int64_t i = 0; i < P; i++) yc[i] = cpu::act_forward(cfg.act, xc[i] * scale + shift);
-    }
+    cpu::with_activation(cfg.act, [&](Activation act) {
+      for (int n = 0; n < N; n++) {
+        const float* xc = x.data + (int64_t(n) * C + c) * P;
+        float* yc = y.data + (int64_t(n) * C + c) * P;
+        for (int64_t i = 0; i < P; i++) yc[i] = cpu::act_forward(act, xc[i] * scale + shift);
+      }
+    });
   }
 }
 
@@ -123,15 +132,18 @@ void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor
     const float mean = saved.mean.data[c], invstd = saved.invstd.data[c];
     const float gm = gamma.data[c], bt = beta.data[c];
     double sum_g = 0.0, sum_g_xhat = 0.0;
-    for (int n = 0; n < N; n++) {
-      const int64_t base = (int64_t(n) * C + c) * P;
-      for (int64_t i = 0; i < P; i++) {
-        float xhat = (x.data[base + i] - mean) * invstd;
-        float g = dy.data[base + i] * cpu::act_derivative(cfg.act, gm * xhat + bt);
-        sum_g += g;
-        sum_g_xhat += double(g) * xhat;
+    cpu::with_activation(cfg.act, [&](Activation act) {
+      for (int n = 0; n < N; n++) {
+        const int64_t base = (int64_t(n) * C + c) * P;
+#pragma omp simd reduction(+ : sum_g, sum_g_xhat)
+        for (int64_t i = 0; i < P; i++) {
+          float xhat = (x.data[base + i] - mean) * invstd;
+          float g = dy.data[base + i] * cpu::act_derivative(act, gm * xhat + bt);
+          sum_g += g;
+          sum_g_xhat += double(g) * xhat;
+        }
       }
-    }
+    });
     // This rank's sums: with sync BN the gradient all-reduce averages them over the ranks.
     if (dbeta.data) dbeta.data[c] += float(sum_g);
     if (dgamma.data) dgamma.data[c] += float(sum_g_xhat);
@@ -148,14 +160,16 @@ void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor
     const float gm = gamma.data[c], bt = beta.data[c];
     const float k = gm * invstd / M;
     const float mean_g = float(sums[size_t(c)]), mean_gx = float(sums[size_t(C + c)]);
-    for (int n = 0; n < N; n++) {
-      const int64_t base = (int64_t(n) * C + c) * P;
-      for (int64_t i = 0; i < P; i++) {
-        float xhat = (x.data[base + i] - mean) * invstd;
-        float g = dy.data[base + i] * cpu::act_derivative(cfg.act, gm * xhat + bt);
-        dx.data[base + i] = k * (M * g - mean_g - xhat * mean_gx);
+    cpu::with_activation(cfg.act, [&](Activation act) {
+      for (int n = 0; n < N; n++) {
+        const int64_t base = (int64_t(n) * C + c) * P;
+        for (int64_t i = 0; i < P; i++) {
+          float xhat = (x.data[base + i] - mean) * invstd;
+          float g = dy.data[base + i] * cpu::act_derivative(act, gm * xhat + bt);
+          dx.data[base + i] = k * (M * g - mean_g - xhat * mean_gx);
+        }
       }
-    }
+    });
   }
 }
 

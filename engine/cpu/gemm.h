@@ -1,0 +1,56 @@
+// The CPU backend's matrix product: C (M x N) = A (M x K) * B (K x N), or C += A * B, float32
+// with fused multiply-adds, packed and blocked for the caches (BLIS's loop order), threaded
+// over blocks of C.
+//
+// Every matrix is read (or written) through two offset tables: element (r, c) is
+// data[row[r] + col[c]]. A dense row-major matrix is row[r] = r * ld, col[c] = c; the
+// convolutions (engine/cpu/conv_gemm.cpp) describe their im2col matrices, their shifted
+// windows of the output gradient and their NCHW outputs the same way, so no im2col is ever
+// written out: the packing step gathers straight from the images. Offsets are >= 0 and every
+// row[r] + col[c] must be a valid element (the convolutions pad their images first).
+//
+// Results do not depend on the thread count: each element of C is one thread's, summed over
+// k in the same order (blocks of KC, in order) whatever the split.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace dg::cpu {
+
+struct OffsetMatrix {
+  const float* data;
+  const int32_t* row;  // one offset per row
+  const int32_t* col;  // one offset per column
+};
+
+struct OutMatrix {
+  float* data;
+  const int32_t* row;
+  const int32_t* col;
+};
+
+// The register-tile kernel for this CPU: MR x NR of C per call (engine/cpu/gemm_kernel.h).
+// "avx512" (14 x 32), "avx2" (6 x 16, AVX2 + FMA) or "generic" (4 x 8, the compiler's
+// baseline vectors). Chosen once from the CPU's features; DG_CPU_KERNEL=generic|avx2|avx512
+// forces one (an error names what the CPU lacks).
+struct GemmKernel {
+  const char* name;
+  int mr, nr;
+  // C tile (MR x NR) at rows c[0..MR) (each NR contiguous floats) = (add ? C : 0) + the
+  // product of kc packed columns of A (MR each) and kc packed rows of B (NR each).
+  void (*run)(int kc, const float* a, const float* b, float* const* c, bool add);
+};
+const GemmKernel& gemm_kernel();
+const GemmKernel* find_gemm_kernel(const std::string& name);  // nullptr if not built
+bool cpu_supports(const GemmKernel& k);
+
+// C = A * B (accumulate: C += A * B), with `workspace` of gemm_workspace_floats() floats for the
+// packed blocks (the caller's: engine/cpu takes it from the context's arena). threads <= 0:
+// OpenMP's thread count (small products use one). kernel: null for gemm_kernel() (tests pass
+// each kernel in turn).
+size_t gemm_workspace_floats(int M, int N, int K, int threads = 0, const GemmKernel* kernel = nullptr);
+void gemm(int M, int N, int K, OffsetMatrix A, OffsetMatrix B, OutMatrix C, bool accumulate, float* workspace,
+          int threads = 0, const GemmKernel* kernel = nullptr);
+
+}  // namespace dg::cpu

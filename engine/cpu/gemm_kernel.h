@@ -1,0 +1,51 @@
+// The register tile of the CPU GEMM (engine/cpu/gemm.h), written once with GCC's vector
+// extensions and built per ISA by gemm_kernel_{generic,avx2,avx512}.cpp: the same source each
+// time, only the vector width, the tile and the compiler's target differ. Because a wide
+// vector type also compiles for a narrower ISA (as pairs of narrower operations), the
+// AVX-512 tile's logic is tested on any x86 CPU by building it for AVX2 (tests).
+//
+// The tile: MR rows x NV vectors of W floats. Per k, one row of packed B (NV vectors) and MR
+// broadcasts of packed A; acc[r][j] += a[r] * b[j] is one fused multiply-add (these files
+// are built with -ffp-contract=fast). MR * NV accumulators stay in registers: 4 x 2 of 16
+// bytes (generic), 6 x 2 of 32 (AVX2), 14 x 2 of 64 (AVX-512). The loops over the tile are
+// unrolled completely (the accumulators are registers only then), the k loop four times.
+#pragma once
+#include <cstring>
+
+namespace dg::cpu {
+// Internal linkage: each ISA's file has its own copy. (Shared instantiations would be one
+// COMDAT symbol for the linker to pick, say the AVX-512 build of a tile the AVX2 file asked for.)
+namespace {
+
+template <typename V, int W, int MR, int NV>
+void gemm_tile(int kc, const float* __restrict a, const float* __restrict b, float* const* c, bool add) {
+  constexpr int NR = W * NV;
+  V acc[MR][NV];
+  for (int r = 0; r < MR; r++)
+    for (int j = 0; j < NV; j++) acc[r][j] = V{};
+#pragma GCC unroll 4
+  for (int k = 0; k < kc; k++) {
+    V bv[NV];
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; j++) std::memcpy(&bv[j], b + k * NR + j * W, sizeof(V));
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++) {
+      const V av = V{} + a[k * MR + r];  // a broadcast load (-fno-signed-zeros drops the + 0)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; j++) acc[r][j] += av * bv[j];
+    }
+  }
+  for (int r = 0; r < MR; r++)
+    for (int j = 0; j < NV; j++) {
+      V v = acc[r][j];
+      if (add) {
+        V old;
+        std::memcpy(&old, c[r] + j * W, sizeof(V));
+        v = old + v;
+      }
+      std::memcpy(c[r] + j * W, &v, sizeof(V));
+    }
+}
+
+}  // namespace
+}  // namespace dg::cpu

@@ -1,0 +1,25 @@
+// The AVX2 + FMA tile, 6 x 16 floats (12 accumulators of 8, 2 rows of B, a broadcast: 15 of
+// the 16 ymm registers), built for AVX2 whatever DG_CPU_ARCH is; used when the CPU has it.
+// Also the AVX-512 tile's logic (14 x 32) built for AVX2, which only the tests run: it checks
+// gemm_kernel_avx512.cpp's source on CPUs without AVX-512.
+#include <cstring>
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#include "engine/cpu/gemm_kernel.h"
+
+namespace dg::cpu {
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v16f __attribute__((vector_size(64)));
+
+void gemm_tile_avx2(int kc, const float* a, const float* b, float* const* c, bool add) {
+  gemm_tile<v8f, 8, 6, 2>(kc, a, b, c, add);
+}
+
+void gemm_tile_avx512_on_avx2(int kc, const float* a, const float* b, float* const* c, bool add) {
+  gemm_tile<v16f, 16, 14, 2>(kc, a, b, c, add);
+}
+
+}  // namespace dg::cpu
+#pragma GCC pop_options

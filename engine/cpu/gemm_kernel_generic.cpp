@@ -1,0 +1,13 @@
+// The portable tile: 4 x 8 floats in 16-byte vectors (SSE2 on x86-64, NEON on AArch64), for
+// CPUs (or builds) without AVX2. Built with the project's flags, like the rest of the engine.
+#include "engine/cpu/gemm_kernel.h"
+
+namespace dg::cpu {
+
+typedef float v4f __attribute__((vector_size(16)));
+
+void gemm_tile_generic(int kc, const float* a, const float* b, float* const* c, bool add) {
+  gemm_tile<v4f, 4, 4, 2>(kc, a, b, c, add);
+}
+
+}  // namespace dg::cpu
