@@ -22,7 +22,7 @@ void activation_forward(Context& ctx, Activation act, const Tensor& x, Tensor y)
   DG_DISPATCH_CUDA(ctx, activation_forward(ctx, act, x, y));
   DG_CHECK(x.numel() == y.numel(), "activation_forward: x ", x.shape.str(), " vs y ", y.shape.str());
   const int64_t n = x.numel();
-  cpu::with_activation(act, [&](Activation a) {
+  cpu::with_activation(act, [&](auto a) {
 #pragma omp parallel for schedule(static) if (n >= cpu::kParallelMinWork)
     for (int64_t i = 0; i < n; i++) y.data[i] = cpu::act_forward(a, x.data[i]);
   });
@@ -33,7 +33,7 @@ void activation_backward(Context& ctx, Activation act, const Tensor& x, const Te
   DG_CHECK(x.numel() == dy.numel() && x.numel() == dx.numel(), "activation_backward: x ", x.shape.str(),
            ", dy ", dy.shape.str(), ", dx ", dx.shape.str());
   const int64_t n = x.numel();
-  cpu::with_activation(act, [&](Activation a) {
+  cpu::with_activation(act, [&](auto a) {
 #pragma omp parallel for schedule(static) if (n >= cpu::kParallelMinWork)
     for (int64_t i = 0; i < n; i++) dx.data[i] = dy.data[i] * cpu::act_derivative(a, x.data[i]);
   });

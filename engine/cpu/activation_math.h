@@ -41,17 +41,24 @@ inline float act_derivative(Activation a, float x) {
   return 1.0f;
 }
 
-// Calls body(a') with a' = a but its kind written out as a constant in each branch: inlined,
-// a loop in body that calls act_forward / act_derivative is then compiled for one activation
-// (no switch per element; ReLU and LeakyReLU loops vectorize).
+// An activation whose kind is part of its type: it converts to Activation{K, slope}.
+template <Act K>
+struct FixedActivation {
+  float slope;
+  operator Activation() const { return {K, slope}; }
+};
+
+// Calls body(FixedActivation<a.kind>{a.slope}). With a generic lambda as body, each
+// activation gets its own copy of the loop, in which act_forward / act_derivative fold to
+// one case: no switch per element, and the ReLU and LeakyReLU loops vectorize.
 template <typename Body>
 inline void with_activation(Activation a, Body&& body) {
   switch (a.kind) {
-    case Act::identity: return body(Activation{Act::identity, a.slope});
-    case Act::relu: return body(Activation{Act::relu, a.slope});
-    case Act::leaky_relu: return body(Activation{Act::leaky_relu, a.slope});
-    case Act::mish: return body(Activation{Act::mish, a.slope});
-    case Act::tanh: return body(Activation{Act::tanh, a.slope});
+    case Act::identity: return body(FixedActivation<Act::identity>{a.slope});
+    case Act::relu: return body(FixedActivation<Act::relu>{a.slope});
+    case Act::leaky_relu: return body(FixedActivation<Act::leaky_relu>{a.slope});
+    case Act::mish: return body(FixedActivation<Act::mish>{a.slope});
+    case Act::tanh: return body(FixedActivation<Act::tanh>{a.slope});
   }
 }
 

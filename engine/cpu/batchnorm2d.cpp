@@ -82,7 +82,7 @@ BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cf
       running_var.data[c] = float((1.0 - cfg.momentum) * running_var.data[c] + cfg.momentum * var * M / (M - 1));
     }
     const float scale = gamma.data[c] * invstd, shift = beta.data[c] - float(mean) * scale;
-    cpu::with_activation(cfg.act, [&](Activation act) {
+    cpu::with_activation(cfg.act, [&](auto act) {
       for (int n = 0; n < N; n++) {
         const float* xc = x.data + (int64_t(n) * C + c) * P;
         float* yc = y.data + (int64_t(n) * C + c) * P;
@@ -105,7 +105,7 @@ void batchnorm2d_forward_eval(Context& ctx, const BatchNormConfig& cfg, const Te
   for (int c = 0; c < C; c++) {
     const float invstd = float(1.0 / std::sqrt(double(running_var.data[c]) + cfg.eps));
     const float scale = gamma.data[c] * invstd, shift = beta.data[c] - running_mean.data[c] * scale;
-    cpu::with_activation(cfg.act, [&](Activation act) {
+    cpu::with_activation(cfg.act, [&](auto act) {
       for (int n = 0; n < N; n++) {
         const float* xc = x.data + (int64_t(n) * C + c) * P;
         float* yc = y.data + (int64_t(n) * C + c) * P;
@@ -132,13 +132,14 @@ void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor
     const float mean = saved.mean.data[c], invstd = saved.invstd.data[c];
     const float gm = gamma.data[c], bt = beta.data[c];
     double sum_g = 0.0, sum_g_xhat = 0.0;
-    cpu::with_activation(cfg.act, [&](Activation act) {
+    cpu::with_activation(cfg.act, [&](auto act) {
       for (int n = 0; n < N; n++) {
-        const int64_t base = (int64_t(n) * C + c) * P;
+        const float* xc = x.data + (int64_t(n) * C + c) * P;
+        const float* dyc = dy.data + (int64_t(n) * C + c) * P;
 #pragma omp simd reduction(+ : sum_g, sum_g_xhat)
         for (int64_t i = 0; i < P; i++) {
-          float xhat = (x.data[base + i] - mean) * invstd;
-          float g = dy.data[base + i] * cpu::act_derivative(act, gm * xhat + bt);
+          float xhat = (xc[i] - mean) * invstd;
+          float g = dyc[i] * cpu::act_derivative(act, gm * xhat + bt);
           sum_g += g;
           sum_g_xhat += double(g) * xhat;
         }
@@ -160,13 +161,15 @@ void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor
     const float gm = gamma.data[c], bt = beta.data[c];
     const float k = gm * invstd / M;
     const float mean_g = float(sums[size_t(c)]), mean_gx = float(sums[size_t(C + c)]);
-    cpu::with_activation(cfg.act, [&](Activation act) {
+    cpu::with_activation(cfg.act, [&](auto act) {
       for (int n = 0; n < N; n++) {
-        const int64_t base = (int64_t(n) * C + c) * P;
+        const float* xc = x.data + (int64_t(n) * C + c) * P;
+        const float* dyc = dy.data + (int64_t(n) * C + c) * P;
+        float* dxc = dx.data + (int64_t(n) * C + c) * P;
         for (int64_t i = 0; i < P; i++) {
-          float xhat = (x.data[base + i] - mean) * invstd;
-          float g = dy.data[base + i] * cpu::act_derivative(act, gm * xhat + bt);
-          dx.data[base + i] = k * (M * g - mean_g - xhat * mean_gx);
+          float xhat = (xc[i] - mean) * invstd;
+          float g = dyc[i] * cpu::act_derivative(act, gm * xhat + bt);
+          dxc[i] = k * (M * g - mean_g - xhat * mean_gx);
         }
       }
     });

@@ -13,6 +13,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -21,21 +22,25 @@
 namespace dg::cpu {
 
 void gemm_tile_generic(int kc, const float* a, const float* b, float* const* c, bool add);
+float fma_chains_generic(long rounds);
 #if defined(__x86_64__)
 void gemm_tile_avx2(int kc, const float* a, const float* b, float* const* c, bool add);
 void gemm_tile_avx512(int kc, const float* a, const float* b, float* const* c, bool add);
 void gemm_tile_avx512_on_avx2(int kc, const float* a, const float* b, float* const* c, bool add);
+float fma_chains_avx2(long rounds);
+float fma_chains_avx512(long rounds);
+float fma_chains_avx512_on_avx2(long rounds);
 #endif
 
 namespace {
 
 const GemmKernel kKernels[] = {
 #if defined(__x86_64__)
-    {"avx512", 14, 32, gemm_tile_avx512},
-    {"avx2", 6, 16, gemm_tile_avx2},
-    {"avx512-on-avx2", 14, 32, gemm_tile_avx512_on_avx2},  // tests only: never chosen
+    {"avx512", 14, 32, gemm_tile_avx512, fma_chains_avx512, 16},
+    {"avx2", 6, 16, gemm_tile_avx2, fma_chains_avx2, 8},
+    {"avx512-on-avx2", 14, 32, gemm_tile_avx512_on_avx2, fma_chains_avx512_on_avx2, 16},  // tests only: never chosen
 #endif
-    {"generic", 4, 8, gemm_tile_generic},
+    {"generic", 4, 8, gemm_tile_generic, fma_chains_generic, 4},
 };
 
 constexpr int kMaxMR = 16, kMaxNR = 32;
@@ -170,6 +175,20 @@ bool cpu_supports(const GemmKernel& k) {
   (void)k;
 #endif
   return true;
+}
+
+double fma_peak_gflop_s(const GemmKernel& k, int threads) {
+  const long rounds = 20'000'000;
+  double best = 0;
+  for (int rep = 0; rep < 3; rep++) {
+    const double t0 = omp_get_wtime();
+    float total = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : total)
+    total += k.fma_chains(rounds);
+    best = std::max(best, 10.0 * rounds * k.lanes * 2 * threads / (omp_get_wtime() - t0) / 1e9);
+    DG_CHECK(std::isfinite(total), "fma_peak_gflop_s: the chains overflowed (", total, ")");  // (and uses them)
+  }
+  return best;
 }
 
 const GemmKernel& gemm_kernel() {

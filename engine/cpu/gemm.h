@@ -40,7 +40,12 @@ struct GemmKernel {
   // C tile (MR x NR) at rows c[0..MR) (each NR contiguous floats) = (add ? C : 0) + the
   // product of kc packed columns of A (MR each) and kc packed rows of B (NR each).
   void (*run)(int kc, const float* a, const float* b, float* const* c, bool add);
+  // 10 x `rounds` multiply-adds of `lanes` floats each, on the same vectors (for the peak).
+  float (*fma_chains)(long rounds);
+  int lanes;
 };
+// The multiply-add peak of `threads` threads running k's vectors, in GFLOP/s (measured).
+double fma_peak_gflop_s(const GemmKernel& k, int threads);
 const GemmKernel& gemm_kernel();
 const GemmKernel* find_gemm_kernel(const std::string& name);  // nullptr if not built
 bool cpu_supports(const GemmKernel& k);

@@ -47,5 +47,20 @@ void gemm_tile(int kc, const float* __restrict a, const float* __restrict b, flo
     }
 }
 
+// The tile's arithmetic alone, for the machine's multiply-add peak: `rounds` of 10 independent
+// chains acc = acc * b + c on V (more chains than an FMA's latency times its issue rate).
+// Returns a value the compiler cannot drop.
+template <typename V>
+float fma_chains(long rounds) {
+  V acc[10], b = V{} + 0.999f, c = V{} + 1e-4f;
+  for (int i = 0; i < 10; i++) acc[i] = V{} + 0.01f * float(i);
+  for (long r = 0; r < rounds; r++)
+#pragma GCC unroll 10
+    for (int i = 0; i < 10; i++) acc[i] = acc[i] * b + c;
+  float sum = 0;
+  for (int i = 0; i < 10; i++) sum += acc[i][0];
+  return sum;
+}
+
 }  // namespace
 }  // namespace dg::cpu

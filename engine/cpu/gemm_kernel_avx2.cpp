@@ -21,5 +21,8 @@ void gemm_tile_avx512_on_avx2(int kc, const float* a, const float* b, float* con
   gemm_tile<v16f, 16, 14, 2>(kc, a, b, c, add);
 }
 
+float fma_chains_avx2(long rounds) { return fma_chains<v8f>(rounds); }
+float fma_chains_avx512_on_avx2(long rounds) { return fma_chains<v16f>(rounds); }
+
 }  // namespace dg::cpu
 #pragma GCC pop_options

@@ -16,5 +16,7 @@ void gemm_tile_avx512(int kc, const float* a, const float* b, float* const* c, b
   gemm_tile<v16f, 16, 14, 2>(kc, a, b, c, add);
 }
 
+float fma_chains_avx512(long rounds) { return fma_chains<v16f>(rounds); }
+
 }  // namespace dg::cpu
 #pragma GCC pop_options

@@ -10,4 +10,6 @@ void gemm_tile_generic(int kc, const float* a, const float* b, float* const* c, 
   gemm_tile<v4f, 4, 4, 2>(kc, a, b, c, add);
 }
 
+float fma_chains_generic(long rounds) { return fma_chains<v4f>(rounds); }
+
 }  // namespace dg::cpu
