@@ -1,16 +1,17 @@
 // The CPU backend's matrix product: C (M x N) = A (M x K) * B (K x N), or C += A * B, float32
-// with fused multiply-adds, packed and blocked for the caches (BLIS's loop order), threaded
-// over blocks of C.
+// with fused multiply-adds, threaded over chunks of C's rows.
 //
 // Every matrix is read (or written) through two offset tables: element (r, c) is
 // data[row[r] + col[c]]. A dense row-major matrix is row[r] = r * ld, col[c] = c; the
 // convolutions (engine/cpu/conv_gemm.cpp) describe their im2col matrices, their shifted
-// windows of the output gradient and their NCHW outputs the same way, so no im2col is ever
-// written out: the packing step gathers straight from the images. Offsets are >= 0 and every
-// row[r] + col[c] must be a valid element (the convolutions pad their images first).
+// windows of the output gradient and their NCHW outputs the same way. A is never copied: the
+// register tile broadcasts each A(r, k) straight from row r's memory (an "indirect" GEMM), so
+// no im2col is ever written out. Only B, the small operand of a convolution (its weights, or
+// the output gradient for the filter gradient), is packed, once per product. Offsets are >= 0
+// and every row[r] + col[c] must be a valid element (the convolutions pad their images first).
 //
 // Results do not depend on the thread count: each element of C is one thread's, summed over
-// k in the same order (blocks of KC, in order) whatever the split.
+// k in the same order (blocks of up to 1024, in order) whatever the split.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -30,28 +31,28 @@ struct OutMatrix {
   const int32_t* col;
 };
 
-// The register-tile kernel for this CPU: MR x NR of C per call (engine/cpu/gemm_kernel.h).
-// "avx512" (14 x 32), "avx2" (6 x 16, AVX2 + FMA) or "generic" (4 x 8, the compiler's
-// baseline vectors). Chosen once from the CPU's features; DG_CPU_KERNEL=generic|avx2|avx512
-// forces one (an error names what the CPU lacks).
+// The register tile for this CPU: MR x NR of C per call (engine/cpu/gemm_kernel.h).
+// "avx512" (8 x 32), "avx2" (6 x 16, AVX2 + FMA) or "generic" (4 x 8, the compiler's baseline
+// vectors). Chosen once from the CPU's features; DG_CPU_KERNEL=generic|avx2|avx512 forces one
+// (an error names what the CPU lacks).
 struct GemmKernel {
   const char* name;
   int mr, nr;
-  // C tile (MR x NR) at rows c[0..MR) (each NR contiguous floats) = (add ? C : 0) + the
-  // product of kc packed columns of A (MR each) and kc packed rows of B (NR each).
-  void (*run)(int kc, const float* a, const float* b, float* const* c, bool add);
+  // C tile (MR x NR) at rows c[0..MR) (each NR contiguous floats) = (add ? C : 0) + the sum over
+  // k < kc of a[r][a_col[k]] times packed B row k (NR floats).
+  void (*run)(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
   // 10 x `rounds` multiply-adds of `lanes` floats each, on the same vectors (for the peak).
   float (*fma_chains)(long rounds);
   int lanes;
 };
-// The multiply-add peak of `threads` threads running k's vectors, in GFLOP/s (measured).
-double fma_peak_gflop_s(const GemmKernel& k, int threads);
 const GemmKernel& gemm_kernel();
 const GemmKernel* find_gemm_kernel(const std::string& name);  // nullptr if not built
 bool cpu_supports(const GemmKernel& k);
+// The multiply-add peak of `threads` threads running k's vectors, in GFLOP/s (measured).
+double fma_peak_gflop_s(const GemmKernel& k, int threads);
 
-// C = A * B (accumulate: C += A * B), with `workspace` of gemm_workspace_floats() floats for the
-// packed blocks (the caller's: engine/cpu takes it from the context's arena). threads <= 0:
+// C = A * B (accumulate: C += A * B), with `workspace` of gemm_workspace_floats() floats for
+// packed B (the caller's: engine/cpu takes it from the context's arena). threads <= 0:
 // OpenMP's thread count (small products use one). kernel: null for gemm_kernel() (tests pass
 // each kernel in turn).
 size_t gemm_workspace_floats(int M, int N, int K, int threads = 0, const GemmKernel* kernel = nullptr);

@@ -4,12 +4,14 @@
 // vector type also compiles for a narrower ISA (as pairs of narrower operations), the
 // AVX-512 tile's logic is tested on any x86 CPU by building it for AVX2 (tests).
 //
-// The tile: MR rows x NV vectors of W floats. Per k, one row of packed B (NV vectors) and MR
-// broadcasts of packed A; acc[r][j] += a[r] * b[j] is one fused multiply-add (these files
+// The tile: MR rows x NV vectors of W floats of C. A is read where it lies: row r's element k
+// is a[r][a_col[k]] (a convolution's image through its tap offsets), one broadcast load; B
+// comes packed, NV vectors per k. acc[r][j] += a * b[j] is one fused multiply-add (these files
 // are built with -ffp-contract=fast). MR * NV accumulators stay in registers: 4 x 2 of 16
-// bytes (generic), 6 x 2 of 32 (AVX2), 14 x 2 of 64 (AVX-512). The loops over the tile are
-// unrolled completely (the accumulators are registers only then), the k loop four times.
+// bytes (generic), 6 x 2 of 32 (AVX2), 8 x 2 of 64 (AVX-512); the MR row pointers in general
+// registers. The loops over the tile are unrolled completely, the k loop four times.
 #pragma once
+#include <cstdint>
 #include <cstring>
 
 namespace dg::cpu {
@@ -18,19 +20,23 @@ namespace dg::cpu {
 namespace {
 
 template <typename V, int W, int MR, int NV>
-void gemm_tile(int kc, const float* __restrict a, const float* __restrict b, float* const* c, bool add) {
+void gemm_tile(int kc, const float* const* a, const int32_t* a_col, const float* __restrict b, float* const* c,
+               bool add) {
   constexpr int NR = W * NV;
+  const float* rows[MR];
+  for (int r = 0; r < MR; r++) rows[r] = a[r];
   V acc[MR][NV];
   for (int r = 0; r < MR; r++)
     for (int j = 0; j < NV; j++) acc[r][j] = V{};
 #pragma GCC unroll 4
   for (int k = 0; k < kc; k++) {
+    const int32_t at = a_col[k];
     V bv[NV];
 #pragma GCC unroll 8
     for (int j = 0; j < NV; j++) std::memcpy(&bv[j], b + k * NR + j * W, sizeof(V));
 #pragma GCC unroll 16
     for (int r = 0; r < MR; r++) {
-      const V av = V{} + a[k * MR + r];  // a broadcast load (-fno-signed-zeros drops the + 0)
+      const V av = V{} + rows[r][at];  // a broadcast load (-fno-signed-zeros drops the + 0)
 #pragma GCC unroll 8
       for (int j = 0; j < NV; j++) acc[r][j] += av * bv[j];
     }

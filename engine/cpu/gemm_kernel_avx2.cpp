@@ -1,7 +1,8 @@
 // The AVX2 + FMA tile, 6 x 16 floats (12 accumulators of 8, 2 rows of B, a broadcast: 15 of
-// the 16 ymm registers), built for AVX2 whatever DG_CPU_ARCH is; used when the CPU has it.
-// Also the AVX-512 tile's logic (14 x 32) built for AVX2, which only the tests run: it checks
-// gemm_kernel_avx512.cpp's source on CPUs without AVX-512.
+// the 16 ymm registers; 6 row pointers in general registers), built for AVX2 whatever
+// DG_CPU_ARCH is; used when the CPU has it. Also the AVX-512 tile's logic (8 x 32) built for
+// AVX2, which only the tests run: it checks gemm_kernel_avx512.cpp's source on CPUs without
+// AVX-512.
 #include <cstring>
 
 #pragma GCC push_options
@@ -13,12 +14,14 @@ namespace dg::cpu {
 typedef float v8f __attribute__((vector_size(32)));
 typedef float v16f __attribute__((vector_size(64)));
 
-void gemm_tile_avx2(int kc, const float* a, const float* b, float* const* c, bool add) {
-  gemm_tile<v8f, 8, 6, 2>(kc, a, b, c, add);
+void gemm_tile_avx2(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c,
+                    bool add) {
+  gemm_tile<v8f, 8, 6, 2>(kc, a, a_col, b, c, add);
 }
 
-void gemm_tile_avx512_on_avx2(int kc, const float* a, const float* b, float* const* c, bool add) {
-  gemm_tile<v16f, 16, 14, 2>(kc, a, b, c, add);
+void gemm_tile_avx512_on_avx2(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c,
+                              bool add) {
+  gemm_tile<v16f, 16, 8, 2>(kc, a, a_col, b, c, add);
 }
 
 float fma_chains_avx2(long rounds) { return fma_chains<v8f>(rounds); }

@@ -1,5 +1,6 @@
-// The AVX-512 tile, 14 x 32 floats (28 accumulators of 16, 2 rows of B, a broadcast: 31 of the
-// 32 zmm registers), built for AVX-512F whatever DG_CPU_ARCH is; used when the CPU has it.
+// The AVX-512 tile, 8 x 32 floats (16 accumulators of 16, 2 rows of B, a broadcast; 8 row
+// pointers in general registers), built for AVX-512F whatever DG_CPU_ARCH is; used when the
+// CPU has it.
 // Its source is gemm_kernel.h's, which the tests also run built for AVX2
 // (gemm_tile_avx512_on_avx2): a CPU without AVX-512 checks the logic, not these instructions.
 #include <cstring>
@@ -12,8 +13,9 @@ namespace dg::cpu {
 
 typedef float v16f __attribute__((vector_size(64)));
 
-void gemm_tile_avx512(int kc, const float* a, const float* b, float* const* c, bool add) {
-  gemm_tile<v16f, 16, 14, 2>(kc, a, b, c, add);
+void gemm_tile_avx512(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c,
+                      bool add) {
+  gemm_tile<v16f, 16, 8, 2>(kc, a, a_col, b, c, add);
 }
 
 float fma_chains_avx512(long rounds) { return fma_chains<v16f>(rounds); }

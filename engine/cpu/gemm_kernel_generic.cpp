@@ -6,8 +6,9 @@ namespace dg::cpu {
 
 typedef float v4f __attribute__((vector_size(16)));
 
-void gemm_tile_generic(int kc, const float* a, const float* b, float* const* c, bool add) {
-  gemm_tile<v4f, 4, 4, 2>(kc, a, b, c, add);
+void gemm_tile_generic(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c,
+                       bool add) {
+  gemm_tile<v4f, 4, 4, 2>(kc, a, a_col, b, c, add);
 }
 
 float fma_chains_generic(long rounds) { return fma_chains<v4f>(rounds); }
