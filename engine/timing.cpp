@@ -45,7 +45,7 @@ DeviceLimits measure_device_limits(Context& ctx) {
   std::vector<float> x(size_t(m) * m, 0.5f), y(size_t(m) * m, 0.25f), z(size_t(m) * m);
   std::vector<int32_t> rows(m), cols(m);
   for (int i = 0; i < m; i++) rows[i] = i * m, cols[i] = i;
-  std::vector<float> work(cpu::gemm_workspace_floats(m, m, m, threads));
+  std::vector<float> work(cpu::gemm_workspace_floats(m, m, m, {x.data(), rows.data(), cols.data()}, threads));
   const double gemm_ms = median(time_repeats_ms(ctx, [&] {
     cpu::gemm(m, m, m, {x.data(), rows.data(), cols.data()}, {y.data(), rows.data(), cols.data()},
               {z.data(), rows.data(), cols.data()}, false, work.data(), threads);

@@ -48,7 +48,10 @@ void check_close(const std::vector<float>& got, const std::vector<double>& want,
 // C (M x N) = A * B through offset tables: A stored transposed (column-major, lda = M + 3)
 // and B with its columns in a shuffled order, so rows and columns are not plain strides;
 // C written into a larger buffer with a row stride and every other column.
-void check_gemm(const cpu::GemmKernel* kern, int M, int N, int K, bool accumulate, int threads) {
+// rows_apart: A's rows are not adjacent in memory (a shuffled order); c_by_columns: C stored
+// column-major (its rows adjacent, as a narrow product writes them).
+void check_gemm(const cpu::GemmKernel* kern, int M, int N, int K, bool accumulate, int threads,
+                bool rows_apart = false, bool c_by_columns = false) {
   const std::string name = kern ? kern->name : "default";
   CAPTURE(name);
   CAPTURE(M);
@@ -56,18 +59,20 @@ void check_gemm(const cpu::GemmKernel* kern, int M, int N, int K, bool accumulat
   CAPTURE(K);
   CAPTURE(accumulate);
   CAPTURE(threads);
+  CAPTURE(rows_apart);
+  CAPTURE(c_by_columns);
   const int lda = M + 3;
   std::vector<float> a = random_vector(int64_t(lda) * std::max(K, 1), 1);
   std::vector<float> b = random_vector(int64_t(K) * N + 7, 2);
   std::vector<int32_t> a_row(M), a_col(std::max(K, 1)), b_row(std::max(K, 1)), b_col(N), c_row(M), c_col(N);
-  for (int r = 0; r < M; r++) a_row[r] = r;
+  for (int r = 0; r < M; r++) a_row[r] = rows_apart ? (r * 5 + 1) % M : r;  // (a permutation when 5 does not divide M)
   for (int k = 0; k < K; k++) a_col[k] = k * lda;
   for (int k = 0; k < K; k++) b_row[k] = k * N;
   for (int c = 0; c < N; c++) b_col[c] = (c * 7 + 3) % N;  // 7 is coprime with every N tested
-  const int ldc = 2 * N + 5;
-  for (int r = 0; r < M; r++) c_row[r] = r * ldc;
-  for (int c = 0; c < N; c++) c_col[c] = 2 * c;
-  std::vector<float> c = random_vector(int64_t(M) * ldc, 3);
+  const int ldc = 2 * N + 5, ldc_t = M + 3;
+  for (int r = 0; r < M; r++) c_row[r] = c_by_columns ? r : r * ldc;
+  for (int c = 0; c < N; c++) c_col[c] = c_by_columns ? c * ldc_t : 2 * c;
+  std::vector<float> c = random_vector(c_by_columns ? int64_t(N) * ldc_t : int64_t(M) * ldc, 3);
   std::vector<double> want(size_t(M) * N);
   for (int r = 0; r < M; r++)
     for (int j = 0; j < N; j++) {
@@ -75,7 +80,7 @@ void check_gemm(const cpu::GemmKernel* kern, int M, int N, int K, bool accumulat
       for (int k = 0; k < K; k++) s += double(a[size_t(a_col[k] + a_row[r])]) * b[size_t(b_row[k] + b_col[j])];
       want[size_t(r) * N + j] = s;
     }
-  std::vector<float> work(cpu::gemm_workspace_floats(M, N, K, threads, kern));
+  std::vector<float> work(cpu::gemm_workspace_floats(M, N, K, {a.data(), a_row.data(), a_col.data()}, threads, kern));
   const std::vector<float> before = c;
   cpu::gemm(M, N, K, {a.data(), a_row.data(), a_col.data()}, {b.data(), b_row.data(), b_col.data()},
             {c.data(), c_row.data(), c_col.data()}, accumulate, work.data(), threads, kern);
@@ -135,6 +140,8 @@ const Geometry kGeometries[] = {
     {2, 3, 10, 9, 4, 5, 5, 3, 2, 1},       // stride 3, kernel 5: phases with 2 and 1 taps
     {2, 2, 5, 5, 3, 2, 2, 2, 1, 1},        // k2 s2 p1
     {1, 3, 3, 3, 2, 4, 4, 2, 2, 2},        // padding larger than half the kernel: taps on zeros only
+    {2, 3, 2, 2, 5, 4, 4, 1, 1, 1},        // one output pixel with padding (the single product)
+    {2, 3, 5, 5, 2, 4, 4, 1, 0, 0},        // 5x5 -> 2x2 under k4: phases with many zero taps
 };
 
 }  // namespace
@@ -152,6 +159,11 @@ TEST_CASE("cpu gemm matches a double-precision product for every register tile")
     check_gemm(k, 20, 3100, 70, true, 2);    // wide: more than one column block
     check_gemm(k, 30, 40, 0, false, 1);      // K = 0: C = 0
     check_gemm(k, 30, 40, 0, true, 1);       // K = 0, accumulate: C unchanged
+    // Narrow C (1 to 8 columns: computed turned round): A's rows adjacent (read in place) or
+    // apart (gathered), C's rows adjacent (stored in place) or not, across depth blocks.
+    for (int N : {1, 3, 6, 8})
+      for (bool apart : {false, true})
+        for (bool by_columns : {false, true}) check_gemm(k, 53, N, 1100, N == 3, 2, apart, by_columns);
   }
   // The default kernel is one of those (and the one the rest of the engine uses).
   CHECK(cpu::cpu_supports(cpu::gemm_kernel()));
@@ -167,7 +179,7 @@ TEST_CASE("cpu gemm results do not depend on the thread count") {
   for (int c = 0; c < N; c++) b_col[c] = c, c_col[c] = c;
   std::vector<float> one(size_t(M) * N), two(size_t(M) * N);
   for (auto [threads, out] : {std::pair{1, &one}, std::pair{2, &two}}) {
-    std::vector<float> work(cpu::gemm_workspace_floats(M, N, K, threads));
+    std::vector<float> work(cpu::gemm_workspace_floats(M, N, K, {a.data(), a_row.data(), a_col.data()}, threads));
     cpu::gemm(M, N, K, {a.data(), a_row.data(), a_col.data()}, {b.data(), b_row.data(), b_col.data()},
               {out->data(), c_row.data(), c_col.data()}, false, work.data(), threads);
   }
@@ -210,9 +222,13 @@ TEST_CASE("implicit-GEMM convolutions match the im2col reference") {
   }
 }
 
-TEST_CASE("the phase method's cost: 1 where every tap lands, 16 for a 1x1 image under a 4x4 kernel") {
+TEST_CASE("the phase method's cost, and the single-output-pixel product") {
   // k4 s2 p1 doubling 4x4 -> 8x8 (as the transposed conv's underlying geometry: image 8x8).
   CHECK(cpu::backward_data_phase_cost({2, 3, 8, 8, 4, 4, 2, 1, 1, 4, 4}) == doctest::Approx(1.0));
-  // G's first layer: image 4x4, output 1x1, k4 s1 p0.
-  CHECK(cpu::backward_data_phase_cost({2, 3, 4, 4, 4, 4, 1, 0, 0, 1, 1}) == doctest::Approx(16.0));
+  // k4 s1 p0 on 5x5 -> 2x2: every pixel gets 4 taps per axis, the column method 4 x 2 of 5.
+  CHECK(cpu::backward_data_phase_cost({2, 3, 5, 5, 4, 4, 1, 0, 0, 2, 2}) == doctest::Approx(6.25));
+  // G's first layer (image 4x4, output 1x1, k4 s1 p0) and D's last: one product, no phases.
+  CHECK(cpu::backward_data_is_one_pixel({2, 3, 4, 4, 4, 4, 1, 0, 0, 1, 1}));
+  CHECK(cpu::backward_data_phase_cost({2, 3, 4, 4, 4, 4, 1, 0, 0, 1, 1}) == doctest::Approx(1.0));
+  CHECK(!cpu::backward_data_is_one_pixel({2, 3, 5, 5, 4, 4, 1, 0, 0, 2, 2}));
 }

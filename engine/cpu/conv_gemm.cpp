@@ -24,12 +24,14 @@ float* alloc_floats(Context& ctx, int64_t count) {
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 void run_gemm(Context& ctx, int M, int N, int K, OffsetMatrix A, OffsetMatrix B, OutMatrix C, bool accumulate) {
-  float* work = alloc_floats(ctx, int64_t(gemm_workspace_floats(M, N, K)));
+  float* work = alloc_floats(ctx, int64_t(gemm_workspace_floats(M, N, K, A)));
   gemm(M, N, K, A, B, C, accumulate, work);
 }
 
-// `planes` planes of H x W copied into planes of Hp x Wp at (top, left), zeros around them.
-float* pad_planes(Context& ctx, const float* src, int planes, int H, int W, int top, int left, int Hp, int Wp) {
+// `planes` planes of H x W copied into planes of Hp x Wp at (top, left), zeros around them (or
+// src itself when there is nothing to add).
+const float* pad_planes(Context& ctx, const float* src, int planes, int H, int W, int top, int left, int Hp, int Wp) {
+  if (top == 0 && left == 0 && Hp == H && Wp == W) return src;
   float* out = alloc_floats(ctx, int64_t(planes) * Hp * Wp);
 #pragma omp parallel for schedule(static) if (int64_t(planes) * Hp * Wp >= kParallelMinWork)
   for (int q = 0; q < planes; q++) {
@@ -118,14 +120,21 @@ void conv_forward_gemm(Context& ctx, const ColGeom& g, int O, const float* image
 void conv_backward_filter_gemm(Context& ctx, const ColGeom& g, int O, const float* image, const float* dout,
                                float* dw) {
   ScratchScope scratch(ctx);
-  // dw^T (C KH KW x O) = im2col (C KH KW x pixels), read in place, * dout^T (pixels x O), packed;
-  // into a row-major dw^T (adjacent columns), then added to dw.
+  // dw^T (C KH KW x O) += im2col (C KH KW x pixels), read in place, * dout^T (pixels x O), packed.
+  // Few pixels (one depth block): added straight into dw (a tile's columns are apart there, so
+  // it is stored element by element, once). Many: into a row-major dw^T (adjacent columns),
+  // summed block after block, then added to dw.
   const Padded im = pad_image(ctx, g, image);
   const int M = int(g.rows()), K = int(g.cols());
   const int32_t* a_row = tap_offsets(ctx, g, im);
   const int32_t* a_col = pixel_offsets(ctx, g, im);
   const int32_t* b_row = nchw_columns(ctx, g.N, O, g.Ho, g.Wo);
   const int32_t* b_col = strided(ctx, O, int64_t(g.Ho) * g.Wo);
+  if (K <= 1024) {
+    run_gemm(ctx, M, O, K, {im.data, a_row, a_col}, {dout, b_row, b_col}, {dw, strided(ctx, M, 1), strided(ctx, O, M)},
+             true);
+    return;
+  }
   float* dwt = alloc_floats(ctx, int64_t(M) * O);
   const int32_t* c_row = strided(ctx, M, O);
   const int32_t* c_col = strided(ctx, O, 1);
@@ -135,9 +144,32 @@ void conv_backward_filter_gemm(Context& ctx, const ColGeom& g, int O, const floa
     for (int m = 0; m < M; m++) dw[int64_t(o) * M + m] += dwt[int64_t(m) * O + o];
 }
 
+// One output pixel (Ho = Wo = 1: DCGAN's last D layer, and G's first layer as the adjoint):
+// every image pixel (iy, ix) meets exactly the tap (iy + pad_h, ix + pad_w), so dI (N x C H W) =
+// dout (N x O), in place, * w (O x C H W taps), packed. No phases, no zero taps.
+static void backward_data_one_pixel(Context& ctx, const ColGeom& g, int O, const float* dout, const float* w,
+                                    float* dimage) {
+  const int M = g.N, N = g.C * g.H * g.W, kk = g.KH * g.KW;
+  const int32_t* a_row = strided(ctx, M, O);
+  const int32_t* a_col = strided(ctx, O, 1);
+  const int32_t* b_row = strided(ctx, O, int64_t(g.C) * kk);
+  int32_t* b_col = alloc_offsets(ctx, N);
+  for (int c = 0; c < g.C; c++)
+    for (int iy = 0; iy < g.H; iy++)
+      for (int ix = 0; ix < g.W; ix++) b_col[(c * g.H + iy) * g.W + ix] = c * kk + (iy + g.pad_h) * g.KW + ix + g.pad_w;
+  const int32_t* c_row = strided(ctx, M, N);
+  const int32_t* c_col = strided(ctx, N, 1);
+  run_gemm(ctx, M, N, O, {dout, a_row, a_col}, {w, b_row, b_col}, {dimage, c_row, c_col}, false);
+}
+
+bool backward_data_is_one_pixel(const ColGeom& g) {
+  return g.Ho == 1 && g.Wo == 1 && g.H - 1 + g.pad_h <= g.KH - 1 && g.W - 1 + g.pad_w <= g.KW - 1;
+}
+
 void conv_backward_data_gemm(Context& ctx, const ColGeom& g, int O, const float* dout, const float* w,
                              float* dimage) {
   ScratchScope scratch(ctx);
+  if (backward_data_is_one_pixel(g)) return backward_data_one_pixel(ctx, g, O, dout, w, dimage);
   const int s = g.stride, kk = g.KH * g.KW;
   // Pixel iy of dI is in phase ry = (iy + pad_h) mod s and row qy = (iy + pad_h) div s of it;
   // its taps kh = ry + t s read dout row oy = qy - t. Rows of dout padded so that every such
@@ -190,6 +222,7 @@ void conv_backward_data_gemm(Context& ctx, const ColGeom& g, int O, const float*
 }
 
 double backward_data_phase_cost(const ColGeom& g) {
+  if (backward_data_is_one_pixel(g)) return 1.0;
   // Per axis: the taps every pixel of the image receives (phase method) over the kernel
   // positions times output positions (column method).
   auto axis = [&](int H, int K, int pad, int Ho) {

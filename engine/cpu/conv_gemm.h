@@ -15,9 +15,10 @@
 // backward_data splits dI by phase: the pixels with the same (iy + pad) mod s, (ix + pad) mod s
 // receive exactly the taps kh = ry + t s, kw = rx + v s, so each phase is a dense stride-1
 // correlation of dout with a sub-kernel, written straight into dI's pixels of that phase — no
-// col2im, no scatter-adds, no zero taps but the borders'. When the borders dominate (a 1x1
-// image under a 4x4 kernel: G's first layer), the phases would multiply mostly zeros;
-// backward_data_phase_cost() says so and conv2d.cpp then uses the column method.
+// col2im, no scatter-adds, no zero taps but the borders'. A single output pixel (Ho = Wo = 1:
+// D's last layer, G's first as the adjoint) is one plain product instead. Where the borders
+// dominate otherwise, the phases would multiply mostly zeros; backward_data_phase_cost() says
+// so and conv2d.cpp then uses the column method.
 #pragma once
 #include "engine/context.h"
 #include "engine/cpu/im2col.h"
@@ -33,9 +34,12 @@ void conv_backward_data_gemm(Context& ctx, const ColGeom& g, int O, const float*
 void conv_backward_filter_gemm(Context& ctx, const ColGeom& g, int O, const float* image, const float* dout,
                                float* dw);
 
+// Whether backward_data is the single-output-pixel product.
+bool backward_data_is_one_pixel(const ColGeom& g);
+
 // Multiply-adds of the phase method over those of the column method (>= 1 when taps fall
 // outside dout: the phases multiply zeros there, the column method computes products that
-// col2im drops; they are equal when every tap lands).
+// col2im drops; they are equal when every tap lands). 1 for a single output pixel.
 double backward_data_phase_cost(const ColGeom& g);
 
 }  // namespace dg::cpu

@@ -21,13 +21,17 @@
 namespace dg::cpu {
 
 void gemm_tile_generic(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
+void gemm_tile_t_generic(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
 float fma_chains_generic(long rounds);
 #if defined(__x86_64__)
 void gemm_tile_avx2(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
 void gemm_tile_avx512(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
 void gemm_tile_avx512_on_avx2(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
+void gemm_tile_t_avx2(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
 float fma_chains_avx2(long rounds);
+void gemm_tile_t_avx512(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
 float fma_chains_avx512(long rounds);
+void gemm_tile_t_avx512_on_avx2(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
 float fma_chains_avx512_on_avx2(long rounds);
 #endif
 
@@ -35,11 +39,12 @@ namespace {
 
 const GemmKernel kKernels[] = {
 #if defined(__x86_64__)
-    {"avx512", 8, 32, gemm_tile_avx512, fma_chains_avx512, 16},
-    {"avx2", 6, 16, gemm_tile_avx2, fma_chains_avx2, 8},
-    {"avx512-on-avx2", 8, 32, gemm_tile_avx512_on_avx2, fma_chains_avx512_on_avx2, 16},  // tests only: never chosen
+    {"avx512", 8, 32, gemm_tile_avx512, gemm_tile_t_avx512, fma_chains_avx512, 16},
+    {"avx2", 6, 16, gemm_tile_avx2, gemm_tile_t_avx2, fma_chains_avx2, 8},
+    // tests only: never chosen
+    {"avx512-on-avx2", 8, 32, gemm_tile_avx512_on_avx2, gemm_tile_t_avx512_on_avx2, fma_chains_avx512_on_avx2, 16},
 #endif
-    {"generic", 4, 8, gemm_tile_generic, fma_chains_generic, 4},
+    {"generic", 4, 8, gemm_tile_generic, gemm_tile_t_generic, fma_chains_generic, 4},
 };
 
 constexpr int kMaxMR = 8, kMaxNR = 32;
@@ -163,6 +168,108 @@ void run_chunk(const GemmKernel& kern, const Plan& p, int M, int N, int K, const
   }
 }
 
+// Narrow C (fewer columns than a tile is wide): C^T = B^T A^T, so that the vectors run along
+// C's rows, NR of them per tile (for a convolution: adjacent pixels), and the broadcasts over
+// its few columns (channels). B^T is packed in MR-row panels per depth block; a tile reads its
+// NR rows of A as vectors in place when they are adjacent in memory, else gathers them first.
+// Pays when it multiplies fewer zeros, and A's rows come in runs of NR adjacent ones (else each
+// tile would gather its rows first, which costs more than the zeros).
+bool narrow_pays(const GemmKernel& kern, int M, int N, const OffsetMatrix& A) {
+  if (M < kern.nr) return false;
+  const int wide = (N + kern.nr - 1) / kern.nr * kern.nr, turned = (N + kern.mr - 1) / kern.mr * kern.mr;
+  if (turned >= wide) return false;
+  int adjacent = 0, panels = 0;
+  for (int m = 0; m + kern.nr <= M; m += kern.nr, panels++) {
+    bool run = true;
+    for (int j = 1; run && j < kern.nr; j++) run = A.row[m + j] == A.row[m] + j;
+    adjacent += run;
+  }
+  return 2 * adjacent >= panels;
+}
+
+struct NarrowPlan {
+  int threads = 1, chunk = 0, chunks = 0, kstep = 0, n_panels = 0;
+  size_t bt_floats = 0, gather_floats = 0;
+};
+
+NarrowPlan narrow_plan(const GemmKernel& kern, int M, int N, int K, int threads) {
+  NarrowPlan p;
+  if (threads <= 0) threads = omp_get_max_threads();
+  if (double(M) * N * K < double(1 << 22)) threads = 1;
+  const int m_panels = (M + kern.nr - 1) / kern.nr;
+  const int share = (m_panels + threads - 1) / threads;
+  p.chunk = std::max(std::min(16, share), (m_panels + 16 * threads - 1) / (16 * threads));
+  p.chunks = (m_panels + p.chunk - 1) / p.chunk;
+  p.threads = std::max(1, std::min(threads, p.chunks));
+  p.kstep = depth_step(K);
+  p.n_panels = (N + kern.mr - 1) / kern.mr;
+  p.bt_floats = (size_t(p.n_panels) * kern.mr * K + 15) / 16 * 16;
+  p.gather_floats = size_t(p.kstep) * kern.nr + kern.nr;
+  return p;
+}
+
+void gemm_narrow(const GemmKernel& kern, int M, int N, int K, const OffsetMatrix& A, const OffsetMatrix& B,
+                 const OutMatrix& C, bool accumulate, float* workspace, int threads) {
+  const NarrowPlan p = narrow_plan(kern, M, N, K, threads);
+  float* bt = workspace;
+  auto panel_at = [&](int pc, int kc, int q) { return int64_t(pc) * p.n_panels * kern.mr + int64_t(q) * kc * kern.mr; };
+  const int jobs = ((K + p.kstep - 1) / p.kstep) * p.n_panels;
+#pragma omp parallel num_threads(p.threads) if (p.threads > 1)
+  {
+#pragma omp for schedule(static)
+    for (int job = 0; job < jobs; job++) {  // B^T's panels: for each k the MR values B(k, q MR + r)
+      const int pc = job / p.n_panels * p.kstep, q = job % p.n_panels, kc = std::min(p.kstep, K - pc);
+      float* dst = bt + panel_at(pc, kc, q);
+      for (int k = 0; k < kc; k++)
+        for (int r = 0; r < kern.mr; r++) {
+          const int n = q * kern.mr + r;
+          dst[k * kern.mr + r] = n < N ? B.data[B.row[pc + k] + B.col[n]] : 0.0f;
+        }
+    }
+    float* gathered = bt + p.bt_floats + size_t(omp_get_thread_num()) * p.gather_floats;
+    int32_t gathered_off[KC];
+    for (int k = 0; k < KC; k++) gathered_off[k] = k * kern.nr;
+#pragma omp for schedule(dynamic, 1)
+    for (int chunk = 0; chunk < p.chunks; chunk++)
+      for (int m = chunk * p.chunk * kern.nr; m < std::min(M, (chunk + 1) * p.chunk * kern.nr); m += kern.nr) {
+        const int rows = std::min(kern.nr, M - m);
+        bool adjacent = rows == kern.nr;  // A's rows m.. as one vector per k, and C's rows likewise
+        for (int j = 1; adjacent && j < rows; j++) adjacent = A.row[m + j] == A.row[m] + j;
+        bool c_adjacent = rows == kern.nr;
+        for (int j = 1; c_adjacent && j < rows; j++) c_adjacent = C.row[m + j] == C.row[m] + j;
+        for (int pc = 0; pc < K; pc += p.kstep) {
+          const int kc = std::min(p.kstep, K - pc);
+          const float* base = A.data + A.row[m];
+          const int32_t* off = A.col + pc;
+          if (!adjacent) {
+            for (int k = 0; k < kc; k++)
+              for (int j = 0; j < kern.nr; j++)
+                gathered[k * kern.nr + j] = j < rows ? A.data[A.row[m + j] + A.col[pc + k]] : 0.0f;
+            base = gathered;
+            off = gathered_off;
+          }
+          const bool add = accumulate || pc > 0;
+          for (int q = 0; q < p.n_panels; q++) {
+            const int cols = std::min(kern.mr, N - q * kern.mr);
+            alignas(64) float tile[kMaxMR * kMaxNR];
+            float* rows_at[kMaxMR];
+            for (int r = 0; r < kern.mr; r++)
+              rows_at[r] = c_adjacent && r < cols ? C.data + C.col[q * kern.mr + r] + C.row[m] : tile + r * kern.nr;
+            kern.run_t(kc, bt + panel_at(pc, kc, q), base, off, rows_at, add && c_adjacent);
+            if (c_adjacent) continue;
+            for (int r = 0; r < cols; r++) {
+              const int32_t col = C.col[q * kern.mr + r];
+              for (int j = 0; j < rows; j++) {
+                float& out = C.data[C.row[m + j] + col];
+                out = add ? out + tile[r * kern.nr + j] : tile[r * kern.nr + j];
+              }
+            }
+          }
+        }
+      }
+  }
+}
+
 }  // namespace
 
 const GemmKernel* find_gemm_kernel(const std::string& name) {
@@ -201,9 +308,14 @@ const GemmKernel& gemm_kernel() {
   return chosen;
 }
 
-size_t gemm_workspace_floats(int M, int N, int K, int threads, const GemmKernel* kernel) {
+size_t gemm_workspace_floats(int M, int N, int K, const OffsetMatrix& A, int threads, const GemmKernel* kernel) {
   if (M <= 0 || N <= 0 || K <= 0) return 0;
-  return plan_for(kernel ? *kernel : gemm_kernel(), M, N, K, threads).b_floats + 16;  // (+ slack to align it)
+  const GemmKernel& kern = kernel ? *kernel : gemm_kernel();
+  if (narrow_pays(kern, M, N, A)) {
+    const NarrowPlan p = narrow_plan(kern, M, N, K, threads);
+    return p.bt_floats + size_t(p.threads) * p.gather_floats + 16;
+  }
+  return plan_for(kern, M, N, K, threads).b_floats + 16;  // (+ slack to align it)
 }
 
 void gemm(int M, int N, int K, OffsetMatrix A, OffsetMatrix B, OutMatrix C, bool accumulate, float* workspace,
@@ -216,8 +328,10 @@ void gemm(int M, int N, int K, OffsetMatrix A, OffsetMatrix B, OutMatrix C, bool
       for (int c = 0; c < N; c++) C.data[C.row[r] + C.col[c]] = 0.0f;
     return;
   }
+  workspace += (64 - reinterpret_cast<uintptr_t>(workspace) % 64) % 64 / sizeof(float);
+  if (narrow_pays(kern, M, N, A)) return gemm_narrow(kern, M, N, K, A, B, C, accumulate, workspace, threads);
   const Plan p = plan_for(kern, M, N, K, threads);
-  float* bp = workspace + (64 - reinterpret_cast<uintptr_t>(workspace) % 64) % 64 / sizeof(float);
+  float* bp = workspace;
   const int b_jobs = ((K + p.kstep - 1) / p.kstep) * p.n_panels;
 #pragma omp parallel num_threads(p.threads) if (p.threads > 1)
   {

@@ -11,7 +11,9 @@
 // and every row[r] + col[c] must be a valid element (the convolutions pad their images first).
 //
 // Results do not depend on the thread count: each element of C is one thread's, summed over
-// k in the same order (blocks of up to 1024, in order) whatever the split.
+// k in the same order (blocks of up to 1024, in order) whatever the split. A C with fewer
+// columns than the tile is wide (a convolution with 1 or 3 output channels) is computed turned
+// round, C^T = B^T A^T, the vectors along its rows.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -41,6 +43,9 @@ struct GemmKernel {
   // C tile (MR x NR) at rows c[0..MR) (each NR contiguous floats) = (add ? C : 0) + the sum over
   // k < kc of a[r][a_col[k]] times packed B row k (NR floats).
   void (*run)(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
+  // The same with the roles turned round, for C with few columns: C^T tile (MR x NR) = sum over
+  // k of a packed (kc x MR) times b + b_off[k] (NR adjacent floats).
+  void (*run_t)(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
   // 10 x `rounds` multiply-adds of `lanes` floats each, on the same vectors (for the peak).
   float (*fma_chains)(long rounds);
   int lanes;
@@ -51,11 +56,12 @@ bool cpu_supports(const GemmKernel& k);
 // The multiply-add peak of `threads` threads running k's vectors, in GFLOP/s (measured).
 double fma_peak_gflop_s(const GemmKernel& k, int threads);
 
-// C = A * B (accumulate: C += A * B), with `workspace` of gemm_workspace_floats() floats for
-// packed B (the caller's: engine/cpu takes it from the context's arena). threads <= 0:
+// C = A * B (accumulate: C += A * B), with `workspace` of gemm_workspace_floats() floats (for
+// the same sizes and A) for packed B (the caller's: engine/cpu takes it from the context's arena). threads <= 0:
 // OpenMP's thread count (small products use one). kernel: null for gemm_kernel() (tests pass
 // each kernel in turn).
-size_t gemm_workspace_floats(int M, int N, int K, int threads = 0, const GemmKernel* kernel = nullptr);
+size_t gemm_workspace_floats(int M, int N, int K, const OffsetMatrix& A, int threads = 0,
+                             const GemmKernel* kernel = nullptr);
 void gemm(int M, int N, int K, OffsetMatrix A, OffsetMatrix B, OutMatrix C, bool accumulate, float* workspace,
           int threads = 0, const GemmKernel* kernel = nullptr);
 

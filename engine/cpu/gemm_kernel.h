@@ -53,6 +53,40 @@ void gemm_tile(int kc, const float* const* a, const int32_t* a_col, const float*
     }
 }
 
+// The same tile with the roles turned round, for products whose C has fewer columns than MR
+// (a convolution with 1 or 3 output channels): the broadcasts come from a packed panel (kc x
+// MR), the vectors straight from memory: row k of B is b + b_off[k], NR adjacent floats.
+template <typename V, int W, int MR, int NV>
+void gemm_tile_t(int kc, const float* __restrict a, const float* b, const int32_t* b_off, float* const* c,
+                 bool add) {
+  V acc[MR][NV];
+  for (int r = 0; r < MR; r++)
+    for (int j = 0; j < NV; j++) acc[r][j] = V{};
+#pragma GCC unroll 4
+  for (int k = 0; k < kc; k++) {
+    const float* row = b + b_off[k];
+    V bv[NV];
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; j++) std::memcpy(&bv[j], row + j * W, sizeof(V));
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++) {
+      const V av = V{} + a[k * MR + r];
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; j++) acc[r][j] += av * bv[j];
+    }
+  }
+  for (int r = 0; r < MR; r++)
+    for (int j = 0; j < NV; j++) {
+      V v = acc[r][j];
+      if (add) {
+        V old;
+        std::memcpy(&old, c[r] + j * W, sizeof(V));
+        v = old + v;
+      }
+      std::memcpy(c[r] + j * W, &v, sizeof(V));
+    }
+}
+
 // The tile's arithmetic alone, for the machine's multiply-add peak: `rounds` of 10 independent
 // chains acc = acc * b + c on V (more chains than an FMA's latency times its issue rate).
 // Returns a value the compiler cannot drop.

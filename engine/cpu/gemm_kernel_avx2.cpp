@@ -24,7 +24,15 @@ void gemm_tile_avx512_on_avx2(int kc, const float* const* a, const int32_t* a_co
   gemm_tile<v16f, 16, 8, 2>(kc, a, a_col, b, c, add);
 }
 
+void gemm_tile_t_avx2(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add) {
+  gemm_tile_t<v8f, 8, 6, 2>(kc, a, b, b_off, c, add);
+}
+
 float fma_chains_avx2(long rounds) { return fma_chains<v8f>(rounds); }
+void gemm_tile_t_avx512_on_avx2(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add) {
+  gemm_tile_t<v16f, 16, 8, 2>(kc, a, b, b_off, c, add);
+}
+
 float fma_chains_avx512_on_avx2(long rounds) { return fma_chains<v16f>(rounds); }
 
 }  // namespace dg::cpu

@@ -11,6 +11,10 @@ void gemm_tile_generic(int kc, const float* const* a, const int32_t* a_col, cons
   gemm_tile<v4f, 4, 4, 2>(kc, a, a_col, b, c, add);
 }
 
+void gemm_tile_t_generic(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add) {
+  gemm_tile_t<v4f, 4, 4, 2>(kc, a, b, b_off, c, add);
+}
+
 float fma_chains_generic(long rounds) { return fma_chains<v4f>(rounds); }
 
 }  // namespace dg::cpu
