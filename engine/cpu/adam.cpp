@@ -19,14 +19,19 @@ void adam_step(Context& ctx, const AdamConfig& cfg, int64_t step, Tensor params,
   const int64_t n = params.numel();
   const AdamScalars k = adam_scalars(cfg, step);
   const float step_size = k.step_size, bias2_sqrt = k.bias2_sqrt;
-#pragma omp parallel for schedule(static) if (n >= cpu::kParallelMinWork)
+  const float weight_decay = cfg.weight_decay, beta1 = cfg.beta1, beta2 = cfg.beta2, eps = cfg.eps;
+  float* __restrict p = params.data;
+  float* __restrict m1 = exp_avg.data;
+  float* __restrict m2 = exp_avg_sq.data;
+  const float* __restrict gr = grads.data;
+#pragma omp parallel for simd schedule(static) if (n >= cpu::kParallelMinWork)
   for (int64_t i = 0; i < n; i++) {
-    float g = grads.data[i] + cfg.weight_decay * params.data[i];
-    float m = cfg.beta1 * exp_avg.data[i] + (1.0f - cfg.beta1) * g;
-    float v = cfg.beta2 * exp_avg_sq.data[i] + (1.0f - cfg.beta2) * g * g;
-    exp_avg.data[i] = m;
-    exp_avg_sq.data[i] = v;
-    params.data[i] -= step_size * m / (std::sqrt(v) / bias2_sqrt + cfg.eps);
+    float g = gr[i] + weight_decay * p[i];
+    float m = beta1 * m1[i] + (1.0f - beta1) * g;
+    float v = beta2 * m2[i] + (1.0f - beta2) * g * g;
+    m1[i] = m;
+    m2[i] = v;
+    p[i] -= step_size * m / (std::sqrt(v) / bias2_sqrt + eps);
   }
 }
 
