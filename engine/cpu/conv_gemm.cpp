@@ -8,6 +8,7 @@
 
 #include "engine/cpu/gemm.h"
 #include "engine/cpu/parallel.h"
+#include "engine/cpu/transpose.h"
 #include "engine/error.h"
 
 namespace dg::cpu {
@@ -41,6 +42,39 @@ const float* pad_planes(Context& ctx, const float* src, int planes, int H, int W
     for (int y = 0; y < H; y++) std::memcpy(dst + int64_t(y + top) * Wp + left, in + int64_t(y) * W, sizeof(float) * W);
   }
   return out;
+}
+
+// `planes` = N C planes of H x W (NCHW) as a channel-last copy (N, Hp, Wp, C) with the image at
+// (top, left) and zeros around it: then the C values of one pixel are adjacent, and a tile's
+// broadcasts over (tap, channel) walk memory in order.
+float* channel_last_padded(Context& ctx, const float* src, int N, int C, int H, int W, int top, int left, int Hp,
+                           int Wp) {
+  float* out = alloc_floats(ctx, int64_t(N) * Hp * Wp * C);
+#pragma omp parallel for schedule(static) if (int64_t(N) * Hp * Wp * C >= kParallelMinWork)
+  for (int row = 0; row < N * Hp; row++) {
+    const int n = row / Hp, y = row % Hp - top;
+    float* dst = out + int64_t(row) * Wp * C;
+    if (y < 0 || y >= H) {
+      std::memset(dst, 0, sizeof(float) * Wp * C);
+      continue;
+    }
+    std::memset(dst, 0, sizeof(float) * left * C);
+    std::memset(dst + int64_t(left + W) * C, 0, sizeof(float) * (Wp - left - W) * C);
+    // Row y of the C planes (a C x W matrix, rows H W apart) to W pixels of C values.
+    transpose(src + (int64_t(n) * C * H + y) * W, int64_t(H) * W, C, W, dst + int64_t(left) * C, C);
+  }
+  return out;
+}
+
+// Pixel-major rows (P pixels per image, C adjacent values each) to NCHW:
+// dst[n, c, p] = src[(n P + p) C + c], in blocks of 64 pixels.
+void pixels_to_nchw(const float* src, int N, int C, int64_t P, float* dst) {
+  const int64_t blocks = (P + 63) / 64;
+#pragma omp parallel for schedule(static) if (int64_t(N) * C * P >= kParallelMinWork)
+  for (int64_t b = 0; b < N * blocks; b++) {
+    const int64_t n = b / blocks, p0 = b % blocks * 64;
+    transpose(src + (n * P + p0) * C, C, int(std::min<int64_t>(64, P - p0)), C, dst + n * C * P + p0, P);
+  }
 }
 
 // Columns (n, oy, ox) of an NCHW tensor of `channels` planes of Ho x Wo: n C Ho Wo + oy Wo + ox.
@@ -105,16 +139,31 @@ bool conv_gemm_fits(const ColGeom& g, int O) {
 
 void conv_forward_gemm(Context& ctx, const ColGeom& g, int O, const float* image, const float* w, float* out) {
   ScratchScope scratch(ctx);
-  // out^T (pixels x O) = im2col^T (pixels x C KH KW), read in place, * w^T (C KH KW x O), packed.
-  const Padded im = pad_image(ctx, g, image);
-  const int M = int(g.cols()), K = int(g.rows());
-  const int32_t* a_row = pixel_offsets(ctx, g, im);
-  const int32_t* a_col = tap_offsets(ctx, g, im);
-  const int32_t* b_row = strided(ctx, K, 1);
+  // out^T (pixels x O) = taps (pixels x KH KW C) of the channel-last padded image, read in
+  // place, * w^T (KH KW C x O), packed; into pixel-major rows (adjacent columns), then NCHW.
+  const int Hp = std::max(g.pad_h + g.H, (g.Ho - 1) * g.stride + g.KH);
+  const int Wp = std::max(g.pad_w + g.W, (g.Wo - 1) * g.stride + g.KW);
+  const float* im = channel_last_padded(ctx, image, g.N, g.C, g.H, g.W, g.pad_h, g.pad_w, Hp, Wp);
+  const int M = int(g.cols()), K = int(g.rows()), kk = g.KH * g.KW;
+  int32_t* a_row = alloc_offsets(ctx, M);
+  for (int n = 0; n < g.N; n++)
+    for (int oy = 0; oy < g.Ho; oy++)
+      for (int ox = 0; ox < g.Wo; ox++)
+        a_row[(int64_t(n) * g.Ho + oy) * g.Wo + ox] =
+            int32_t(((int64_t(n) * Hp + oy * g.stride) * Wp + ox * g.stride) * g.C);
+  int32_t* a_col = alloc_offsets(ctx, K);  // k = (kh, kw, c)
+  int32_t* b_row = alloc_offsets(ctx, K);
+  for (int kh = 0; kh < g.KH; kh++)
+    for (int kw = 0; kw < g.KW; kw++)
+      for (int c = 0; c < g.C; c++) {
+        const int k = (kh * g.KW + kw) * g.C + c;
+        a_col[k] = int32_t((int64_t(kh) * Wp + kw) * g.C + c);
+        b_row[k] = c * kk + kh * g.KW + kw;
+      }
   const int32_t* b_col = strided(ctx, O, K);
-  const int32_t* c_row = nchw_columns(ctx, g.N, O, g.Ho, g.Wo);  // pixel (n, oy, ox) of out
-  const int32_t* c_col = strided(ctx, O, int64_t(g.Ho) * g.Wo);  // its channel o
-  run_gemm(ctx, M, O, K, {im.data, a_row, a_col}, {w, b_row, b_col}, {out, c_row, c_col}, false);
+  float* rows = alloc_floats(ctx, int64_t(M) * O);
+  run_gemm(ctx, M, O, K, {im, a_row, a_col}, {w, b_row, b_col}, {rows, strided(ctx, M, O), strided(ctx, O, 1)}, false);
+  pixels_to_nchw(rows, g.N, O, int64_t(g.Ho) * g.Wo, out);
 }
 
 void conv_backward_filter_gemm(Context& ctx, const ColGeom& g, int O, const float* image, const float* dout,
@@ -178,9 +227,15 @@ void conv_backward_data_gemm(Context& ctx, const ColGeom& g, int O, const float*
   const int top = Tmax - 1, bottom = std::max(0, (g.H - 1 + g.pad_h) / s - (g.Ho - 1));
   const int left = Vmax - 1, right = std::max(0, (g.W - 1 + g.pad_w) / s - (g.Wo - 1));
   const int Hp = g.Ho + top + bottom, Wp = g.Wo + left + right;
-  const float* padded = pad_planes(ctx, dout, g.N * O, g.Ho, g.Wo, top, left, Hp, Wp);
-  // Each phase: dI_phase^T (N |phase| x C) = windows (N |phase| x O T V), read in place, *
-  // w_phase (O T V x C), packed; written straight into dI's pixels of the phase.
+  const float* padded = channel_last_padded(ctx, dout, g.N, O, g.Ho, g.Wo, top, left, Hp, Wp);
+  // Each phase: dI_phase^T (N |phase| x C) = windows of the channel-last padded dout (N |phase|
+  // x T V O), read in place, * w_phase (T V O x C), packed; into pixel-major rows (adjacent
+  // columns), then interleaved into dI.
+  struct Phase {
+    int ry, rx, qy0, qx0, Hq, Wq;
+    float* rows;  // (n, qy, qx) x C
+  };
+  std::vector<Phase> phases;
   for (int ry = 0; ry < s; ry++)
     for (int rx = 0; rx < s; rx++) {
       // Rows of the phase: iy = qy s + ry - pad_h in [0, H); columns likewise.
@@ -191,34 +246,42 @@ void conv_backward_data_gemm(Context& ctx, const ColGeom& g, int O, const float*
       const int Hq = qy1 - qy0 + 1, Wq = qx1 - qx0 + 1;
       const int T = taps(g.KH, s, ry), V = taps(g.KW, s, rx);
       const int M = g.N * Hq * Wq, K = O * T * V;
-      int32_t* a_row = alloc_offsets(ctx, M);  // (n, qy, qx) -> dout[n, :, qy, qx] in the padded copy
-      int32_t* c_row = alloc_offsets(ctx, M);  // -> dI[n, :, qy s + ry - pad_h, qx s + rx - pad_w]
-      for (int n = 0; n < g.N; n++)
-        for (int i = 0; i < Hq; i++)
-          for (int j = 0; j < Wq; j++) {
-            const int64_t p = (int64_t(n) * Hq + i) * Wq + j;
-            a_row[p] = int32_t((int64_t(n) * O * Hp + qy0 + i) * Wp + qx0 + j);
-            c_row[p] = int32_t((int64_t(n) * g.C * g.H + (qy0 + i) * s + ry - g.pad_h) * g.W + (qx0 + j) * s + rx -
-                               g.pad_w);
-          }
-      const int32_t* c_col = strided(ctx, g.C, int64_t(g.H) * g.W);
+      Phase ph{ry, rx, qy0, qx0, Hq, Wq, alloc_floats(ctx, int64_t(M) * g.C)};
+      phases.push_back(ph);
       if (K == 0) {  // no tap reaches these pixels
-        for (int p = 0; p < M; p++)
-          for (int c = 0; c < g.C; c++) dimage[c_row[p] + c_col[c]] = 0.0f;
+        std::fill(ph.rows, ph.rows + int64_t(M) * g.C, 0.0f);
         continue;
       }
-      int32_t* a_col = alloc_offsets(ctx, K);  // (o, t, v) -> dout[., o, qy - t, qx - v]
+      int32_t* a_row = alloc_offsets(ctx, M);  // (n, qy, qx) -> dout[n, qy, qx, :] in the padded copy
+      for (int n = 0; n < g.N; n++)
+        for (int i = 0; i < Hq; i++)
+          for (int j = 0; j < Wq; j++)
+            a_row[(int64_t(n) * Hq + i) * Wq + j] = int32_t(((int64_t(n) * Hp + qy0 + i) * Wp + qx0 + j) * O);
+      int32_t* a_col = alloc_offsets(ctx, K);  // (t, v, o) -> dout[., qy - t, qx - v, o]
       int32_t* b_row = alloc_offsets(ctx, K);  // -> w[o, ., ry + t s, rx + v s]
-      for (int o = 0; o < O; o++)
-        for (int t = 0; t < T; t++)
-          for (int v = 0; v < V; v++) {
-            const int k = (o * T + t) * V + v;
-            a_col[k] = int32_t((int64_t(o) * Hp + top - t) * Wp + left - v);  // (top >= t, left >= v)
+      for (int t = 0; t < T; t++)
+        for (int v = 0; v < V; v++)
+          for (int o = 0; o < O; o++) {
+            const int k = (t * V + v) * O + o;
+            a_col[k] = int32_t((int64_t(top - t) * Wp + left - v) * O + o);  // (top >= t, left >= v)
             b_row[k] = int32_t(int64_t(o) * g.C * kk + (ry + t * s) * g.KW + rx + v * s);
           }
       const int32_t* b_col = strided(ctx, g.C, kk);
-      run_gemm(ctx, M, g.C, K, {padded, a_row, a_col}, {w, b_row, b_col}, {dimage, c_row, c_col}, false);
+      run_gemm(ctx, M, g.C, K, {padded, a_row, a_col}, {w, b_row, b_col},
+               {ph.rows, strided(ctx, M, g.C), strided(ctx, g.C, 1)}, false);
     }
+  // Interleave: dI[n, c, qy s + ry - pad_h, qx s + rx - pad_w] = phase (ry, rx)'s row (n, qy, qx), c.
+#pragma omp parallel for schedule(static) if (int64_t(g.N) * g.C * g.H * g.W >= kParallelMinWork)
+  for (int plane = 0; plane < g.N * g.C; plane++) {
+    const int n = plane / g.C, c = plane % g.C;
+    float* dst = dimage + int64_t(plane) * g.H * g.W;
+    for (const Phase& p : phases)
+      for (int i = 0; i < p.Hq; i++) {
+        float* row = dst + int64_t((p.qy0 + i) * s + p.ry - g.pad_h) * g.W + p.qx0 * s + p.rx - g.pad_w;
+        const float* src = p.rows + ((int64_t(n) * p.Hq + i) * p.Wq) * g.C + c;
+        for (int j = 0; j < p.Wq; j++) row[j * s] = src[int64_t(j) * g.C];
+      }
+  }
 }
 
 double backward_data_phase_cost(const ColGeom& g) {
