@@ -49,9 +49,11 @@ void check_close(const std::vector<float>& got, const std::vector<double>& want,
 // and B with its columns in a shuffled order, so rows and columns are not plain strides;
 // C written into a larger buffer with a row stride and every other column.
 // rows_apart: A's rows are not adjacent in memory (a shuffled order); c_by_columns: C stored
-// column-major (its rows adjacent, as a narrow product writes them).
+// column-major (its rows adjacent, as a narrow product writes them); a_by_rows: A row-major
+// (its rows run along k, as a dot product reads them).
 void check_gemm(const cpu::GemmKernel* kern, int M, int N, int K, bool accumulate, int threads,
-                bool rows_apart = false, bool c_by_columns = false) {
+                bool rows_apart = false, bool c_by_columns = false, bool a_by_rows = false,
+                const char* method = nullptr) {
   const std::string name = kern ? kern->name : "default";
   CAPTURE(name);
   CAPTURE(M);
@@ -61,12 +63,17 @@ void check_gemm(const cpu::GemmKernel* kern, int M, int N, int K, bool accumulat
   CAPTURE(threads);
   CAPTURE(rows_apart);
   CAPTURE(c_by_columns);
+  CAPTURE(a_by_rows);
   const int lda = M + 3;
   std::vector<float> a = random_vector(int64_t(lda) * std::max(K, 1), 1);
   std::vector<float> b = random_vector(int64_t(K) * N + 7, 2);
   std::vector<int32_t> a_row(M), a_col(std::max(K, 1)), b_row(std::max(K, 1)), b_col(N), c_row(M), c_col(N);
   for (int r = 0; r < M; r++) a_row[r] = rows_apart ? (r * 5 + 1) % M : r;  // (a permutation when 5 does not divide M)
   for (int k = 0; k < K; k++) a_col[k] = k * lda;
+  if (a_by_rows) {  // (a holds lda * K >= M * K floats)
+    for (int r = 0; r < M; r++) a_row[r] = r * K;
+    for (int k = 0; k < K; k++) a_col[k] = k;
+  }
   for (int k = 0; k < K; k++) b_row[k] = k * N;
   for (int c = 0; c < N; c++) b_col[c] = (c * 7 + 3) % N;  // 7 is coprime with every N tested
   const int ldc = 2 * N + 5, ldc_t = M + 3;
@@ -80,7 +87,11 @@ void check_gemm(const cpu::GemmKernel* kern, int M, int N, int K, bool accumulat
       for (int k = 0; k < K; k++) s += double(a[size_t(a_col[k] + a_row[r])]) * b[size_t(b_row[k] + b_col[j])];
       want[size_t(r) * N + j] = s;
     }
-  std::vector<float> work(cpu::gemm_workspace_floats(M, N, K, {a.data(), a_row.data(), a_col.data()}, threads, kern));
+  const cpu::OffsetMatrix A{a.data(), a_row.data(), a_col.data()};
+  const std::string chosen = cpu::gemm_method(kern ? *kern : cpu::gemm_kernel(), M, N, K, A);
+  CAPTURE(chosen);
+  if (method) CHECK(chosen == method);
+  std::vector<float> work(cpu::gemm_workspace_floats(M, N, K, A, threads, kern));
   const std::vector<float> before = c;
   cpu::gemm(M, N, K, {a.data(), a_row.data(), a_col.data()}, {b.data(), b_row.data(), b_col.data()},
             {c.data(), c_row.data(), c_col.data()}, accumulate, work.data(), threads, kern);
@@ -164,6 +175,10 @@ TEST_CASE("cpu gemm matches a double-precision product for every register tile")
     for (int N : {1, 3, 6, 8})
       for (bool apart : {false, true})
         for (bool by_columns : {false, true}) check_gemm(k, 53, N, 1100, N == 3, 2, apart, by_columns);
+    // 1 to 3 columns with A's rows along k: dot products (K a multiple of every vector width).
+    for (int N : {1, 2, 3}) check_gemm(k, 50, N, 1024, N == 2, 2, false, false, true, "dot");
+    check_gemm(k, 53, 3, 1100, false, 2, false, true, false, "narrow");  // (A's rows adjacent)
+    check_gemm(k, 37, 64, 300, true, 2, false, false, false, "wide");
   }
   // The default kernel is one of those (and the one the rest of the engine uses).
   CHECK(cpu::cpu_supports(cpu::gemm_kernel()));

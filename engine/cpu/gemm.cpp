@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "engine/error.h"
 
@@ -22,16 +23,28 @@ namespace dg::cpu {
 
 void gemm_tile_generic(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
 void gemm_tile_t_generic(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
+void gemm_dot1_generic(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
+void gemm_dot2_generic(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
+void gemm_dot3_generic(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
 float fma_chains_generic(long rounds);
 #if defined(__x86_64__)
 void gemm_tile_avx2(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
 void gemm_tile_avx512(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
 void gemm_tile_avx512_on_avx2(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
 void gemm_tile_t_avx2(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
+void gemm_dot1_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
+void gemm_dot2_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
+void gemm_dot3_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
 float fma_chains_avx2(long rounds);
 void gemm_tile_t_avx512(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
+void gemm_dot1_avx512(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
+void gemm_dot2_avx512(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
+void gemm_dot3_avx512(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
 float fma_chains_avx512(long rounds);
 void gemm_tile_t_avx512_on_avx2(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
+void gemm_dot1_avx512_on_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
+void gemm_dot2_avx512_on_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
+void gemm_dot3_avx512_on_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
 float fma_chains_avx512_on_avx2(long rounds);
 #endif
 
@@ -39,12 +52,16 @@ namespace {
 
 const GemmKernel kKernels[] = {
 #if defined(__x86_64__)
-    {"avx512", 8, 32, gemm_tile_avx512, gemm_tile_t_avx512, fma_chains_avx512, 16},
-    {"avx2", 6, 16, gemm_tile_avx2, gemm_tile_t_avx2, fma_chains_avx2, 8},
+    {"avx512", 8, 32, gemm_tile_avx512, gemm_tile_t_avx512, {gemm_dot1_avx512, gemm_dot2_avx512, gemm_dot3_avx512},
+     fma_chains_avx512, 16},
+    {"avx2", 6, 16, gemm_tile_avx2, gemm_tile_t_avx2, {gemm_dot1_avx2, gemm_dot2_avx2, gemm_dot3_avx2},
+     fma_chains_avx2, 8},
     // tests only: never chosen
-    {"avx512-on-avx2", 8, 32, gemm_tile_avx512_on_avx2, gemm_tile_t_avx512_on_avx2, fma_chains_avx512_on_avx2, 16},
+    {"avx512-on-avx2", 8, 32, gemm_tile_avx512_on_avx2, gemm_tile_t_avx512_on_avx2,
+     {gemm_dot1_avx512_on_avx2, gemm_dot2_avx512_on_avx2, gemm_dot3_avx512_on_avx2}, fma_chains_avx512_on_avx2, 16},
 #endif
-    {"generic", 4, 8, gemm_tile_generic, gemm_tile_t_generic, fma_chains_generic, 4},
+    {"generic", 4, 8, gemm_tile_generic, gemm_tile_t_generic, {gemm_dot1_generic, gemm_dot2_generic, gemm_dot3_generic},
+     fma_chains_generic, 4},
 };
 
 constexpr int kMaxMR = 8, kMaxNR = 32;
@@ -127,14 +144,12 @@ int64_t b_panel(const Plan& p, const GemmKernel& kern, int pc, int kc, int panel
 }
 
 // One MR x NR tile of C at (m, n): straight into C when its NR columns are adjacent in
-// memory, else through a local tile and element by element (rows past M, columns past N
-// dropped).
+// memory (`adjacent`, see column_panels_adjacent), else through a local tile and element by
+// element (rows past M, columns past N dropped).
 void run_tile(const GemmKernel& kern, int kc, const float* const* a, const int32_t* a_col, const float* bp,
-              const OutMatrix& C, int M, int N, int m, int n, bool add) {
+              const OutMatrix& C, int M, int N, int m, int n, bool add, bool adjacent) {
   const int rows = std::min(kern.mr, M - m), cols = std::min(kern.nr, N - n);
   const int32_t* co = C.col + n;
-  bool adjacent = cols == kern.nr;
-  for (int j = 1; adjacent && j < cols; j++) adjacent = co[j] == co[0] + j;
   alignas(64) float tile[kMaxMR * kMaxNR];
   float* rows_at[kMaxMR];
   if (adjacent) {
@@ -152,9 +167,21 @@ void run_tile(const GemmKernel& kern, int kc, const float* const* a, const int32
   }
 }
 
+// Whether each NR panel of C's columns is NR adjacent floats (a full panel).
+std::vector<char> column_panels_adjacent(const GemmKernel& kern, const OutMatrix& C, int N) {
+  std::vector<char> adjacent((N + kern.nr - 1) / kern.nr);
+  for (size_t q = 0; q < adjacent.size(); q++) {
+    const int n = int(q) * kern.nr;
+    bool run = n + kern.nr <= N;
+    for (int j = 1; run && j < kern.nr; j++) run = C.col[n + j] == C.col[n] + j;
+    adjacent[q] = run;
+  }
+  return adjacent;
+}
+
 // C's rows [m_begin, m_end), every column, on this thread, with B packed.
 void run_chunk(const GemmKernel& kern, const Plan& p, int M, int N, int K, const OffsetMatrix& A, const float* bp,
-               const OutMatrix& C, bool accumulate, int m_begin, int m_end) {
+               const OutMatrix& C, const char* adjacent, bool accumulate, int m_begin, int m_end) {
   for (int pc = 0; pc < K; pc += p.kstep) {
     const int kc = std::min(p.kstep, K - pc);
     const bool add = accumulate || pc > 0;
@@ -163,7 +190,8 @@ void run_chunk(const GemmKernel& kern, const Plan& p, int M, int N, int K, const
       const float* a[kMaxMR];
       for (int r = 0; r < kern.mr; r++) a[r] = A.data + A.row[std::min(m + r, M - 1)];
       for (int n = 0; n < N; n += kern.nr)
-        run_tile(kern, kc, a, A.col + pc, bp + b_panel(p, kern, pc, kc, n / kern.nr), C, M, N, m, n, add);
+        run_tile(kern, kc, a, A.col + pc, bp + b_panel(p, kern, pc, kc, n / kern.nr), C, M, N, m, n, add,
+                 adjacent[n / kern.nr]);
     }
   }
 }
@@ -270,6 +298,42 @@ void gemm_narrow(const GemmKernel& kern, int M, int N, int K, const OffsetMatrix
   }
 }
 
+// At most 3 columns, and A's rows in groups of `lanes` adjacent floats along k (a channel-last
+// image): dot products along k (GemmKernel::dot), no zero columns multiplied at all.
+constexpr int kDotRows[3] = {6, 4, 3};  // rows of A per call, for 1, 2, 3 columns
+
+bool dot_applies(const GemmKernel& kern, int N, int K, const OffsetMatrix& A) {
+  if (N > 3 || K % kern.lanes != 0) return false;
+  for (int k = 0; k < K; k += kern.lanes)
+    for (int j = 1; j < kern.lanes; j++)
+      if (A.col[k + j] != A.col[k] + j) return false;
+  return true;
+}
+
+size_t dot_workspace_floats(int N, int K) { return size_t(N) * K + 16; }
+
+void gemm_dot(const GemmKernel& kern, int M, int N, int K, const OffsetMatrix& A, const OffsetMatrix& B,
+              const OutMatrix& C, bool accumulate, float* bt, int threads) {
+  if (threads <= 0) threads = omp_get_max_threads();
+  if (double(M) * N * K < double(1 << 22)) threads = 1;
+  for (int n = 0; n < N; n++)  // B^T: row n holds B's column n
+    for (int k = 0; k < K; k++) bt[int64_t(n) * K + k] = B.data[B.row[k] + B.col[n]];
+  const int P = kDotRows[N - 1], chunk = 16 * P, chunks = (M + chunk - 1) / chunk;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1 && chunks > 1)
+  for (int c = 0; c < chunks; c++)
+    for (int m = c * chunk; m < std::min(M, (c + 1) * chunk); m += P) {
+      const float* a[6];
+      for (int p = 0; p < P; p++) a[p] = A.data + A.row[std::min(m + p, M - 1)];  // (past M: repeated, dropped)
+      float out[6 * 3];
+      kern.dot[N - 1](K, a, A.col, bt, out);
+      for (int p = 0; p < std::min(P, M - m); p++)
+        for (int n = 0; n < N; n++) {
+          float& dst = C.data[C.row[m + p] + C.col[n]];
+          dst = accumulate ? dst + out[p * N + n] : out[p * N + n];
+        }
+    }
+}
+
 }  // namespace
 
 const GemmKernel* find_gemm_kernel(const std::string& name) {
@@ -308,9 +372,15 @@ const GemmKernel& gemm_kernel() {
   return chosen;
 }
 
+const char* gemm_method(const GemmKernel& k, int M, int N, int K, const OffsetMatrix& A) {
+  if (dot_applies(k, N, K, A)) return "dot";
+  return narrow_pays(k, M, N, A) ? "narrow" : "wide";
+}
+
 size_t gemm_workspace_floats(int M, int N, int K, const OffsetMatrix& A, int threads, const GemmKernel* kernel) {
   if (M <= 0 || N <= 0 || K <= 0) return 0;
   const GemmKernel& kern = kernel ? *kernel : gemm_kernel();
+  if (dot_applies(kern, N, K, A)) return dot_workspace_floats(N, K);
   if (narrow_pays(kern, M, N, A)) {
     const NarrowPlan p = narrow_plan(kern, M, N, K, threads);
     return p.bt_floats + size_t(p.threads) * p.gather_floats + 16;
@@ -329,10 +399,12 @@ void gemm(int M, int N, int K, OffsetMatrix A, OffsetMatrix B, OutMatrix C, bool
     return;
   }
   workspace += (64 - reinterpret_cast<uintptr_t>(workspace) % 64) % 64 / sizeof(float);
+  if (dot_applies(kern, N, K, A)) return gemm_dot(kern, M, N, K, A, B, C, accumulate, workspace, threads);
   if (narrow_pays(kern, M, N, A)) return gemm_narrow(kern, M, N, K, A, B, C, accumulate, workspace, threads);
   const Plan p = plan_for(kern, M, N, K, threads);
   float* bp = workspace;
   const int b_jobs = ((K + p.kstep - 1) / p.kstep) * p.n_panels;
+  const std::vector<char> adjacent = column_panels_adjacent(kern, C, N);
 #pragma omp parallel num_threads(p.threads) if (p.threads > 1)
   {
 #pragma omp for schedule(static)
@@ -342,7 +414,8 @@ void gemm(int M, int N, int K, OffsetMatrix A, OffsetMatrix B, OutMatrix C, bool
     }
 #pragma omp for schedule(dynamic, 1)
     for (int c = 0; c < p.chunks; c++)
-      run_chunk(kern, p, M, N, K, A, bp, C, accumulate, c * p.chunk * kern.mr, std::min(M, (c + 1) * p.chunk * kern.mr));
+      run_chunk(kern, p, M, N, K, A, bp, C, adjacent.data(), accumulate, c * p.chunk * kern.mr,
+                std::min(M, (c + 1) * p.chunk * kern.mr));
   }
 }
 

@@ -13,7 +13,8 @@
 // Results do not depend on the thread count: each element of C is one thread's, summed over
 // k in the same order (blocks of up to 1024, in order) whatever the split. A C with fewer
 // columns than the tile is wide (a convolution with 1 or 3 output channels) is computed turned
-// round, C^T = B^T A^T, the vectors along its rows.
+// round, C^T = B^T A^T, the vectors along its rows; one with at most 3 columns whose A rows
+// run along k (a channel-last image) as dot products along k.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -46,6 +47,9 @@ struct GemmKernel {
   // The same with the roles turned round, for C with few columns: C^T tile (MR x NR) = sum over
   // k of a packed (kc x MR) times b + b_off[k] (NR adjacent floats).
   void (*run_t)(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
+  // For C with 1, 2, 3 columns (dot[N - 1]) and A's rows in runs of `lanes` along k: 6, 4, 3 rows
+  // of C (out: rows x N) = dot products along k of a[r] + a_col[k] and B^T's N rows of K floats.
+  void (*dot[3])(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
   // 10 x `rounds` multiply-adds of `lanes` floats each, on the same vectors (for the peak).
   float (*fma_chains)(long rounds);
   int lanes;
@@ -60,6 +64,8 @@ double fma_peak_gflop_s(const GemmKernel& k, int threads);
 // the same sizes and A) for packed B (the caller's: engine/cpu takes it from the context's arena). threads <= 0:
 // OpenMP's thread count (small products use one). kernel: null for gemm_kernel() (tests pass
 // each kernel in turn).
+// Which way a product of this shape runs: "dot", "narrow" (turned round) or "wide" (tests).
+const char* gemm_method(const GemmKernel& k, int M, int N, int K, const OffsetMatrix& A);
 size_t gemm_workspace_floats(int M, int N, int K, const OffsetMatrix& A, int threads = 0,
                              const GemmKernel* kernel = nullptr);
 void gemm(int M, int N, int K, OffsetMatrix A, OffsetMatrix B, OutMatrix C, bool accumulate, float* workspace,

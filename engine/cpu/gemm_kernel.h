@@ -87,6 +87,36 @@ void gemm_tile_t(int kc, const float* __restrict a, const float* b, const int32_
     }
 }
 
+// Products with at most 3 columns of C whose A rows run in groups of W adjacent floats along k
+// (a channel-last image: the channels of one tap): the vectors run along k, P rows and NN
+// columns at a time, and each element of C is one sum of its W lanes at the end. out: P x NN.
+template <typename V, int W, int P, int NN>
+void gemm_dot(int K, const float* const* a, const int32_t* a_col, const float* __restrict bt, float* out) {
+  V acc[P][NN];
+  for (int p = 0; p < P; p++)
+    for (int n = 0; n < NN; n++) acc[p][n] = V{};
+#pragma GCC unroll 2
+  for (int k = 0; k < K; k += W) {
+    const int32_t at = a_col[k];
+    V bv[NN];
+#pragma GCC unroll 4
+    for (int n = 0; n < NN; n++) std::memcpy(&bv[n], bt + int64_t(n) * K + k, sizeof(V));
+#pragma GCC unroll 8
+    for (int p = 0; p < P; p++) {
+      V av;
+      std::memcpy(&av, a[p] + at, sizeof(V));
+#pragma GCC unroll 4
+      for (int n = 0; n < NN; n++) acc[p][n] += av * bv[n];
+    }
+  }
+  for (int p = 0; p < P; p++)
+    for (int n = 0; n < NN; n++) {
+      float sum = 0;
+      for (int i = 0; i < W; i++) sum += acc[p][n][i];
+      out[p * NN + n] = sum;
+    }
+}
+
 // The tile's arithmetic alone, for the machine's multiply-add peak: `rounds` of 10 independent
 // chains acc = acc * b + c on V (more chains than an FMA's latency times its issue rate).
 // Returns a value the compiler cannot drop.

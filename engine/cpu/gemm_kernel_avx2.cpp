@@ -28,9 +28,29 @@ void gemm_tile_t_avx2(int kc, const float* a, const float* b, const int32_t* b_o
   gemm_tile_t<v8f, 8, 6, 2>(kc, a, b, b_off, c, add);
 }
 
+void gemm_dot1_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
+  gemm_dot<v8f, 8, 6, 1>(K, a, a_col, bt, out);
+}
+void gemm_dot2_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
+  gemm_dot<v8f, 8, 4, 2>(K, a, a_col, bt, out);
+}
+void gemm_dot3_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
+  gemm_dot<v8f, 8, 3, 3>(K, a, a_col, bt, out);
+}
+
 float fma_chains_avx2(long rounds) { return fma_chains<v8f>(rounds); }
 void gemm_tile_t_avx512_on_avx2(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add) {
   gemm_tile_t<v16f, 16, 8, 2>(kc, a, b, b_off, c, add);
+}
+
+void gemm_dot1_avx512_on_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
+  gemm_dot<v16f, 16, 6, 1>(K, a, a_col, bt, out);
+}
+void gemm_dot2_avx512_on_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
+  gemm_dot<v16f, 16, 4, 2>(K, a, a_col, bt, out);
+}
+void gemm_dot3_avx512_on_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
+  gemm_dot<v16f, 16, 3, 3>(K, a, a_col, bt, out);
 }
 
 float fma_chains_avx512_on_avx2(long rounds) { return fma_chains<v16f>(rounds); }

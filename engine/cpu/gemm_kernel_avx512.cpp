@@ -22,6 +22,16 @@ void gemm_tile_t_avx512(int kc, const float* a, const float* b, const int32_t* b
   gemm_tile_t<v16f, 16, 8, 2>(kc, a, b, b_off, c, add);
 }
 
+void gemm_dot1_avx512(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
+  gemm_dot<v16f, 16, 6, 1>(K, a, a_col, bt, out);
+}
+void gemm_dot2_avx512(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
+  gemm_dot<v16f, 16, 4, 2>(K, a, a_col, bt, out);
+}
+void gemm_dot3_avx512(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
+  gemm_dot<v16f, 16, 3, 3>(K, a, a_col, bt, out);
+}
+
 float fma_chains_avx512(long rounds) { return fma_chains<v16f>(rounds); }
 
 }  // namespace dg::cpu

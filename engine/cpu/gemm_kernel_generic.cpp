@@ -15,6 +15,16 @@ void gemm_tile_t_generic(int kc, const float* a, const float* b, const int32_t* 
   gemm_tile_t<v4f, 4, 4, 2>(kc, a, b, b_off, c, add);
 }
 
+void gemm_dot1_generic(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
+  gemm_dot<v4f, 4, 6, 1>(K, a, a_col, bt, out);
+}
+void gemm_dot2_generic(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
+  gemm_dot<v4f, 4, 4, 2>(K, a, a_col, bt, out);
+}
+void gemm_dot3_generic(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
+  gemm_dot<v4f, 4, 3, 3>(K, a, a_col, bt, out);
+}
+
 float fma_chains_generic(long rounds) { return fma_chains<v4f>(rounds); }
 
 }  // namespace dg::cpu
