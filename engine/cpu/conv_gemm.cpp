@@ -152,45 +152,41 @@ void conv_forward_gemm(Context& ctx, const ColGeom& g, int O, const float* image
         a_row[(int64_t(n) * g.Ho + oy) * g.Wo + ox] =
             int32_t(((int64_t(n) * Hp + oy * g.stride) * Wp + ox * g.stride) * g.C);
   int32_t* a_col = alloc_offsets(ctx, K);  // k = (kh, kw, c)
-  int32_t* b_row = alloc_offsets(ctx, K);
   for (int kh = 0; kh < g.KH; kh++)
     for (int kw = 0; kw < g.KW; kw++)
-      for (int c = 0; c < g.C; c++) {
-        const int k = (kh * g.KW + kw) * g.C + c;
-        a_col[k] = int32_t((int64_t(kh) * Wp + kw) * g.C + c);
-        b_row[k] = c * kk + kh * g.KW + kw;
-      }
-  const int32_t* b_col = strided(ctx, O, K);
+      for (int c = 0; c < g.C; c++) a_col[(kh * g.KW + kw) * g.C + c] = int32_t((int64_t(kh) * Wp + kw) * g.C + c);
+  // w^T in that order, row-major (K x O): B's rows are then adjacent floats, packed by copies.
+  float* wt = alloc_floats(ctx, int64_t(K) * O);
+#pragma omp parallel for schedule(static) if (int64_t(K) * O >= kParallelMinWork)
+  for (int c = 0; c < g.C; c++)
+    for (int o = 0; o < O; o += 8)  // w[o.., c, :] (8 x KH KW) to wt[(:, c), o..]
+      transpose(w + (int64_t(o) * g.C + c) * kk, int64_t(g.C) * kk, std::min(8, O - o), kk, wt + int64_t(c) * O + o,
+                int64_t(g.C) * O);
   float* rows = alloc_floats(ctx, int64_t(M) * O);
-  run_gemm(ctx, M, O, K, {im, a_row, a_col}, {w, b_row, b_col}, {rows, strided(ctx, M, O), strided(ctx, O, 1)}, false);
+  run_gemm(ctx, M, O, K, {im, a_row, a_col}, {wt, strided(ctx, K, O), strided(ctx, O, 1)},
+           {rows, strided(ctx, M, O), strided(ctx, O, 1)}, false);
   pixels_to_nchw(rows, g.N, O, int64_t(g.Ho) * g.Wo, out);
 }
 
 void conv_backward_filter_gemm(Context& ctx, const ColGeom& g, int O, const float* image, const float* dout,
                                float* dw) {
   ScratchScope scratch(ctx);
-  // dw^T (C KH KW x O) += im2col (C KH KW x pixels), read in place, * dout^T (pixels x O), packed.
-  // Few pixels (one depth block): added straight into dw (a tile's columns are apart there, so
-  // it is stored element by element, once). Many: into a row-major dw^T (adjacent columns),
-  // summed block after block, then added to dw.
+  // dw^T (C KH KW x O) = im2col (C KH KW x pixels), read in place, * dout^T (pixels x O), packed;
+  // into a row-major dw^T (adjacent columns), then added to dw by 8 x 8 transposed blocks.
   const Padded im = pad_image(ctx, g, image);
   const int M = int(g.rows()), K = int(g.cols());
   const int32_t* a_row = tap_offsets(ctx, g, im);
   const int32_t* a_col = pixel_offsets(ctx, g, im);
   const int32_t* b_row = nchw_columns(ctx, g.N, O, g.Ho, g.Wo);
   const int32_t* b_col = strided(ctx, O, int64_t(g.Ho) * g.Wo);
-  if (K <= 1024) {
-    run_gemm(ctx, M, O, K, {im.data, a_row, a_col}, {dout, b_row, b_col}, {dw, strided(ctx, M, 1), strided(ctx, O, M)},
-             true);
-    return;
-  }
   float* dwt = alloc_floats(ctx, int64_t(M) * O);
   const int32_t* c_row = strided(ctx, M, O);
   const int32_t* c_col = strided(ctx, O, 1);
   run_gemm(ctx, M, O, K, {im.data, a_row, a_col}, {dout, b_row, b_col}, {dwt, c_row, c_col}, false);
+  const int blocks = (M + 63) / 64;
 #pragma omp parallel for schedule(static) if (int64_t(M) * O >= kParallelMinWork)
-  for (int o = 0; o < O; o++)
-    for (int m = 0; m < M; m++) dw[int64_t(o) * M + m] += dwt[int64_t(m) * O + o];
+  for (int b = 0; b < blocks; b++)
+    add_transposed(dwt + int64_t(b) * 64 * O, O, std::min(64, M - b * 64), O, dw + b * 64, M);
 }
 
 // One output pixel (Ho = Wo = 1: DCGAN's last D layer, and G's first layer as the adjoint):
@@ -231,6 +227,11 @@ void conv_backward_data_gemm(Context& ctx, const ColGeom& g, int O, const float*
   // Each phase: dI_phase^T (N |phase| x C) = windows of the channel-last padded dout (N |phase|
   // x T V O), read in place, * w_phase (T V O x C), packed; into pixel-major rows (adjacent
   // columns), then interleaved into dI.
+  // w with each o's C x KH KW block transposed, wk[o][kh KW + kw][c]: a phase's B rows (one tap
+  // of one o) are then C adjacent floats, packed by copies.
+  float* wk = alloc_floats(ctx, int64_t(O) * kk * g.C);
+#pragma omp parallel for schedule(static) if (int64_t(O) * kk * g.C >= kParallelMinWork)
+  for (int o = 0; o < O; o++) transpose(w + int64_t(o) * g.C * kk, kk, g.C, kk, wk + int64_t(o) * kk * g.C, g.C);
   struct Phase {
     int ry, rx, qy0, qx0, Hq, Wq;
     float* rows;  // (n, qy, qx) x C
@@ -258,16 +259,15 @@ void conv_backward_data_gemm(Context& ctx, const ColGeom& g, int O, const float*
           for (int j = 0; j < Wq; j++)
             a_row[(int64_t(n) * Hq + i) * Wq + j] = int32_t(((int64_t(n) * Hp + qy0 + i) * Wp + qx0 + j) * O);
       int32_t* a_col = alloc_offsets(ctx, K);  // (t, v, o) -> dout[., qy - t, qx - v, o]
-      int32_t* b_row = alloc_offsets(ctx, K);  // -> w[o, ., ry + t s, rx + v s]
+      int32_t* b_row = alloc_offsets(ctx, K);  // -> wk[o, (ry + t s) KW + rx + v s, .]
       for (int t = 0; t < T; t++)
         for (int v = 0; v < V; v++)
           for (int o = 0; o < O; o++) {
             const int k = (t * V + v) * O + o;
             a_col[k] = int32_t((int64_t(top - t) * Wp + left - v) * O + o);  // (top >= t, left >= v)
-            b_row[k] = int32_t(int64_t(o) * g.C * kk + (ry + t * s) * g.KW + rx + v * s);
+            b_row[k] = int32_t((int64_t(o) * kk + (ry + t * s) * g.KW + rx + v * s) * g.C);
           }
-      const int32_t* b_col = strided(ctx, g.C, kk);
-      run_gemm(ctx, M, g.C, K, {padded, a_row, a_col}, {w, b_row, b_col},
+      run_gemm(ctx, M, g.C, K, {padded, a_row, a_col}, {wk, b_row, strided(ctx, g.C, 1)},
                {ph.rows, strided(ctx, M, g.C), strided(ctx, g.C, 1)}, false);
     }
   // Interleave: dI[n, c, qy s + ry - pad_h, qx s + rx - pad_w] = phase (ry, rx)'s row (n, qy, qx), c.

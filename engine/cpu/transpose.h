@@ -46,4 +46,27 @@ inline void transpose(const float* src, int64_t src_ld, int rows, int cols, floa
     for (int j = 0; j < cols; j++) dst[j * dst_ld + i] = src[i * src_ld + j];
 }
 
+// dst[j * dst_ld + i] += src[i * src_ld + j] for i < rows, j < cols (the same blocks).
+inline void add_transposed(const float* src, int64_t src_ld, int rows, int cols, float* dst, int64_t dst_ld) {
+  int i = 0;
+  for (; i + 8 <= rows; i += 8) {
+    int j = 0;
+    for (; j + 8 <= cols; j += 8) {
+      v8f_t r[8];
+      for (int q = 0; q < 8; q++) std::memcpy(&r[q], src + (i + q) * src_ld + j, sizeof(v8f_t));
+      transpose8x8(r);
+      for (int q = 0; q < 8; q++) {
+        v8f_t d;
+        std::memcpy(&d, dst + (j + q) * dst_ld + i, sizeof(v8f_t));
+        d += r[q];
+        std::memcpy(dst + (j + q) * dst_ld + i, &d, sizeof(v8f_t));
+      }
+    }
+    for (; j < cols; j++)
+      for (int q = 0; q < 8; q++) dst[j * dst_ld + i + q] += src[(i + q) * src_ld + j];
+  }
+  for (; i < rows; i++)
+    for (int j = 0; j < cols; j++) dst[j * dst_ld + i] += src[i * src_ld + j];
+}
+
 }  // namespace dg::cpu
