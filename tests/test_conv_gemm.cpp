@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -207,6 +208,9 @@ TEST_CASE("cpu gemm refuses a forced kernel the build or the CPU lacks") {
 }
 
 TEST_CASE("implicit-GEMM convolutions match the im2col reference") {
+  // (CTest runs this case again with DG_CPU_KERNEL naming each other tile: it must be the one.)
+  if (const char* forced = std::getenv("DG_CPU_KERNEL")) CHECK(std::string(cpu::gemm_kernel().name) == forced);
+  MESSAGE("register tile: ", std::string(cpu::gemm_kernel().name));
   for (const Geometry& t : kGeometries) {
     CAPTURE(describe(t));
     const cpu::ColGeom g = col_geom(t);

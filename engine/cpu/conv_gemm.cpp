@@ -38,8 +38,17 @@ const float* pad_planes(Context& ctx, const float* src, int planes, int H, int W
   for (int q = 0; q < planes; q++) {
     float* dst = out + int64_t(q) * Hp * Wp;
     const float* in = src + int64_t(q) * H * W;
-    std::memset(dst, 0, sizeof(float) * Hp * Wp);
-    for (int y = 0; y < H; y++) std::memcpy(dst + int64_t(y + top) * Wp + left, in + int64_t(y) * W, sizeof(float) * W);
+    std::memset(dst, 0, sizeof(float) * top * Wp);
+    for (int y = 0; y < H; y++) {  // each padded row written once: zeros, the row, zeros
+      float* d = dst + int64_t(y + top) * Wp;
+      const float* r = in + int64_t(y) * W;
+      for (int x = 0; x < left; x++) d[x] = 0.0f;
+      int x = 0;
+      for (; x + 8 <= W; x += 8) std::memcpy(d + left + x, r + x, 8 * sizeof(float));
+      for (; x < W; x++) d[left + x] = r[x];
+      for (x = left + W; x < Wp; x++) d[x] = 0.0f;
+    }
+    std::memset(dst + int64_t(top + H) * Wp, 0, sizeof(float) * (Hp - top - H) * Wp);
   }
   return out;
 }
