@@ -48,7 +48,7 @@ DeviceLimits measure_device_limits(Context& ctx) {
   std::vector<float> work(cpu::gemm_workspace_floats(m, m, m, {x.data(), rows.data(), cols.data()}, threads));
   const double gemm_ms = median(time_repeats_ms(ctx, [&] {
     cpu::gemm(m, m, m, {x.data(), rows.data(), cols.data()}, {y.data(), rows.data(), cols.data()},
-              {z.data(), rows.data(), cols.data()}, false, work.data(), threads);
+              {z.data(), rows.data(), cols.data()}, false, work.data(), work.size(), threads);
   }, {1, 5, false}));
   lim.gemm_tflop_s = 2.0 * m * m * m / (gemm_ms * 1e-3) / 1e12;
   const cpu::GemmKernel& kern = cpu::gemm_kernel();

@@ -95,7 +95,7 @@ void check_gemm(const cpu::GemmKernel* kern, int M, int N, int K, bool accumulat
   std::vector<float> work(cpu::gemm_workspace_floats(M, N, K, A, threads, kern));
   const std::vector<float> before = c;
   cpu::gemm(M, N, K, {a.data(), a_row.data(), a_col.data()}, {b.data(), b_row.data(), b_col.data()},
-            {c.data(), c_row.data(), c_col.data()}, accumulate, work.data(), threads, kern);
+            {c.data(), c_row.data(), c_col.data()}, accumulate, work.data(), work.size(), threads, kern);
   std::vector<float> got(size_t(M) * N);
   for (int r = 0; r < M; r++)
     for (int j = 0; j < N; j++) got[size_t(r) * N + j] = c[size_t(c_row[r] + c_col[j])];
@@ -162,13 +162,16 @@ TEST_CASE("cpu gemm matches a double-precision product for every register tile")
   const std::vector<const cpu::GemmKernel*> kernels = runnable_kernels();
   REQUIRE(!kernels.empty());
   for (const cpu::GemmKernel* k : kernels) {
-    // Edges of every tile (M, N not multiples of MR, NR), K across depth blocks (256), wide
-    // C across column blocks (3072), the one-thread path and the split over rows or columns.
+    // Edges of every tile (M, N not multiples of MR, NR), K across depth blocks of 1024 (2050 is
+    // 684 + 684 + 682: an uneven last block), the one-thread path and threads sharing the rows.
     check_gemm(k, 1, 1, 1, false, 1);
     check_gemm(k, 7, 19, 5, false, 1);
     check_gemm(k, 37, 45, 300, true, 2);
     check_gemm(k, 150, 33, 520, false, 2);   // tall: split over rows
-    check_gemm(k, 20, 3100, 70, true, 2);    // wide: more than one column block
+    check_gemm(k, 20, 3100, 70, true, 2);    // wide C
+    check_gemm(k, 37, 64, 2050, true, 2, false, false, false, "wide");  // three depth blocks
+    check_gemm(k, 53, 3, 2050, true, 3, false, true, false, "narrow");
+    check_gemm(k, 50, 2, 2048, false, 3, false, false, true, "dot");
     check_gemm(k, 30, 40, 0, false, 1);      // K = 0: C = 0
     check_gemm(k, 30, 40, 0, true, 1);       // K = 0, accumulate: C unchanged
     // Narrow C (1 to 8 columns: computed turned round): A's rows adjacent (read in place) or
@@ -187,19 +190,44 @@ TEST_CASE("cpu gemm matches a double-precision product for every register tile")
 }
 
 TEST_CASE("cpu gemm results do not depend on the thread count") {
-  const int M = 90, N = 200, K = 700;
-  std::vector<float> a = random_vector(int64_t(M) * K, 4), b = random_vector(int64_t(K) * N, 5);
-  std::vector<int32_t> a_row(M), a_col(K), b_row(K), b_col(N), c_row(M), c_col(N);
-  for (int r = 0; r < M; r++) a_row[r] = r * K, c_row[r] = r * N;
-  for (int k = 0; k < K; k++) a_col[k] = k, b_row[k] = k * N;
-  for (int c = 0; c < N; c++) b_col[c] = c, c_col[c] = c;
-  std::vector<float> one(size_t(M) * N), two(size_t(M) * N);
-  for (auto [threads, out] : {std::pair{1, &one}, std::pair{2, &two}}) {
-    std::vector<float> work(cpu::gemm_workspace_floats(M, N, K, {a.data(), a_row.data(), a_col.data()}, threads));
-    cpu::gemm(M, N, K, {a.data(), a_row.data(), a_col.data()}, {b.data(), b_row.data(), b_col.data()},
-              {out->data(), c_row.data(), c_col.data()}, false, work.data(), threads);
+  // Each path (wide, turned round, dot products), 1, 2 and 3 threads (other chunks each time).
+  struct Shape {
+    int M, N, K;
+    bool a_by_rows;
+  };
+  for (Shape sh : {Shape{90, 200, 1100, false}, Shape{300, 3, 700, false}, Shape{300, 3, 704, true}}) {
+    const int M = sh.M, N = sh.N, K = sh.K;
+    CAPTURE(M);
+    CAPTURE(N);
+    std::vector<float> a = random_vector(int64_t(M) * K, 4), b = random_vector(int64_t(K) * N, 5);
+    std::vector<int32_t> a_row(M), a_col(K), b_row(K), b_col(N), c_row(M), c_col(N);
+    for (int r = 0; r < M; r++) a_row[r] = sh.a_by_rows ? r * K : r, c_row[r] = r * N;
+    for (int k = 0; k < K; k++) a_col[k] = sh.a_by_rows ? k : k * M, b_row[k] = k * N;
+    for (int c = 0; c < N; c++) b_col[c] = c, c_col[c] = c;
+    const cpu::OffsetMatrix A{a.data(), a_row.data(), a_col.data()};
+    const std::string method = cpu::gemm_method(cpu::gemm_kernel(), M, N, K, A);
+    CAPTURE(method);
+    std::vector<std::vector<float>> results;
+    for (int threads : {1, 2, 3}) {
+      std::vector<float> out(size_t(M) * N), work(cpu::gemm_workspace_floats(M, N, K, A, threads));
+      cpu::gemm(M, N, K, A, {b.data(), b_row.data(), b_col.data()}, {out.data(), c_row.data(), c_col.data()}, false,
+                work.data(), work.size(), threads);
+      results.push_back(out);
+    }
+    CHECK(results[0] == results[1]);
+    CHECK(results[0] == results[2]);
   }
-  CHECK(one == two);
+}
+
+TEST_CASE("cpu gemm refuses a workspace smaller than it needs") {
+  std::vector<float> a(64, 1.0f), b(64, 1.0f), c(64);
+  std::vector<int32_t> rows = {0, 8, 16, 24, 32, 40, 48, 56}, cols = {0, 1, 2, 3, 4, 5, 6, 7};
+  const cpu::OffsetMatrix A{a.data(), rows.data(), cols.data()};
+  std::vector<float> work(cpu::gemm_workspace_floats(8, 8, 8, A, 1));
+  REQUIRE(work.size() > 1);
+  CHECK_THROWS_WITH_AS(cpu::gemm(8, 8, 8, A, A, {c.data(), rows.data(), cols.data()}, false, work.data(),
+                                 work.size() - 1, 1),
+                       doctest::Contains("which needs"), dg::Error);
 }
 
 TEST_CASE("cpu gemm refuses a forced kernel the build or the CPU lacks") {
@@ -225,6 +253,7 @@ TEST_CASE("implicit-GEMM convolutions match the im2col reference") {
     std::vector<float> ref(std::max({image_n, out_n, w_n})), got(ref.size());
 
     cpu::conv_forward_im2col(ctx, g, t.O, image.data(), w.data(), ref.data());
+    std::fill(got.begin(), got.end(), NAN);  // every element must be written
     cpu::conv_forward_gemm(ctx, g, t.O, image.data(), w.data(), got.data());
     check_close({got.begin(), got.begin() + out_n}, to_double(ref.data(), out_n), "forward");
 

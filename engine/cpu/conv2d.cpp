@@ -22,6 +22,7 @@ int conv_transpose_out_size_w(int in, int kernel, ConvGeom g) {
 static cpu::ColGeom conv_geom(const Tensor& image, int KH, int KW, ConvGeom g, int out_h, int out_w,
                               const char* op) {
   DG_CHECK(image.shape.rank == 4, op, ": input must be (N, C, H, W), got ", image.shape.str());
+  DG_CHECK(KH >= 1 && KW >= 1, op, ": an empty ", KH, "x", KW, " kernel");
   DG_CHECK(g.stride >= 1 && g.pad_h() >= 0 && g.pad_w() >= 0, op, ": bad stride ", g.stride, " or padding ", g.pad_h(),
            ",", g.pad_w());
   DG_CHECK(conv_out_size(image.h(), KH, g) == out_h && conv_out_size_w(image.w(), KW, g) == out_w, op,

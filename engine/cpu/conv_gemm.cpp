@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -25,8 +26,8 @@ float* alloc_floats(Context& ctx, int64_t count) {
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 void run_gemm(Context& ctx, int M, int N, int K, OffsetMatrix A, OffsetMatrix B, OutMatrix C, bool accumulate) {
-  float* work = alloc_floats(ctx, int64_t(gemm_workspace_floats(M, N, K, A)));
-  gemm(M, N, K, A, B, C, accumulate, work);
+  const size_t floats = gemm_workspace_floats(M, N, K, A);
+  gemm(M, N, K, A, B, C, accumulate, alloc_floats(ctx, int64_t(floats)), floats);
 }
 
 // `planes` planes of H x W copied into planes of Hp x Wp at (top, left), zeros around them (or
@@ -148,6 +149,7 @@ bool conv_gemm_fits(const ColGeom& g, int O) {
 
 void conv_forward_gemm(Context& ctx, const ColGeom& g, int O, const float* image, const float* w, float* out) {
   ScratchScope scratch(ctx);
+  DG_CHECK(conv_gemm_fits(g, O), "a convolution too large for 32-bit offsets (", g.N, "x", g.C, "x", g.H, "x", g.W, " -> ", O, " channels)");
   // out^T (pixels x O) = taps (pixels x KH KW C) of the channel-last padded image, read in
   // place, * w^T (KH KW C x O), packed; into pixel-major rows (adjacent columns), then NCHW.
   const int Hp = std::max(g.pad_h + g.H, (g.Ho - 1) * g.stride + g.KH);
@@ -180,6 +182,7 @@ void conv_forward_gemm(Context& ctx, const ColGeom& g, int O, const float* image
 void conv_backward_filter_gemm(Context& ctx, const ColGeom& g, int O, const float* image, const float* dout,
                                float* dw) {
   ScratchScope scratch(ctx);
+  DG_CHECK(conv_gemm_fits(g, O), "a convolution too large for 32-bit offsets (", g.N, "x", g.C, "x", g.H, "x", g.W, " -> ", O, " channels)");
   // dw^T (C KH KW x O) = im2col (C KH KW x pixels), read in place, * dout^T (pixels x O), packed;
   // into a row-major dw^T (adjacent columns), then added to dw by 8 x 8 transposed blocks.
   const Padded im = pad_image(ctx, g, image);
@@ -201,8 +204,9 @@ void conv_backward_filter_gemm(Context& ctx, const ColGeom& g, int O, const floa
 // One output pixel (Ho = Wo = 1: DCGAN's last D layer, and G's first layer as the adjoint):
 // every image pixel (iy, ix) meets exactly the tap (iy + pad_h, ix + pad_w), so dI (N x C H W) =
 // dout (N x O), in place, * w (O x C H W taps), packed. No phases, no zero taps.
-static void backward_data_one_pixel(Context& ctx, const ColGeom& g, int O, const float* dout, const float* w,
-                                    float* dimage) {
+namespace {
+void backward_data_one_pixel(Context& ctx, const ColGeom& g, int O, const float* dout, const float* w,
+                             float* dimage) {
   const int M = g.N, N = g.C * g.H * g.W, kk = g.KH * g.KW;
   const int32_t* a_row = strided(ctx, M, O);
   const int32_t* a_col = strided(ctx, O, 1);
@@ -215,6 +219,7 @@ static void backward_data_one_pixel(Context& ctx, const ColGeom& g, int O, const
   const int32_t* c_col = strided(ctx, N, 1);
   run_gemm(ctx, M, N, O, {dout, a_row, a_col}, {w, b_row, b_col}, {dimage, c_row, c_col}, false);
 }
+}  // namespace
 
 bool backward_data_is_one_pixel(const ColGeom& g) {
   return g.Ho == 1 && g.Wo == 1 && g.H - 1 + g.pad_h <= g.KH - 1 && g.W - 1 + g.pad_w <= g.KW - 1;
@@ -223,6 +228,7 @@ bool backward_data_is_one_pixel(const ColGeom& g) {
 void conv_backward_data_gemm(Context& ctx, const ColGeom& g, int O, const float* dout, const float* w,
                              float* dimage) {
   ScratchScope scratch(ctx);
+  DG_CHECK(conv_gemm_fits(g, O), "a convolution too large for 32-bit offsets (", g.N, "x", g.C, "x", g.H, "x", g.W, " -> ", O, " channels)");
   if (backward_data_is_one_pixel(g)) return backward_data_one_pixel(ctx, g, O, dout, w, dimage);
   const int s = g.stride, kk = g.KH * g.KW;
   // Pixel iy of dI is in phase ry = (iy + pad_h) mod s and row qy = (iy + pad_h) div s of it;
@@ -294,6 +300,7 @@ void conv_backward_data_gemm(Context& ctx, const ColGeom& g, int O, const float*
 }
 
 double backward_data_phase_cost(const ColGeom& g) {
+  if (g.Ho < 1 || g.Wo < 1 || g.KH < 1 || g.KW < 1) return INFINITY;  // (nothing the phases could do)
   if (backward_data_is_one_pixel(g)) return 1.0;
   // Per axis: the taps every pixel of the image receives (phase method) over the kernel
   // positions times output positions (column method).

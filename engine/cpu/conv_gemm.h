@@ -26,6 +26,7 @@
 namespace dg::cpu {
 
 // Offsets are 32-bit: every tensor involved (and its padded copy) must hold < 2^31 floats.
+// The three products below check it (conv2d.cpp uses the reference where it fails).
 bool conv_gemm_fits(const ColGeom& g, int O);
 
 void conv_forward_gemm(Context& ctx, const ColGeom& g, int O, const float* image, const float* w, float* out);
@@ -37,9 +38,10 @@ void conv_backward_filter_gemm(Context& ctx, const ColGeom& g, int O, const floa
 // Whether backward_data is the single-output-pixel product.
 bool backward_data_is_one_pixel(const ColGeom& g);
 
-// Multiply-adds of the phase method over those of the column method (>= 1 when taps fall
-// outside dout: the phases multiply zeros there, the column method computes products that
-// col2im drops; they are equal when every tap lands). 1 for a single output pixel.
+// Multiply-adds of the phase method over those of the column method: 1 when every tap lands
+// in the image and in dout; above 1 when taps fall outside dout (the phases multiply zeros
+// there); below 1 when taps fall into the image's padding (the column method computes
+// products there that col2im drops). 1 for a single output pixel.
 double backward_data_phase_cost(const ColGeom& g);
 
 }  // namespace dg::cpu

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <vector>
 
+#include "engine/cpu/gemm_kernel.h"  // (kGemmDotRows; its templates are instantiated in the ISA files)
 #include "engine/error.h"
 
 namespace dg::cpu {
@@ -153,8 +154,9 @@ void run_tile(const GemmKernel& kern, int kc, const float* const* a, const int32
   alignas(64) float tile[kMaxMR * kMaxNR];
   float* rows_at[kMaxMR];
   if (adjacent) {
-    for (int r = 0; r < kern.mr; r++)  // (rows past M: into the scratch tile)
+    for (int r = 0; r < kern.mr; r++)  // (rows past M: into the scratch tile, zeroed since add reads it)
       rows_at[r] = r < rows ? C.data + C.row[m + r] + co[0] : tile + r * kern.nr;
+    if (add && rows < kern.mr) std::fill(tile + rows * kern.nr, tile + kern.mr * kern.nr, 0.0f);
     kern.run(kc, a, a_col, bp, rows_at, add);
     return;
   }
@@ -259,7 +261,8 @@ void gemm_narrow(const GemmKernel& kern, int M, int N, int K, const OffsetMatrix
     for (int k = 0; k < KC; k++) gathered_off[k] = k * kern.nr;
 #pragma omp for schedule(dynamic, 1)
     for (int chunk = 0; chunk < p.chunks; chunk++)
-      for (int m = chunk * p.chunk * kern.nr; m < std::min(M, (chunk + 1) * p.chunk * kern.nr); m += kern.nr) {
+      for (int m = chunk * p.chunk * kern.nr; m < std::min<int64_t>(M, int64_t(chunk + 1) * p.chunk * kern.nr);
+           m += kern.nr) {
         const int rows = std::min(kern.nr, M - m);
         bool adjacent = rows == kern.nr;  // A's rows m.. as one vector per k, and C's rows likewise
         for (int j = 1; adjacent && j < rows; j++) adjacent = A.row[m + j] == A.row[m] + j;
@@ -283,6 +286,8 @@ void gemm_narrow(const GemmKernel& kern, int M, int N, int K, const OffsetMatrix
             float* rows_at[kMaxMR];
             for (int r = 0; r < kern.mr; r++)
               rows_at[r] = c_adjacent && r < cols ? C.data + C.col[q * kern.mr + r] + C.row[m] : tile + r * kern.nr;
+            if (add && c_adjacent && cols < kern.mr)  // (the scratch rows are read: zero them)
+              std::fill(tile + cols * kern.nr, tile + kern.mr * kern.nr, 0.0f);
             kern.run_t(kc, bt + panel_at(pc, kc, q), base, off, rows_at, add && c_adjacent);
             if (c_adjacent) continue;
             for (int r = 0; r < cols; r++) {
@@ -300,7 +305,6 @@ void gemm_narrow(const GemmKernel& kern, int M, int N, int K, const OffsetMatrix
 
 // At most 3 columns, and A's rows in groups of `lanes` adjacent floats along k (a channel-last
 // image): dot products along k (GemmKernel::dot), no zero columns multiplied at all.
-constexpr int kDotRows[3] = {6, 4, 3};  // rows of A per call, for 1, 2, 3 columns
 
 bool dot_applies(const GemmKernel& kern, int N, int K, const OffsetMatrix& A) {
   if (N > 3 || K % kern.lanes != 0) return false;
@@ -318,10 +322,10 @@ void gemm_dot(const GemmKernel& kern, int M, int N, int K, const OffsetMatrix& A
   if (double(M) * N * K < double(1 << 22)) threads = 1;
   for (int n = 0; n < N; n++)  // B^T: row n holds B's column n
     for (int k = 0; k < K; k++) bt[int64_t(n) * K + k] = B.data[B.row[k] + B.col[n]];
-  const int P = kDotRows[N - 1], chunk = 16 * P, chunks = (M + chunk - 1) / chunk;
+  const int P = kGemmDotRows[N - 1], chunk = 16 * P, chunks = (M + chunk - 1) / chunk;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1 && chunks > 1)
   for (int c = 0; c < chunks; c++)
-    for (int m = c * chunk; m < std::min(M, (c + 1) * chunk); m += P) {
+    for (int m = c * chunk; m < std::min<int64_t>(M, int64_t(c + 1) * chunk); m += P) {
       const float* a[6];
       for (int p = 0; p < P; p++) a[p] = A.data + A.row[std::min(m + p, M - 1)];  // (past M: repeated, dropped)
       float out[6 * 3];
@@ -359,9 +363,14 @@ double fma_peak_gflop_s(const GemmKernel& k, int threads) {
   for (int rep = 0; rep < 3; rep++) {
     const double t0 = omp_get_wtime();
     float total = 0;
-#pragma omp parallel num_threads(threads) reduction(+ : total)
-    total += k.fma_chains(rounds);
-    best = std::max(best, 10.0 * rounds * k.lanes * 2 * threads / (omp_get_wtime() - t0) / 1e9);
+    int team = 1;
+#pragma omp parallel num_threads(std::max(threads, 1)) reduction(+ : total)
+    {
+      total += k.fma_chains(rounds);
+#pragma omp single
+      team = omp_get_num_threads();
+    }
+    best = std::max(best, 10.0 * rounds * k.lanes * 2 * team / (omp_get_wtime() - t0) / 1e9);
     DG_CHECK(std::isfinite(total), "fma_peak_gflop_s: the chains overflowed (", total, ")");  // (and uses them)
   }
   return best;
@@ -389,10 +398,13 @@ size_t gemm_workspace_floats(int M, int N, int K, const OffsetMatrix& A, int thr
 }
 
 void gemm(int M, int N, int K, OffsetMatrix A, OffsetMatrix B, OutMatrix C, bool accumulate, float* workspace,
-          int threads, const GemmKernel* kernel) {
+          size_t workspace_floats, int threads, const GemmKernel* kernel) {
   DG_CHECK(M >= 0 && N >= 0 && K >= 0, "gemm: bad sizes ", M, " x ", N, " x ", K);
   if (M == 0 || N == 0) return;
   const GemmKernel& kern = kernel ? *kernel : gemm_kernel();
+  const size_t needed = gemm_workspace_floats(M, N, K, A, threads, &kern);
+  DG_CHECK(workspace_floats >= needed, "gemm: a workspace of ", workspace_floats, " floats for a ", M, " x ", N, " x ",
+           K, " product on ", threads, " thread(s) with the ", kern.name, " tile, which needs ", needed);
   if (K == 0) {  // an empty sum
     for (int r = 0; r < M && !accumulate; r++)
       for (int c = 0; c < N; c++) C.data[C.row[r] + C.col[c]] = 0.0f;
@@ -415,7 +427,7 @@ void gemm(int M, int N, int K, OffsetMatrix A, OffsetMatrix B, OutMatrix C, bool
 #pragma omp for schedule(dynamic, 1)
     for (int c = 0; c < p.chunks; c++)
       run_chunk(kern, p, M, N, K, A, bp, C, adjacent.data(), accumulate, c * p.chunk * kern.mr,
-                std::min(M, (c + 1) * p.chunk * kern.mr));
+                int(std::min<int64_t>(M, int64_t(c + 1) * p.chunk * kern.mr)));
   }
 }
 

@@ -60,15 +60,16 @@ bool cpu_supports(const GemmKernel& k);
 // The multiply-add peak of `threads` threads running k's vectors, in GFLOP/s (measured).
 double fma_peak_gflop_s(const GemmKernel& k, int threads);
 
-// C = A * B (accumulate: C += A * B), with `workspace` of gemm_workspace_floats() floats (for
-// the same sizes and A) for packed B (the caller's: engine/cpu takes it from the context's arena). threads <= 0:
-// OpenMP's thread count (small products use one). kernel: null for gemm_kernel() (tests pass
-// each kernel in turn).
 // Which way a product of this shape runs: "dot", "narrow" (turned round) or "wide" (tests).
 const char* gemm_method(const GemmKernel& k, int M, int N, int K, const OffsetMatrix& A);
+
+// C = A * B (accumulate: C += A * B). `workspace` (the caller's: engine/cpu takes it from the
+// context's arena) holds packed B: at least gemm_workspace_floats() floats for the same sizes,
+// A, threads and kernel, which gemm() checks. threads <= 0: OpenMP's thread count (small
+// products use one). kernel: null for gemm_kernel() (tests pass each kernel in turn).
 size_t gemm_workspace_floats(int M, int N, int K, const OffsetMatrix& A, int threads = 0,
                              const GemmKernel* kernel = nullptr);
 void gemm(int M, int N, int K, OffsetMatrix A, OffsetMatrix B, OutMatrix C, bool accumulate, float* workspace,
-          int threads = 0, const GemmKernel* kernel = nullptr);
+          size_t workspace_floats, int threads = 0, const GemmKernel* kernel = nullptr);
 
 }  // namespace dg::cpu

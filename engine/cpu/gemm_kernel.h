@@ -10,6 +10,10 @@
 // are built with -ffp-contract=fast). MR * NV accumulators stay in registers: 4 x 2 of 16
 // bytes (generic), 6 x 2 of 32 (AVX2), 8 x 2 of 64 (AVX-512); the MR row pointers in general
 // registers. The loops over the tile are unrolled completely, the k loop four times.
+//
+// The ISA files include this header under `#pragma GCC target`: it must define only functions
+// of internal linkage and include no header with inline functions of external linkage (say
+// <algorithm>), whose AVX-512 copies the linker could then pick for every other file.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -86,6 +90,9 @@ void gemm_tile_t(int kc, const float* __restrict a, const float* b, const int32_
       std::memcpy(c[r] + j * W, &v, sizeof(V));
     }
 }
+
+// Rows of A per gemm_dot call, for 1, 2, 3 columns of C (the ISA files instantiate these).
+constexpr int kGemmDotRows[3] = {6, 4, 3};
 
 // Products with at most 3 columns of C whose A rows run in groups of W adjacent floats along k
 // (a channel-last image: the channels of one tap): the vectors run along k, P rows and NN

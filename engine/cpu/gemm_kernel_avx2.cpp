@@ -29,13 +29,13 @@ void gemm_tile_t_avx2(int kc, const float* a, const float* b, const int32_t* b_o
 }
 
 void gemm_dot1_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
-  gemm_dot<v8f, 8, 6, 1>(K, a, a_col, bt, out);
+  gemm_dot<v8f, 8, kGemmDotRows[0], 1>(K, a, a_col, bt, out);
 }
 void gemm_dot2_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
-  gemm_dot<v8f, 8, 4, 2>(K, a, a_col, bt, out);
+  gemm_dot<v8f, 8, kGemmDotRows[1], 2>(K, a, a_col, bt, out);
 }
 void gemm_dot3_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
-  gemm_dot<v8f, 8, 3, 3>(K, a, a_col, bt, out);
+  gemm_dot<v8f, 8, kGemmDotRows[2], 3>(K, a, a_col, bt, out);
 }
 
 float fma_chains_avx2(long rounds) { return fma_chains<v8f>(rounds); }
@@ -44,13 +44,13 @@ void gemm_tile_t_avx512_on_avx2(int kc, const float* a, const float* b, const in
 }
 
 void gemm_dot1_avx512_on_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
-  gemm_dot<v16f, 16, 6, 1>(K, a, a_col, bt, out);
+  gemm_dot<v16f, 16, kGemmDotRows[0], 1>(K, a, a_col, bt, out);
 }
 void gemm_dot2_avx512_on_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
-  gemm_dot<v16f, 16, 4, 2>(K, a, a_col, bt, out);
+  gemm_dot<v16f, 16, kGemmDotRows[1], 2>(K, a, a_col, bt, out);
 }
 void gemm_dot3_avx512_on_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
-  gemm_dot<v16f, 16, 3, 3>(K, a, a_col, bt, out);
+  gemm_dot<v16f, 16, kGemmDotRows[2], 3>(K, a, a_col, bt, out);
 }
 
 float fma_chains_avx512_on_avx2(long rounds) { return fma_chains<v16f>(rounds); }

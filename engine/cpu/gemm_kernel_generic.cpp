@@ -1,5 +1,7 @@
-// The portable tile: 4 x 8 floats in 16-byte vectors (SSE2 on x86-64, NEON on AArch64), for
-// CPUs (or builds) without AVX2. Built with the project's flags, like the rest of the engine.
+// The portable tile: 4 x 8 floats in 16-byte vectors, for CPUs without AVX2. Built with the
+// project's flags, like the rest of the engine: SSE2 (and separate multiplies and adds) only
+// with DG_CPU_ARCH=x86-64; the default x86-64-v3 build gives it AVX encodings and FMA; NEON on
+// AArch64.
 #include "engine/cpu/gemm_kernel.h"
 
 namespace dg::cpu {
@@ -16,13 +18,13 @@ void gemm_tile_t_generic(int kc, const float* a, const float* b, const int32_t* 
 }
 
 void gemm_dot1_generic(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
-  gemm_dot<v4f, 4, 6, 1>(K, a, a_col, bt, out);
+  gemm_dot<v4f, 4, kGemmDotRows[0], 1>(K, a, a_col, bt, out);
 }
 void gemm_dot2_generic(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
-  gemm_dot<v4f, 4, 4, 2>(K, a, a_col, bt, out);
+  gemm_dot<v4f, 4, kGemmDotRows[1], 2>(K, a, a_col, bt, out);
 }
 void gemm_dot3_generic(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out) {
-  gemm_dot<v4f, 4, 3, 3>(K, a, a_col, bt, out);
+  gemm_dot<v4f, 4, kGemmDotRows[2], 3>(K, a, a_col, bt, out);
 }
 
 float fma_chains_generic(long rounds) { return fma_chains<v4f>(rounds); }
