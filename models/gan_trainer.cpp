@@ -207,15 +207,15 @@ Tensor GanTrainer::global_g_means(const Tensor& logits) {
   return means;
 }
 
-AdamConfig GanTrainer::decayed(const AdamConfig& cfg) const {
+AdamConfig GanTrainer::decayed(const AdamConfig& cfg, int64_t index) const {
   AdamConfig a = cfg;
-  if (cfg_.lr_decay_linear) a.lr = cfg.lr * float(1.0 - double(step_) / double(cfg_.total_steps));
+  if (cfg_.lr_decay_linear) a.lr = cfg.lr * float(1.0 - double(index) / double(cfg_.total_steps));
   return a;
 }
 
 void GanTrainer::adam(Network& net, const AdamConfig& cfg) {
   const ParamStore& p = net.params;
-  adam_step(ctx_, decayed(cfg), step_ + 1, p.params(), p.grads(), p.exp_avg(), p.exp_avg_sq());
+  adam_step(ctx_, decayed(cfg, step_), step_ + 1, p.params(), p.grads(), p.exp_avg(), p.exp_avg_sq());
 }
 
 StepStats GanTrainer::stats() {

@@ -91,6 +91,8 @@ class GanTrainer {
   void inject_nan_gradient_at(int64_t step) { nan_step_ = step; }
 
   int64_t step() const { return step_; }
+  // cfg with the learning rate of 0-based step `index` (--lr-decay linear lowers it step by step).
+  AdamConfig decayed(const AdamConfig& cfg, int64_t index) const;
   void set_step(int64_t s) { step_ = s; }
   const TrainConfig& config() const { return cfg_; }
   Network& generator() { return g_; }
@@ -102,7 +104,6 @@ class GanTrainer {
   void g_step(const Trace& g_trace);
   void last_backward(Network& net, const GradBuckets* buckets, const Trace& trace, const Tensor& dy);
   void adam(Network& net, const AdamConfig& cfg);
-  AdamConfig decayed(const AdamConfig& cfg) const;
 
   void average_d_losses();
   Tensor global_g_means(const Tensor& logits);

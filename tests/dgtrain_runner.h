@@ -69,10 +69,11 @@ inline int dgtrain_wait(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-// A run small enough for a test: a tiny model, batch 4, on the CPU.
+// A run small enough for a test: a tiny model, batch 4, on the CPU, no dashboard (a second of
+// matplotlib per run; tests/test_watch.cpp turns it on).
 inline std::string tiny(const std::string& out_dir, const std::string& name) {
-  return "--nz 8 --ngf 4 --ndf 4 --batch-size 4 --device cpu --log-every 1 --sample-every 2 --out " + out_dir +
-         " --run-name " + name;
+  return "--nz 8 --ngf 4 --ndf 4 --batch-size 4 --device cpu --log-every 1 --sample-every 2 --dashboard off --out " +
+         out_dir + " --run-name " + name;
 }
 
 inline std::string read_text(const std::string& path) {

@@ -13,14 +13,12 @@
 #include "data/read_idx.h"
 #include "tests/damage.h"
 #include "tests/dgtrain_runner.h"
-#include "tests/eval_files.h"
+#include "tests/eval_fixture.h"
 
 namespace fs = std::filesystem;
 using namespace dg::test;
 
 namespace {
-
-Result dgeval(const std::string& args) { return run_binary(DG_DGEVAL, "", args); }
 
 std::vector<nlohmann::json> eval_lines(const std::string& metrics) {
   std::vector<nlohmann::json> v;
@@ -31,22 +29,6 @@ std::vector<nlohmann::json> eval_lines(const std::string& metrics) {
   }
   return v;
 }
-
-// A labelled set with its t10k split and a classifier trained on it, shared by the tests.
-struct Fixture {
-  TempDir dir;
-  std::string data, classifier;
-  Fixture() {
-    write_labelled_idx(dir.path.string(), "train", 240, 3, 1);
-    write_labelled_idx(dir.path.string(), "t10k", 60, 3, 2);
-    data = dir.path.string() + "/train-images-idx3-ubyte.gz";
-    classifier = dir.path.string() + "/classifier.safetensors";
-    const Result r = dgeval("train-classifier --device cpu --data " + data + " --epochs 4 --batch-size 16 --out " +
-                            classifier);
-    INFO(r.output);
-    REQUIRE(r.code == 0);
-  }
-};
 
 }  // namespace
 

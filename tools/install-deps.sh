@@ -16,6 +16,7 @@ packages=(
   libopenmpi-dev openmpi-bin         # multi-process training (mpirun), its 2-rank CPU tests
   libboost-context-dev               # fibers of the CUDA emulator (tests/emu, -DDG_CUDA=EMU)
   dataset-fashion-mnist              # dgtrain's default dataset
+  python3-matplotlib                 # dashboard.png at the end of a run (tools/dgplot.py)
 )
 sudo_if_needed=()
 [ "$(id -u)" -eq 0 ] || sudo_if_needed=(sudo)

@@ -166,15 +166,27 @@ void RunFolder::prune_checkpoints(int keep, const std::string& protect) {
   }
 }
 
-void write_png(const std::string& path, const unsigned char* hwc, int width, int height, int channels) {
+std::string encode_png(const unsigned char* hwc, int width, int height, int channels) {
+  std::string png;
+  auto append = [](void* to, void* data, int size) { static_cast<std::string*>(to)->append(static_cast<char*>(data), size); };
+  DG_CHECK(stbi_write_png_to_func(append, &png, width, height, channels, hwc, width * channels) != 0,
+           "cannot encode a ", width, "x", height, "x", channels, " PNG");
+  return png;
+}
+
+static void write_png_bytes(const std::string& path, const std::string& png) {
   const std::string tmp = path + ".tmp";
-  DG_CHECK(stbi_write_png(tmp.c_str(), width, height, channels, hwc, width * channels) != 0, "cannot write ", tmp);
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    f << png;
+    DG_CHECK(f.good(), "cannot write ", tmp);
+  }
   std::error_code ec;
   fs::rename(tmp, path, ec);
   DG_CHECK(!ec, "cannot write ", path, ": ", ec.message());
 }
 
-std::string RunFolder::write_sample_grid(int64_t step, const float* images, int n, int channels, int size) {
+RunFolder::Grid RunFolder::write_sample_grid(int64_t step, const float* images, int n, int channels, int size) {
   const int cols = 8, rows = (n + cols - 1) / cols, pad = 2;
   const int W = cols * (size + pad) + pad, H = rows * (size + pad) + pad;
   std::vector<unsigned char> grid(size_t(W) * H * channels, 255);
@@ -188,9 +200,10 @@ std::string RunFolder::write_sample_grid(int64_t step, const float* images, int 
           grid[(size_t(y0 + y) * W + x0 + x) * channels + c] = static_cast<unsigned char>(std::lround(v));
         }
   }
-  const std::string p = (fs::path(path_) / "samples" / (step_name(step) + ".png")).string();
-  write_png(p, grid.data(), W, H, channels);
-  return p;
+  Grid out{(fs::path(path_) / "samples" / (step_name(step) + ".png")).string(), encode_png(grid.data(), W, H, channels),
+           W, H, channels};
+  write_png_bytes(out.path, out.png);
+  return out;
 }
 
 }  // namespace dg

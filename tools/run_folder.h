@@ -1,6 +1,8 @@
 // The run folder of DESIGN §9:
 //   <out>/<name>/config.json            every setting, resolved
 //   <out>/<name>/metrics.jsonl          one JSON object per log point
+//   <out>/<name>/events.out.tfevents.*  the same for TensorBoard, one file per launch (tools/tb_events.h)
+//   <out>/<name>/dashboard.png          losses, FID, img/s, selections, drawn at the end (tools/dgplot.py)
 //   <out>/<name>/samples/step_XXXXXX.png  the fixed-noise sample grid
 //   <out>/<name>/checkpoints/step_XXXXXX.safetensors
 //   <out>/<name>/checkpoints/best.safetensors   the best FID so far (--eval-every)
@@ -43,14 +45,18 @@ class RunFolder {
   // started from). keep <= 0 keeps everything.
   void prune_checkpoints(int keep, const std::string& protect);
   // images (N, C, S, S) in [-1, 1] on the host -> an 8-wide grid PNG, written atomically.
-  std::string write_sample_grid(int64_t step, const float* images, int n, int channels, int size);
+  struct Grid {
+    std::string path, png;  // the file, and its bytes
+    int width = 0, height = 0, channels = 0;
+  };
+  Grid write_sample_grid(int64_t step, const float* images, int n, int channels, int size);
 
  private:
   std::string path_;
   std::ofstream metrics_;
 };
 
-// Writes (C in {1, 3}, H, W) pixels already scaled to 0..255 as a PNG, atomically.
-void write_png(const std::string& path, const unsigned char* hwc, int width, int height, int channels);
+// (H, W, C in {1, 3}) pixels already scaled to 0..255 as PNG bytes.
+std::string encode_png(const unsigned char* hwc, int width, int height, int channels);
 
 }  // namespace dg

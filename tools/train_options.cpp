@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tools/json_number.h"
+
 namespace dg {
 
 GLoss parse_gloss(const std::string& s) {
@@ -99,6 +101,10 @@ void add_train_flags(CLI::App& app, TrainOptions& o) {
                  "keep only the newest N checkpoints (0: all; the one a resume started from is never deleted)")
       ->check(CLI::Range(0, 1 << 20))
       ->group("Run");
+  app.add_option("--dashboard", o.dashboard, "on: draw dashboard.png (losses, FID, img/s, selections) at the end, "
+                 "with tools/dgplot.py (python3 and matplotlib)")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->group("Run");
   app.add_option("--log-every", o.log_every, "steps between metrics lines")->check(CLI::Range(int64_t(1), int64_t(1) << 40))->group("Run");
   app.add_option("--resume", o.resume, "continue the run in this folder (its config.json is used)")->group("Run");
 
@@ -121,7 +127,7 @@ void add_train_flags(CLI::App& app, TrainOptions& o) {
 
 bool allowed_with_resume(const std::string& flag) {
   for (const char* f : {"--resume", "--steps", "--epochs", "--device", "--log-every", "--sample-every",
-                        "--checkpoint-every", "--keep-checkpoints", "--data"})
+                        "--checkpoint-every", "--keep-checkpoints", "--data", "--dashboard"})
     if (flag == f) return true;
   return false;
 }
@@ -158,18 +164,18 @@ nlohmann::json to_json(const TrainOptions& o) {
       {"g_act", o.g_act},
       {"discriminators", t.discriminators},
       {"g_loss", o.g_loss},
-      {"softmax_lambda", t.g_loss.lambda},
+      {"softmax_lambda", shortest_decimal(t.g_loss.lambda)},
       {"batch_size", t.batch_size},
       {"steps", o.steps},
       {"epochs", o.epochs},
       {"total_steps", t.total_steps},
-      {"lr_g", t.adam_g.lr},
-      {"lr_d", t.adam_d.lr},
-      {"beta1", t.adam_g.beta1},
-      {"beta2", t.adam_g.beta2},
-      {"adam_eps", t.adam_g.eps},
+      {"lr_g", shortest_decimal(t.adam_g.lr)},
+      {"lr_d", shortest_decimal(t.adam_d.lr)},
+      {"beta1", shortest_decimal(t.adam_g.beta1)},
+      {"beta2", shortest_decimal(t.adam_g.beta2)},
+      {"adam_eps", shortest_decimal(t.adam_g.eps)},
       {"lr_decay", o.lr_decay},
-      {"label_smooth", t.label_smooth},
+      {"label_smooth", shortest_decimal(t.label_smooth)},
       {"seed", t.seed},
       {"device", o.device},
       {"deterministic", o.deterministic},
@@ -179,6 +185,7 @@ nlohmann::json to_json(const TrainOptions& o) {
       {"checkpoint_every", o.checkpoint_every},
       {"log_every", o.log_every},
       {"keep_checkpoints", o.keep_checkpoints},
+      {"dashboard", o.dashboard},
       {"eval_every", o.eval_every},
       {"eval_samples", o.eval_samples},
       {"eval_features", o.eval_features},
@@ -249,6 +256,8 @@ TrainOptions options_from_json(const nlohmann::json& j) {
     o.checkpoint_every = int_field(j, "checkpoint_every", 0, big);
     o.log_every = int_field(j, "log_every", 1, big);
     o.keep_checkpoints = j.contains("keep_checkpoints") ? int(int_field(j, "keep_checkpoints", 0, small)) : 0;
+    o.dashboard = j.value("dashboard", "on");  // (runs made before the dashboard: on)
+    DG_CHECK(o.dashboard == "on" || o.dashboard == "off", "config.json: dashboard must be on or off, got ", o.dashboard);
     if (j.contains("eval_every")) {  // runs made before evaluation existed have none of these
       o.eval_every = int_field(j, "eval_every", 0, big);
       o.eval_samples = int_field(j, "eval_samples", 2, int64_t(1) << 24);

@@ -27,6 +27,7 @@ struct TrainOptions {
   int64_t checkpoint_every = 500;
   int64_t log_every = 10;
   int keep_checkpoints = 0;      // 0: keep every checkpoint
+  std::string dashboard = "on";  // on: dashboard.png (tools/dgplot.py) at the end of the run
   std::string resume;            // a run folder to continue
   // Evaluation during training (tools/train_eval.h); eval_every 0 turns it off.
   int64_t eval_every = 0;

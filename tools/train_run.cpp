@@ -14,10 +14,13 @@
 #include "data/load_dataset.h"
 #include "data/loader.h"
 #include "models/checkpoint.h"
+#include "tools/dashboard.h"
 #include "tools/distributed.h"
+#include "tools/json_number.h"
 #include "tools/progress.h"
 #include "tools/resume.h"
 #include "tools/run_folder.h"
+#include "tools/tb_events.h"
 #include "tools/train_eval.h"
 
 namespace fs = std::filesystem;
@@ -67,6 +70,25 @@ static std::string loss_summary(const StepStats& s) {
   return o.str();
 }
 
+// A metrics line's scalars for TensorBoard: losses, each D's share of the selections since
+// the last line, speed and the learning rates of the last step.
+static std::vector<std::pair<std::string, double>> train_scalars(const StepStats& s, double img_s, float lr_g,
+                                                                 float lr_d) {
+  std::vector<std::pair<std::string, double>> v = {{"loss/G", s.g_loss}};
+  double selections = 0;
+  for (float n : s.selected) selections += n;
+  for (size_t i = 0; i < s.d_real.size(); i++) {
+    const std::string d = "D" + std::to_string(i);
+    v.push_back({"loss/" + d + "_real", s.d_real[i]});
+    v.push_back({"loss/" + d + "_fake", s.d_fake[i]});
+    v.push_back({"selection/" + d, selections > 0 ? s.selected[i] / selections : 0.0});
+  }
+  v.push_back({"perf/img_per_s", img_s});
+  v.push_back({"lr/G", lr_g});
+  v.push_back({"lr/D", lr_d});
+  return v;
+}
+
 // How the gradients are averaged (the start-up line of a multi-rank run).
 static std::string bucket_summary(int64_t bytes) {
   if (bytes == 0) return "; gradients averaged after each backward";
@@ -85,7 +107,7 @@ int run_training(TrainOptions o, const std::set<std::string>& given, Distributed
     for (const std::string& f : given)
       DG_CHECK(allowed_with_resume(f), f, " cannot be combined with --resume: the run's settings come from ",
                o.resume, "/config.json (allowed: --steps --epochs --device --log-every --sample-every "
-               "--checkpoint-every --keep-checkpoints --data)");
+               "--checkpoint-every --keep-checkpoints --data --dashboard)");
     const nlohmann::json saved_config = dist.share_json(root ? RunFolder(o.resume, true).read_config() : nlohmann::json{});
     TrainOptions saved = options_from_json(saved_config);
     check_distributed_settings(saved_config, dist, saved.train);
@@ -99,6 +121,7 @@ int run_training(TrainOptions o, const std::set<std::string>& given, Distributed
     if (given.count("--checkpoint-every")) saved.checkpoint_every = o.checkpoint_every;
     if (given.count("--keep-checkpoints")) saved.keep_checkpoints = o.keep_checkpoints;
     if (given.count("--data")) saved.data = o.data;
+    if (given.count("--dashboard")) saved.dashboard = o.dashboard;
     saved.resume = o.resume;
     o = saved;
   }
@@ -152,10 +175,21 @@ int run_training(TrainOptions o, const std::set<std::string>& given, Distributed
     progress.message("dgtrain: resuming " + folder_path + " from step " + std::to_string(trainer.step()));
     if (const std::string tidied = folder->tidy_for_resume(trainer.step()); !tidied.empty())
       progress.message("dgtrain: " + tidied);
+    if (const std::string tidied = tidy_events_for_resume(folder_path, trainer.step()); !tidied.empty())
+      progress.message("dgtrain: " + tidied);
   } else if (!resuming) {
     trainer.init_weights();
   }
   trainer.broadcast_state();  // every rank starts from rank 0's weights, moments and step
+  // TensorBoard events (rank 0): a new file for this launch; a resume's START drops, in a
+  // TensorBoard already watching, the steps that are about to be trained again.
+  std::unique_ptr<EventFile> events =
+      root ? std::make_unique<EventFile>(folder_path, resuming ? trainer.step() + 1 : 0) : nullptr;
+  if (events) {
+    std::string md = "    " + config.dump(2);  // an indented block: shown as code
+    for (size_t at = md.find('\n'); at != std::string::npos; at = md.find('\n', at + 1)) md.insert(at + 1, "    ");
+    events->text(trainer.step(), "config", md);
+  }
   loader.seek(trainer.step());
   // Test-only fault hook (tests/test_dgtrain.cpp): poison a gradient at this step.
   if (const char* nan_step = std::getenv("DG_TEST_NAN_STEP")) trainer.inject_nan_gradient_at(std::atoll(nan_step));
@@ -181,7 +215,8 @@ int run_training(TrainOptions o, const std::set<std::string>& given, Distributed
   auto write_samples = [&] {
     ScratchScope s(ctx);
     ctx.download(trainer.generate_eval(fixed_z), sample_host.data());
-    return folder->write_sample_grid(trainer.step(), sample_host.data(), n_samples, C, S);
+    const RunFolder::Grid g = folder->write_sample_grid(trainer.step(), sample_host.data(), n_samples, C, S);
+    events->image(trainer.step(), "samples", g.png, g.width, g.height, g.channels);
   };
   // Evaluation (--eval-every), on rank 0: the feature network and the real statistics,
   // before the clock starts.
@@ -275,11 +310,15 @@ int run_training(TrainOptions o, const std::set<std::string>& given, Distributed
                              {"epoch", double(step) / double(loader.batches_per_epoch())},
                              {"wall_s", wall_s()},
                              {"img_per_s", img_s},
-                             {"g_loss", s.g_loss},
-                             {"d_real", s.d_real},
-                             {"d_fake", s.d_fake},
-                             {"selected", s.selected}};
-      if (root) folder->append_metrics(line);
+                             {"g_loss", shortest_decimal(s.g_loss)},
+                             {"d_real", shortest_decimals(s.d_real)},
+                             {"d_fake", shortest_decimals(s.d_fake)},
+                             {"selected", shortest_decimals(s.selected)}};
+      if (root) {
+        folder->append_metrics(line);
+        events->scalars(step, train_scalars(s, img_s, trainer.decayed(o.train.adam_g, step - 1).lr,
+                                            trainer.decayed(o.train.adam_d, step - 1).lr));
+      }
       progress.update(step, img_s, loss_summary(s), eta);
       last_log_time = now;
       last_log_step = step;
@@ -300,6 +339,8 @@ int run_training(TrainOptions o, const std::set<std::string>& given, Distributed
                                {"eval_samples", o.eval_samples}, {"features", evaluator->network()}};
         if (e.target_reached) line["target_fid_reached"] = {{"target", o.target_fid}, {"step", step}, {"wall_s", at}};
         folder->append_metrics(line);
+        events->scalars(step, {{"eval/fid", e.fid}, {"eval/is", e.is}, {"eval/is_std", e.is_std},
+                               {"eval/best_fid", st.best_fid}, {"eval/seconds", e.seconds}});
         std::ostringstream msg;
         msg.precision(4);
         msg << "dgtrain: step " << step << ": FID " << e.fid << ", IS " << e.is << (e.improved ? " (best)" : "")
@@ -334,9 +375,14 @@ int run_training(TrainOptions o, const std::set<std::string>& given, Distributed
                   stop_signal, static_cast<long long>(trainer.step()), last_checkpoint.c_str(), folder_path.c_str());
     return exit_code_for_signal(stop_signal);
   }
+  if (root && o.dashboard == "on")
+    if (const std::string why = draw_dashboard(folder_path); !why.empty())
+      progress.message("dgtrain: no dashboard.png: " + why);
   if (root)
-    std::printf("dgtrain: done, %lld steps. Run folder: %s (samples/, checkpoints/, metrics.jsonl)\n",
-              static_cast<long long>(trainer.step()), folder_path.c_str());
+    std::printf("dgtrain: done, %lld steps. Run folder: %s (samples/, checkpoints/, metrics.jsonl, TensorBoard "
+                "events%s)\n",
+                static_cast<long long>(trainer.step()), folder_path.c_str(),
+                o.dashboard == "on" ? ", dashboard.png" : "");
   return kExitOk;
 }
 
