@@ -1,0 +1,403 @@
+#!/usr/bin/env python3
+"""Does a second discriminator make DCGAN better, sooner? Runs a study file's arms x seeds
+through dgtrain (and, for arms with "trainer": "pytorch", bench/pytorch/train_study_arm.py
+scored by dgeval), then writes report.md and its plots.
+
+    python3 bench/study/study.py bench/study/fashion-mnist-cpu.json --out study-out
+    python3 bench/study/study.py STUDY.json --out DIR --report-only   # redraw the report
+
+Resumable: a finished run (its folder holds study-run.json with the same flags) is reused; a
+run cut short resumes from its newest checkpoint (dgtrain --resume), or starts again when it
+had none. Ctrl-C / SIGTERM reaches the running dgtrain, which writes a checkpoint first.
+
+The study file (JSON):
+  name              a title
+  data              dgtrain --data (and the real set of every FID)
+  features          a feature network file, or {"train_classifier": {"epochs": E, ...}}:
+                    dgeval train-classifier makes one for the whole study (OUT/classifier.safetensors)
+  steps             the budget of every run, in steps
+  seeds             e.g. [1, 2, 3]
+  eval_every, eval_samples, target_fid
+  common            dgtrain flags of every arm, e.g. ["--ngf", "32", "--ndf", "32"]
+  arms              [{"name": "K1", "flags": ["--discriminators", "1"]}, ...]; the first arm is
+                    the baseline the others are compared with; "trainer": "pytorch" for
+                    PyTorch's K=1 DCGAN (its final samples are scored with the same features)
+  launcher          optional, e.g. ["mpirun", "-np", "2"] before dgtrain
+"""
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+BOOTSTRAP = 10000
+
+
+def fail(msg):
+    sys.exit(f"study: {msg}")
+
+
+def load_study(path):
+    try:
+        with open(path) as f:
+            s = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        fail(f"{path}: {e}")
+    for key in ("name", "data", "features", "steps", "seeds", "eval_every", "eval_samples", "arms"):
+        if key not in s:
+            fail(f"{path}: no '{key}'")
+    if not isinstance(s["steps"], int) or s["steps"] < 1:
+        fail(f"{path}: steps must be a positive integer, got {s['steps']!r}")
+    if not s["seeds"] or len(set(s["seeds"])) != len(s["seeds"]):
+        fail(f"{path}: seeds must be distinct, got {s['seeds']!r}")
+    names = [a.get("name") for a in s["arms"]]
+    if not names or None in names or len(set(names)) != len(names):
+        fail(f"{path}: every arm needs a distinct name, got {names!r}")
+    for a in s["arms"]:
+        if a.get("trainer", "dg") not in ("dg", "pytorch"):
+            fail(f"{path}: arm {a['name']}: trainer must be dg or pytorch, got {a['trainer']!r}")
+    s.setdefault("common", [])
+    s.setdefault("target_fid", 0)
+    s.setdefault("launcher", [])
+    return s
+
+
+def json_lines(path):
+    out = []
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                if line.strip():
+                    out.append(json.loads(line))
+    return out
+
+
+class Runner:
+    def __init__(self, study, out, dgtrain, dgeval):
+        self.s, self.out, self.dgtrain, self.dgeval = study, out, dgtrain, dgeval
+        self.child = None
+        self.stop = 0
+
+    def on_signal(self, sig, _frame):
+        self.stop = sig
+        if self.child:
+            try:
+                os.kill(self.child.pid, sig)  # dgtrain checkpoints, then exits 128 + sig
+            except ProcessLookupError:
+                pass
+
+    def call(self, cmd, log):
+        """Runs cmd with its output into log (appended); returns (exit code, peak RSS in KiB)."""
+        with open(log, "a") as f:
+            f.write("$ " + " ".join(cmd) + "\n")
+            f.flush()
+            self.child = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT)
+            _, status, usage = os.wait4(self.child.pid, 0)
+            self.child.returncode = os.waitstatus_to_exitcode(status)
+        code, self.child = self.child.returncode, None
+        return (code if code >= 0 else 128 - code), usage.ru_maxrss
+
+    def features(self):
+        f = self.s["features"]
+        if isinstance(f, str):
+            if not os.path.exists(f):
+                fail(f"features {f}: no such file")
+            return f
+        path = os.path.join(self.out, "classifier.safetensors")
+        if not os.path.exists(path):
+            opts = f.get("train_classifier", {})
+            cmd = [self.dgeval, "train-classifier", "--data", self.s["data"], "--out", path,
+                   "--epochs", str(opts.get("epochs", 3)), "--batch-size", str(opts.get("batch_size", 64))]
+            print("study: training the feature classifier for every arm: " + " ".join(cmd), flush=True)
+            code, _ = self.call(cmd, os.path.join(self.out, "classifier.log"))
+            if code != 0:
+                fail(f"dgeval train-classifier failed ({code}): see {self.out}/classifier.log")
+        return path
+
+    def run_flags(self, arm, seed, features):
+        s = self.s
+        flags = ["--data", s["data"], "--steps", str(s["steps"]), "--seed", str(seed)] + s["common"] + arm.get("flags", [])
+        if arm.get("trainer", "dg") == "dg":
+            flags += ["--eval-every", str(s["eval_every"]), "--eval-samples", str(s["eval_samples"]),
+                      "--eval-features", features, "--dashboard", "off"]
+            if s["target_fid"]:
+                flags += ["--target-fid", str(s["target_fid"])]
+        return flags
+
+    def run_one(self, arm, seed, features):
+        folder = os.path.join(self.out, "runs", f"{arm['name']}-s{seed}")
+        marker = os.path.join(folder, "study-run.json")
+        flags = self.run_flags(arm, seed, features)
+        if os.path.exists(marker):
+            with open(marker) as f:
+                done = json.load(f)
+            if done["flags"] != flags:
+                fail(f"{folder} was run with other flags ({' '.join(done['flags'])}); the study file changed: "
+                     "remove that folder to run it again")
+            return "reused"
+        log = os.path.join(self.out, "runs", f"{arm['name']}-s{seed}.log")
+        os.makedirs(os.path.dirname(log), exist_ok=True)
+        peak = 0
+        if arm.get("trainer", "dg") == "pytorch":
+            code, peak = self.call([sys.executable, os.path.join(ROOT, "bench", "pytorch", "train_study_arm.py"),
+                                    "--out", folder, "--samples", str(self.s["eval_samples"])] + flags, log)
+            if code == 0:
+                scores = os.path.join(folder, "fid.jsonl")
+                if os.path.exists(scores):
+                    os.remove(scores)
+                code, _ = self.call([self.dgeval, "fid", "--images", os.path.join(folder, "samples"), "--real",
+                                     self.s["data"], "--features", features, "--samples", str(self.s["eval_samples"]),
+                                     "--cache", self.out, "--json", scores], log)
+            how = "ran (PyTorch)"
+        else:
+            checkpoints = os.path.join(folder, "checkpoints")
+            resumable = os.path.isdir(checkpoints) and any(n.startswith("step_") for n in os.listdir(checkpoints))
+            if resumable:
+                cmd = [self.dgtrain, "--resume", folder, "--steps", str(self.s["steps"]), "--dashboard", "off"]
+                how = "resumed"
+            else:
+                if os.path.exists(folder):
+                    shutil.rmtree(folder)  # cut short before its first checkpoint: nothing to keep
+                cmd = [self.dgtrain] + flags + ["--out", os.path.join(self.out, "runs"),
+                                                "--run-name", f"{arm['name']}-s{seed}"]
+                how = "ran"
+            code, peak = self.call(self.s["launcher"] + cmd, log)
+        if code != 0:
+            if self.stop or code in (130, 143):
+                print(f"study: interrupted during {folder} (a checkpoint was written); run the same command to "
+                      "continue", flush=True)
+                sys.exit(code)
+            fail(f"{folder} failed (exit {code}): see {log}")
+        with open(marker, "w") as f:
+            json.dump({"arm": arm["name"], "seed": seed, "flags": flags, "peak_rss_kib": peak}, f)
+        return how
+
+    def run_all(self):
+        os.makedirs(self.out, exist_ok=True)
+        signal.signal(signal.SIGINT, self.on_signal)
+        signal.signal(signal.SIGTERM, self.on_signal)
+        features = self.features()
+        for arm in self.s["arms"]:
+            for seed in self.s["seeds"]:
+                if self.stop:
+                    sys.exit(128 + self.stop)
+                how = self.run_one(arm, seed, features)
+                print(f"study: {arm['name']} seed {seed}: {how}", flush=True)
+        return features
+
+
+# ---------------------------------------------------------------- the report
+
+def summarize_run(folder, target):
+    """One run's numbers from its metrics.jsonl (dg) or fid.jsonl (PyTorch)."""
+    with open(os.path.join(folder, "study-run.json")) as f:
+        marker = json.load(f)
+    lines = json_lines(os.path.join(folder, "metrics.jsonl"))
+    train = [m for m in lines if "g_loss" in m]
+    evals = [m for m in lines if "fid" in m]
+    r = {"peak_rss_mib": marker["peak_rss_kib"] / 1024, "train": train, "evals": evals}
+    if not evals:  # a PyTorch arm: its final FID only
+        scores = json_lines(os.path.join(folder, "fid.jsonl"))
+        info = json_lines(os.path.join(folder, "train.jsonl"))
+        r.update(final_fid=scores[-1]["value"], best_fid=scores[-1]["value"], best_step=None, best_s=None,
+                 is_best=None, target_step=None, target_s=None,
+                 img_s=info[-1]["img_per_s"] if info else None)
+        return r
+    best = min(evals, key=lambda m: (m["fid"], m["step"]))
+    hit = next((m for m in evals if target and m["fid"] <= target), None)
+    r.update(final_fid=evals[-1]["fid"], best_fid=best["fid"], best_step=best["step"], best_s=best["wall_s"],
+             is_best=best["is"], target_step=hit["step"] if hit else None, target_s=hit["wall_s"] if hit else None,
+             img_s=statistics.median([m["img_per_s"] for m in train[1:] or train]))
+    return r
+
+
+def mean_std(values):
+    v = [x for x in values if x is not None]
+    if not v:
+        return "-"
+    if len(v) == 1:
+        return f"{v[0]:.4g}"
+    return f"{statistics.mean(v):.4g} ± {statistics.stdev(v):.2g}"
+
+
+def bootstrap(a, b, stat, rng):
+    """The 95% interval of stat(resample of a, resample of b), seeds resampled within each arm."""
+    vals = sorted(stat([rng.choice(a) for _ in a], [rng.choice(b) for _ in b]) for _ in range(BOOTSTRAP))
+    return vals[int(0.025 * BOOTSTRAP)], vals[int(0.975 * BOOTSTRAP) - 1]
+
+
+def compare(base, arm, runs, key, target, rng):
+    """A sentence comparing arm with base on key ('target_s', 'target_step' or 'best_fid')."""
+    a = [r[key] for r in runs[base]]
+    b = [r[key] for r in runs[arm]]
+    if key != "best_fid":
+        if None in a or None in b:
+            return (f"{arm} vs {base}: not every seed reached FID <= {target} "
+                    f"({sum(x is not None for x in b)}/{len(b)} and {sum(x is not None for x in a)}/{len(a)}), "
+                    "so no time-to-target ratio")
+        ratio = statistics.mean(b) / statistics.mean(a)
+        lo, hi = bootstrap(a, b, lambda x, y: statistics.mean(y) / statistics.mean(x), rng)
+        unit = "training seconds" if key == "target_s" else "steps"
+        verdict = ("sooner" if hi < 1 else "later" if lo > 1 else
+                   "no difference that these seeds can tell apart")
+        return (f"{arm} reached FID <= {target} in {ratio:.2f}x the {unit} of {base} "
+                f"(95% bootstrap interval over seeds {lo:.2f}-{hi:.2f}: {verdict})")
+    diff = statistics.mean(b) - statistics.mean(a)
+    lo, hi = bootstrap(a, b, lambda x, y: statistics.mean(y) - statistics.mean(x), rng)
+    verdict = "better" if hi < 0 else "worse" if lo > 0 else "no difference that these seeds can tell apart"
+    return (f"{arm}'s best FID is {diff:+.4g} against {base}'s "
+            f"(95% bootstrap interval over seeds {lo:+.4g} to {hi:+.4g}: {verdict})")
+
+
+def plots(study, runs, out):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("study: matplotlib is not installed: report without plots (python3 -m pip install matplotlib)")
+        return []
+    made = []
+    dg_arms = [a["name"] for a in study["arms"] if a.get("trainer", "dg") == "dg"]
+
+    def save(fig, name):
+        fig.savefig(os.path.join(out, name), dpi=90)
+        plt.close(fig)
+        made.append(name)
+
+    for axis, label, name in (("step", "step", "fid_vs_step.png"),
+                              ("wall_s", "training seconds (evaluations excluded)", "fid_vs_seconds.png")):
+        fig, ax = plt.subplots(figsize=(8, 5), constrained_layout=True)
+        for i, arm in enumerate(dg_arms):
+            color = f"C{i % 10}"
+            curves = [r["evals"] for r in runs[arm]]
+            n = min(len(c) for c in curves)
+            xs = [statistics.mean(c[j][axis] for c in curves) for j in range(n)]
+            fids = [[c[j]["fid"] for c in curves] for j in range(n)]
+            for c in curves:
+                ax.plot([m[axis] for m in c], [m["fid"] for m in c], color=color, lw=0.5, alpha=0.4)
+            ax.plot(xs, [statistics.mean(f) for f in fids], color=color, lw=2, label=f"{arm} (mean of {len(curves)})")
+            ax.fill_between(xs, [min(f) for f in fids], [max(f) for f in fids], color=color, alpha=0.15)
+        if study["target_fid"]:
+            ax.axhline(study["target_fid"], color="gray", ls=":", label=f"target {study['target_fid']}")
+        ax.set(xlabel=label, ylabel="FID", title=f"{study['name']}: FID (thin: seeds; band: min-max)", yscale="log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        save(fig, name)
+
+    fig, (gax, dax) = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
+    for i, arm in enumerate(dg_arms):
+        train = [r["train"] for r in runs[arm]]
+        n = min(len(t) for t in train)
+        steps = [train[0][j]["step"] for j in range(n)]
+        gax.plot(steps, [statistics.mean(t[j]["g_loss"] for t in train) for j in range(n)], color=f"C{i}", label=arm)
+        dax.plot(steps, [statistics.mean(statistics.mean(x + y for x, y in zip(t[j]["d_real"], t[j]["d_fake"]))
+                                         for t in train) for j in range(n)], color=f"C{i}", label=arm)
+    gax.set(title="G loss (mean over seeds)", xlabel="step")
+    dax.set(title="D loss, real + fake (mean over Ds and seeds)", xlabel="step")
+    for a in (gax, dax):
+        a.grid(alpha=0.3)
+        a.legend(fontsize=8)
+    save(fig, "losses.png")
+
+    multi = [arm for arm in dg_arms if len(runs[arm][0]["train"][0]["selected"]) > 1]
+    if multi:
+        fig, axes = plt.subplots(1, len(multi), figsize=(5 * len(multi), 4), constrained_layout=True, squeeze=False)
+        for ax, arm in zip(axes[0], multi):
+            train = [r["train"] for r in runs[arm]]
+            n, k = min(len(t) for t in train), len(train[0][0]["selected"])
+            steps = [train[0][j]["step"] for j in range(n)]
+            for d in range(k):
+                share = [statistics.mean(t[j]["selected"][d] / max(sum(t[j]["selected"]), 1e-9) for t in train)
+                         for j in range(n)]
+                ax.plot(steps, share, label=f"D{d}")
+            ax.set(title=f"{arm}: share of G's selections", xlabel="step", ylim=(-0.05, 1.05))
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+        save(fig, "selection.png")
+    return made
+
+
+def report(study, out, features):
+    runs = {}
+    for arm in study["arms"]:
+        runs[arm["name"]] = [summarize_run(os.path.join(out, "runs", f"{arm['name']}-s{seed}"), study["target_fid"])
+                             for seed in study["seeds"]]
+    rng = random.Random(12345)
+    target = study["target_fid"]
+    base = study["arms"][0]["name"]
+    lines = [f"# {study['name']}", "",
+             f"- data: `{study['data']}`; features: `{features}` (one network for every arm)",
+             f"- budget: {study['steps']} steps per run; seeds {study['seeds']}; FID every {study['eval_every']} steps "
+             f"on {study['eval_samples']} samples; target FID {target or '(none)'}",
+             f"- common dgtrain flags: `{' '.join(study['common'])}`",
+             "- arms: " + "; ".join(f"**{a['name']}** `{' '.join(a.get('flags', []))}`"
+                                     + (" (PyTorch)" if a.get("trainer") == "pytorch" else "") for a in study["arms"]),
+             "- mean ± standard deviation over seeds; training seconds exclude evaluations (metrics.jsonl wall_s);"
+             " peak memory is the dgtrain process's peak RSS (host memory: these runs are on the CPU)",
+             "", "| arm | best FID | final FID | step of best | seconds to best | steps to target | "
+             "seconds to target | reached target | IS at best | img/s | peak RSS MiB |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for arm in study["arms"]:
+        rs = runs[arm["name"]]
+        reached = sum(r["target_step"] is not None for r in rs) if target else None
+        lines.append("| " + " | ".join([
+            arm["name"], mean_std([r["best_fid"] for r in rs]), mean_std([r["final_fid"] for r in rs]),
+            mean_std([r["best_step"] for r in rs]), mean_std([r["best_s"] for r in rs]),
+            mean_std([r["target_step"] for r in rs]), mean_std([r["target_s"] for r in rs]),
+            f"{reached}/{len(rs)}" if target else "-", mean_std([r["is_best"] for r in rs]),
+            mean_std([r["img_s"] for r in rs]), mean_std([r["peak_rss_mib"] for r in rs])]) + " |")
+    lines += ["", "## Comparisons with " + base, ""]
+    for arm in study["arms"][1:]:
+        if arm.get("trainer", "dg") != "dg":
+            continue
+        lines.append(f"- {compare(base, arm['name'], runs, 'best_fid', target, rng)}.")
+        if target:
+            lines.append(f"- {compare(base, arm['name'], runs, 'target_s', target, rng)}.")
+            lines.append(f"- {compare(base, arm['name'], runs, 'target_step', target, rng)}.")
+    torch_arms = [a["name"] for a in study["arms"] if a.get("trainer") == "pytorch"]
+    if torch_arms:
+        lines += ["", "## Parity with PyTorch", ""]
+        for t in torch_arms:
+            pt = [r["final_fid"] for r in runs[t]]
+            dg = [r["final_fid"] for r in runs[base]]
+            inside = [min(pt) <= x <= max(pt) for x in dg]
+            lines.append(f"- final FID after {study['steps']} steps: {base} (dg) {', '.join(f'{x:.4g}' for x in dg)}; "
+                         f"{t} (PyTorch) {', '.join(f'{x:.4g}' for x in pt)}: {sum(inside)} of {len(dg)} dg seeds "
+                         f"inside PyTorch's seed range [{min(pt):.4g}, {max(pt):.4g}]; "
+                         f"{compare(t, base, {t: [{'best_fid': x} for x in pt], base: [{'best_fid': x} for x in dg]}, 'best_fid', 0, rng).replace('best FID', 'final FID')}.")
+    made = plots(study, runs, out)
+    if made:
+        lines += ["", "## Plots", ""] + [f"![{m}]({m})" for m in made]
+    path = os.path.join(out, "report.md")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"study: wrote {path}" + (f" and {', '.join(made)}" if made else ""))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("study", help="the study file (JSON)")
+    ap.add_argument("--out", required=True, help="the study's folder (runs/, report.md, plots)")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="the CMake build folder with tools/dgtrain")
+    ap.add_argument("--report-only", action="store_true", help="write the report from the finished runs")
+    args = ap.parse_args()
+    study = load_study(args.study)
+    dgtrain, dgeval = (os.path.join(args.build, "tools", t) for t in ("dgtrain", "dgeval"))
+    for b in (dgtrain, dgeval):
+        if not os.path.exists(b):
+            fail(f"no {b}: build it (cmake --build {args.build} --target dgtrain dgeval)")
+    runner = Runner(study, args.out, dgtrain, dgeval)
+    features = runner.features() if args.report_only else runner.run_all()
+    report(study, args.out, features)
+
+
+if __name__ == "__main__":
+    main()
