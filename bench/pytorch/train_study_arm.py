@@ -6,7 +6,8 @@ updated D) and Adam settings as `dgtrain --discriminators 1`. At the end it writ
 `--samples` images from the generator in eval mode as PNGs to OUT/samples/ for
 `dgeval fid --images`, and OUT/train.jsonl with img/s.
 
-Takes the subset of dgtrain's flags that the study passes (others are refused):
+Takes the subset of dgtrain's flags that the study passes (others are refused; --log-every,
+--sample-every, --checkpoint-every, --keep-checkpoints are accepted and ignored):
     python3 bench/pytorch/train_study_arm.py --out DIR --samples 2000 --data fashion-mnist --steps 1500 --seed 1
 """
 import argparse
@@ -47,6 +48,20 @@ def png_bytes(gray):
             chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
+def write_samples(G, args):
+    """args.samples images of G in eval mode as 8-bit PNGs in args.out/samples/."""
+    os.makedirs(os.path.join(args.out, "samples"), exist_ok=True)
+    G.eval()
+    with torch.no_grad():
+        for first in range(0, args.samples, 100):
+            n = min(100, args.samples - first)
+            x = G(torch.randn(n, args.nz, 1, 1))
+            px = ((x + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)  # as dg writes its grids
+            for i in range(n):
+                with open(os.path.join(args.out, "samples", f"{first + i:06d}.png"), "wb") as f:
+                    f.write(png_bytes(px[i, 0]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True)
@@ -62,8 +77,21 @@ def main():
     ap.add_argument("--lr-g", type=float, default=2e-4)
     ap.add_argument("--lr-d", type=float, default=2e-4)
     ap.add_argument("--discriminators", type=int, default=1, choices=[1])
+    for flag in ("--log-every", "--sample-every", "--checkpoint-every", "--keep-checkpoints"):  # dgtrain's run
+        ap.add_argument(flag, help="accepted and ignored (what dgtrain writes, not how it trains)")
+    ap.add_argument("--device", choices=["cpu", "auto"], default="cpu")
+    ap.add_argument("--samples-of", metavar="CKPT", help="no training: write the samples of this dgtrain "
+                    "checkpoint's generator (its weights in the same PyTorch model), to score dg's samples "
+                    "exactly as PyTorch's are (8-bit PNGs through dgeval fid --images)")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
+    if args.samples_of:
+        from safetensors.torch import load_file
+        G = dcgan.generator(args.image_size, args.nz, args.ngf, 1)
+        weights = {k: v for k, v in load_file(args.samples_of).items() if k.startswith("main.")}
+        G.load_state_dict(weights, strict=True)
+        write_samples(G, args)
+        return
     path = FASHION if args.data == "fashion-mnist" else args.data
     images = read_idx_images(path).float()
     s = args.image_size
@@ -94,16 +122,7 @@ def main():
         F.binary_cross_entropy_with_logits(D(fake).view(-1), ones).backward()
         opt_g.step()
     seconds = time.perf_counter() - t0
-    os.makedirs(os.path.join(args.out, "samples"), exist_ok=True)
-    G.eval()
-    with torch.no_grad():
-        for first in range(0, args.samples, 100):
-            n = min(100, args.samples - first)
-            x = G(torch.randn(n, args.nz, 1, 1))
-            px = ((x + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)  # as dg writes its grids
-            for i in range(n):
-                with open(os.path.join(args.out, "samples", f"{first + i:06d}.png"), "wb") as f:
-                    f.write(png_bytes(px[i, 0]))
+    write_samples(G, args)
     with open(os.path.join(args.out, "train.jsonl"), "w") as f:
         f.write(json.dumps({"steps": args.steps, "seconds": seconds, "img_per_s": args.steps * B / seconds,
                             "threads": torch.get_num_threads(), "torch": torch.__version__}) + "\n")

@@ -127,9 +127,7 @@ class Runner:
         if arm.get("trainer", "dg") == "dg":
             flags += ["--eval-every", str(s["eval_every"]), "--eval-samples", str(s["eval_samples"]),
                       "--eval-features", features, "--dashboard", "off"]
-            if s["target_fid"]:
-                flags += ["--target-fid", str(s["target_fid"])]
-        return flags
+        return flags  # (the target FID is the report's: a new target needs no new runs)
 
     def run_one(self, arm, seed, features):
         folder = os.path.join(self.out, "runs", f"{arm['name']}-s{seed}")
@@ -179,6 +177,25 @@ class Runner:
             json.dump({"arm": arm["name"], "seed": seed, "flags": flags, "peak_rss_kib": peak}, f)
         return how
 
+    def score_like_pytorch(self, folder, seed, features, flags):
+        """The final generator of a dg run through the PyTorch arm's route: its weights in the
+        PyTorch model write 8-bit PNGs, scored by dgeval fid --images (folder/png-fid.jsonl)."""
+        scores = os.path.join(folder, "png-fid.jsonl")
+        if os.path.exists(scores):
+            return
+        ckpts = sorted(n for n in os.listdir(os.path.join(folder, "checkpoints")) if n.startswith("step_"))
+        log = folder + ".log"
+        code, _ = self.call([sys.executable, os.path.join(ROOT, "bench", "pytorch", "train_study_arm.py"),
+                             "--out", os.path.join(folder, "png"), "--samples", str(self.s["eval_samples"]),
+                             "--samples-of", os.path.join(folder, "checkpoints", ckpts[-1])] + flags, log)
+        if code == 0:
+            code, _ = self.call([self.dgeval, "fid", "--images", os.path.join(folder, "png", "samples"), "--real",
+                                 self.s["data"], "--features", features, "--samples", str(self.s["eval_samples"]),
+                                 "--cache", self.out, "--json", scores + ".tmp"], log)
+        if code != 0:
+            fail(f"scoring {folder}'s samples as PNGs failed (exit {code}): see {log}")
+        os.replace(scores + ".tmp", scores)
+
     def run_all(self):
         os.makedirs(self.out, exist_ok=True)
         signal.signal(signal.SIGINT, self.on_signal)
@@ -190,6 +207,11 @@ class Runner:
                     sys.exit(128 + self.stop)
                 how = self.run_one(arm, seed, features)
                 print(f"study: {arm['name']} seed {seed}: {how}", flush=True)
+        if any(a.get("trainer") == "pytorch" for a in self.s["arms"]):  # parity: the base arm scored alike
+            base = self.s["arms"][0]
+            for seed in self.s["seeds"]:
+                folder = os.path.join(self.out, "runs", f"{base['name']}-s{seed}")
+                self.score_like_pytorch(folder, seed, features, self.run_flags({**base, "trainer": "pytorch"}, seed, ""))
         return features
 
 
@@ -325,6 +347,24 @@ def plots(study, runs, out):
     return made
 
 
+def provenance():
+    """The machine, dg's commit and the date, for the report's first line."""
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    import datetime
+    return (f"report written {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {cpu}, "
+            f"{os.cpu_count()} cores, no GPU used; dg commit {commit} (the runs were made by the dgtrain of --build)")
+
+
 def report(study, out, features):
     runs = {}
     for arm in study["arms"]:
@@ -333,7 +373,7 @@ def report(study, out, features):
     rng = random.Random(12345)
     target = study["target_fid"]
     base = study["arms"][0]["name"]
-    lines = [f"# {study['name']}", "",
+    lines = [f"# {study['name']}", "", f"- {provenance()}",
              f"- data: `{study['data']}`; features: `{features}` (one network for every arm)",
              f"- budget: {study['steps']} steps per run; seeds {study['seeds']}; FID every {study['eval_every']} steps "
              f"on {study['eval_samples']} samples; target FID {target or '(none)'}",
@@ -367,12 +407,17 @@ def report(study, out, features):
         lines += ["", "## Parity with PyTorch", ""]
         for t in torch_arms:
             pt = [r["final_fid"] for r in runs[t]]
-            dg = [r["final_fid"] for r in runs[base]]
-            inside = [min(pt) <= x <= max(pt) for x in dg]
-            lines.append(f"- final FID after {study['steps']} steps: {base} (dg) {', '.join(f'{x:.4g}' for x in dg)}; "
-                         f"{t} (PyTorch) {', '.join(f'{x:.4g}' for x in pt)}: {sum(inside)} of {len(dg)} dg seeds "
-                         f"inside PyTorch's seed range [{min(pt):.4g}, {max(pt):.4g}]; "
-                         f"{compare(t, base, {t: [{'best_fid': x} for x in pt], base: [{'best_fid': x} for x in dg]}, 'best_fid', 0, rng).replace('best FID', 'final FID')}.")
+            for how, dg in (("as logged by dgtrain (float images)", [r["final_fid"] for r in runs[base]]),
+                            ("its final generators scored like PyTorch's (8-bit PNGs, dgeval fid --images)",
+                             [json_lines(os.path.join(out, "runs", f"{base}-s{seed}", "png-fid.jsonl"))[-1]["value"]
+                              for seed in study["seeds"]])):
+                inside = [min(pt) <= x <= max(pt) for x in dg]
+                versus = compare(t, base, {t: [{"best_fid": x} for x in pt], base: [{"best_fid": x} for x in dg]},
+                                 "best_fid", 0, rng).replace("best FID", "final FID")
+                lines.append(f"- final FID after {study['steps']} steps, {base} (dg) {how}: "
+                             f"{', '.join(f'{x:.4g}' for x in dg)}; {t} (PyTorch): {', '.join(f'{x:.4g}' for x in pt)}; "
+                             f"{sum(inside)} of {len(dg)} dg seeds inside PyTorch's seed range "
+                             f"[{min(pt):.4g}, {max(pt):.4g}]; {versus}.")
     made = plots(study, runs, out)
     if made:
         lines += ["", "## Plots", ""] + [f"![{m}]({m})" for m in made]
