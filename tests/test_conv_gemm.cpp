@@ -170,6 +170,7 @@ TEST_CASE("cpu gemm matches a double-precision product for every register tile")
     check_gemm(k, 150, 33, 520, false, 2);   // tall: split over rows
     check_gemm(k, 20, 3100, 70, true, 2);    // wide C
     check_gemm(k, 37, 64, 2050, true, 2, false, false, false, "wide");  // three depth blocks
+    check_gemm(k, 37, 1024, 700, true, 2, false, false, false, "wide");  // many columns: blocks sized to the L2
     check_gemm(k, 53, 3, 2050, true, 3, false, true, false, "narrow");
     check_gemm(k, 50, 2, 2048, false, 3, false, false, true, "dot");
     check_gemm(k, 30, 40, 0, false, 1);      // K = 0: C = 0

@@ -50,10 +50,12 @@ def study_file(folder, data, **changes):
         "eval_every": 100,
         "eval_samples": 40,
         "target_fid": 1e6,
-        "common": ["--nz", "8", "--ngf", "4", "--ndf", "4", "--batch-size", "4", "--device", "cpu", "--log-every", "1",
-                   "--sample-every", "0", "--checkpoint-every", "5"],
-        "arms": [{"name": "K1", "flags": ["--discriminators", "1"]},
-                 {"name": "K2", "flags": ["--discriminators", "2", "--g-loss", "max"]}],
+        "common": ["--nz", "8", "--batch-size", "4", "--device", "cpu", "--log-every", "1", "--sample-every", "0",
+                   "--checkpoint-every", "5"],
+        # K2's nets are wider: its runs take seconds, not a fraction of one, so the test's SIGTERM
+        # lands inside K2-s1 even on a loaded machine.
+        "arms": [{"name": "K1", "flags": ["--discriminators", "1", "--ngf", "4", "--ndf", "4"]},
+                 {"name": "K2", "flags": ["--discriminators", "2", "--g-loss", "max", "--ngf", "48", "--ndf", "48"]}],
     }
     s.update(changes)
     path = os.path.join(folder, "study.json")
@@ -126,6 +128,16 @@ def main():
             check(cell in report, f"the report's best FID of {arm}: {cell}")
         check("K2's best FID is " in report and "95% bootstrap interval" in report, "K2 compared with K1")
         check("reached FID <= 1000000.0 in" in report, "time to target compared")
+
+        # 4. A bad study file, or a changed one: refused, naming what is wrong.
+        bad = study_file(tmp, data, arms=[{"name": "A"}, {"name": "A"}])
+        r = subprocess.run([sys.executable, STUDY, bad, "--out", out, "--build", args.build], capture_output=True,
+                           text=True)
+        check(r.returncode != 0 and "distinct name" in r.stderr, "duplicate arm names refused")
+        changed = study_file(tmp, data, eval_samples=30)
+        r = subprocess.run([sys.executable, STUDY, changed, "--out", out, "--build", args.build], capture_output=True,
+                           text=True)
+        check(r.returncode != 0 and "the study file changed" in r.stderr, "a changed study file refused")
         try:
             import matplotlib  # noqa: F401
         except ImportError:
@@ -135,12 +147,6 @@ def main():
             path = os.path.join(out, png)
             check(os.path.exists(path) and os.path.getsize(path) > 10000, f"{png} drawn")
             check(f"![{png}]({png})" in report, f"{png} in the report")
-
-        # 4. A bad study file: refused, naming what is wrong.
-        bad = study_file(tmp, data, arms=[{"name": "A"}, {"name": "A"}])
-        r = subprocess.run([sys.executable, STUDY, bad, "--out", out, "--build", args.build], capture_output=True,
-                           text=True)
-        check(r.returncode != 0 and "distinct name" in r.stderr, "duplicate arm names refused")
 
 
 if __name__ == "__main__":

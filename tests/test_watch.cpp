@@ -65,8 +65,9 @@ std::map<std::string, std::map<int64_t, double>> scalars_of(const std::vector<nl
 }
 
 // Every training line of metrics.jsonl against the scalars: the same float32 values.
+// lr_decay_total: the run's total steps under --lr-decay linear (0: a constant rate).
 void check_train_scalars(const std::map<std::string, std::map<int64_t, double>>& s, const std::string& metrics,
-                         int64_t steps) {
+                         int64_t steps, int64_t lr_decay_total = 0) {
   int lines = 0;
   for (const auto& m : json_lines(read_text(metrics))) {
     if (!m.contains("g_loss")) continue;
@@ -88,8 +89,10 @@ void check_train_scalars(const std::map<std::string, std::map<int64_t, double>>&
       CHECK(float(at("selection/" + d)) == float(m["selected"][i].get<double>() / selections));
     }
     CHECK(float(at("perf/img_per_s")) == float(m["img_per_s"].get<double>()));
-    CHECK(float(at("lr/G")) == 0.0002f);
-    CHECK(float(at("lr/D")) == 0.0002f);
+    // The rate of the step's own Adam update (0-based index step - 1), as gan_trainer.cpp computes it.
+    const float lr = lr_decay_total ? 0.0002f * float(1.0 - double(step - 1) / double(lr_decay_total)) : 0.0002f;
+    CHECK(float(at("lr/G")) == lr);
+    CHECK(float(at("lr/D")) == lr);
   }
   CHECK(lines == steps);
   for (const auto& [tag, points] : s)
@@ -110,7 +113,7 @@ TEST_CASE("TensorBoard reads back every scalar, sample grid and the config of a 
   Fixture fx;
   const std::string out = fx.dir.path.string() + "/runs", run = out + "/tb";
   const Result t = dgtrain(tiny(out, "tb") + " --data " + fx.data + " --steps 6 --eval-every 3 --eval-samples 40" +
-                           " --eval-features " + fx.classifier);
+                           " --eval-features " + fx.classifier + " --lr-decay linear");
   INFO(t.output);
   REQUIRE(t.code == 0);
   std::vector<nlohmann::json> events;
@@ -124,7 +127,7 @@ TEST_CASE("TensorBoard reads back every scalar, sample grid and the config of a 
                                           "lr/G",          "lr/D",           "eval/fid",      "eval/is",
                                           "eval/is_std",   "eval/best_fid",  "eval/seconds"};
   CHECK(tags == expected);
-  check_train_scalars(s, run + "/metrics.jsonl", 6);
+  check_train_scalars(s, run + "/metrics.jsonl", 6, 6);
   int evals = 0;
   for (const auto& m : json_lines(read_text(run + "/metrics.jsonl")))
     if (m.contains("fid")) {

@@ -4,6 +4,7 @@
 // as such, and float(the value read back) == f still.
 #pragma once
 #include <charconv>
+#include <system_error>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -14,7 +15,7 @@ inline double shortest_decimal(float f) {
   char buf[64];
   const auto end = std::to_chars(buf, buf + sizeof buf, f).ptr;  // the shortest round trip of f
   double d = f;  // (inf and nan are kept as they are)
-  std::from_chars(buf, end, d);
+  if (std::from_chars(buf, end, d).ec != std::errc() || float(d) != f) d = f;  // (never seen: rounded twice)
   return d;
 }
 

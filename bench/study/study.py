@@ -29,6 +29,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import signal
 import statistics
@@ -63,6 +64,8 @@ def load_study(path):
     for a in s["arms"]:
         if a.get("trainer", "dg") not in ("dg", "pytorch"):
             fail(f"{path}: arm {a['name']}: trainer must be dg or pytorch, got {a['trainer']!r}")
+    if any(a.get("trainer") == "pytorch" for a in s["arms"]) and s["arms"][0].get("trainer", "dg") != "dg":
+        fail(f"{path}: the first arm (the baseline, scored against the PyTorch arms) must be a dg arm")
     s.setdefault("common", [])
     s.setdefault("target_fid", 0)
     s.setdefault("launcher", [])
@@ -77,6 +80,13 @@ def json_lines(path):
                 if line.strip():
                     out.append(json.loads(line))
     return out
+
+
+def checkpoints(folder):
+    """A dg run's step_N.safetensors files, oldest first (not *.tmp, *.damaged or best)."""
+    d = os.path.join(folder, "checkpoints")
+    names = [n for n in os.listdir(d) if re.fullmatch(r"step_\d+\.safetensors", n)] if os.path.isdir(d) else []
+    return [os.path.join(d, n) for n in sorted(names, key=lambda n: (len(n), n))]
 
 
 class Runner:
@@ -99,6 +109,8 @@ class Runner:
             f.write("$ " + " ".join(cmd) + "\n")
             f.flush()
             self.child = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT)
+            if self.stop:  # (a signal while it was being started)
+                os.kill(self.child.pid, self.stop)
             _, status, usage = os.wait4(self.child.pid, 0)
             self.child.returncode = os.waitstatus_to_exitcode(status)
         code, self.child = self.child.returncode, None
@@ -109,7 +121,7 @@ class Runner:
         if isinstance(f, str):
             if not os.path.exists(f):
                 fail(f"features {f}: no such file")
-            return f
+            return os.path.abspath(f)
         path = os.path.join(self.out, "classifier.safetensors")
         if not os.path.exists(path):
             opts = f.get("train_classifier", {})
@@ -118,6 +130,8 @@ class Runner:
             print("study: training the feature classifier for every arm: " + " ".join(cmd), flush=True)
             code, _ = self.call(cmd, os.path.join(self.out, "classifier.log"))
             if code != 0:
+                if self.stop:
+                    sys.exit(128 + self.stop)
                 fail(f"dgeval train-classifier failed ({code}): see {self.out}/classifier.log")
         return path
 
@@ -132,20 +146,39 @@ class Runner:
     def run_one(self, arm, seed, features):
         folder = os.path.join(self.out, "runs", f"{arm['name']}-s{seed}")
         marker = os.path.join(folder, "study-run.json")
-        flags = self.run_flags(arm, seed, features)
+        # What the run is (a finished or cut-short run made otherwise is refused, never mixed in).
+        record = {"arm": arm["name"], "seed": seed, "flags": self.run_flags(arm, seed, features),
+                  "samples": self.s["eval_samples"], "features": features}
+        flags = record["flags"]
+        intent = folder + ".intent.json"  # written before the run starts; the peak RSS over its launches
+        for path in (marker, intent):
+            if os.path.exists(path):
+                with open(path) as f:
+                    had = json.load(f)
+                if {k: had.get(k) for k in ("flags", "samples", "features")} != \
+                        {k: record[k] for k in ("flags", "samples", "features")}:
+                    fail(f"{folder} was made with other settings ({' '.join(had['flags'])}, {had.get('samples')} "
+                         f"samples, features {had.get('features')}): the study file changed; remove {folder} "
+                         f"and {intent} to run it again")
         if os.path.exists(marker):
-            with open(marker) as f:
-                done = json.load(f)
-            if done["flags"] != flags:
-                fail(f"{folder} was run with other flags ({' '.join(done['flags'])}); the study file changed: "
-                     "remove that folder to run it again")
             return "reused"
         log = os.path.join(self.out, "runs", f"{arm['name']}-s{seed}.log")
         os.makedirs(os.path.dirname(log), exist_ok=True)
         peak = 0
+        if os.path.exists(intent):
+            with open(intent) as f:
+                peak = json.load(f).get("peak_rss_kib", 0)
+
+        def save_intent():
+            with open(intent + ".tmp", "w") as f:
+                json.dump({**record, "peak_rss_kib": peak}, f)
+            os.replace(intent + ".tmp", intent)
+
+        save_intent()
         if arm.get("trainer", "dg") == "pytorch":
-            code, peak = self.call([sys.executable, os.path.join(ROOT, "bench", "pytorch", "train_study_arm.py"),
-                                    "--out", folder, "--samples", str(self.s["eval_samples"])] + flags, log)
+            code, rss = self.call([sys.executable, os.path.join(ROOT, "bench", "pytorch", "train_study_arm.py"),
+                                   "--out", folder, "--samples", str(self.s["eval_samples"])] + flags, log)
+            peak = max(peak, rss)
             if code == 0:
                 scores = os.path.join(folder, "fid.jsonl")
                 if os.path.exists(scores):
@@ -155,9 +188,7 @@ class Runner:
                                      "--cache", self.out, "--json", scores], log)
             how = "ran (PyTorch)"
         else:
-            checkpoints = os.path.join(folder, "checkpoints")
-            resumable = os.path.isdir(checkpoints) and any(n.startswith("step_") for n in os.listdir(checkpoints))
-            if resumable:
+            if checkpoints(folder):
                 cmd = [self.dgtrain, "--resume", folder, "--steps", str(self.s["steps"]), "--dashboard", "off"]
                 how = "resumed"
             else:
@@ -166,28 +197,31 @@ class Runner:
                 cmd = [self.dgtrain] + flags + ["--out", os.path.join(self.out, "runs"),
                                                 "--run-name", f"{arm['name']}-s{seed}"]
                 how = "ran"
-            code, peak = self.call(self.s["launcher"] + cmd, log)
+            code, rss = self.call(self.s["launcher"] + cmd, log)
+            peak = max(peak, rss)
+        save_intent()
         if code != 0:
             if self.stop or code in (130, 143):
-                print(f"study: interrupted during {folder} (a checkpoint was written); run the same command to "
-                      "continue", flush=True)
-                sys.exit(code)
+                print(f"study: interrupted during {folder}; run the same command to continue", flush=True)
+                sys.exit(128 + self.stop if self.stop else code)
             fail(f"{folder} failed (exit {code}): see {log}")
-        with open(marker, "w") as f:
-            json.dump({"arm": arm["name"], "seed": seed, "flags": flags, "peak_rss_kib": peak}, f)
+        with open(marker + ".tmp", "w") as f:
+            json.dump({**record, "peak_rss_kib": peak}, f)
+        os.replace(marker + ".tmp", marker)
         return how
 
     def score_like_pytorch(self, folder, seed, features, flags):
         """The final generator of a dg run through the PyTorch arm's route: its weights in the
         PyTorch model write 8-bit PNGs, scored by dgeval fid --images (folder/png-fid.jsonl)."""
         scores = os.path.join(folder, "png-fid.jsonl")
-        if os.path.exists(scores):
-            return
-        ckpts = sorted(n for n in os.listdir(os.path.join(folder, "checkpoints")) if n.startswith("step_"))
+        if os.path.exists(scores) and json_lines(scores)[-1]["samples"] == self.s["eval_samples"]:
+            return  # (the features are the base run's own: its marker checked them)
         log = folder + ".log"
+        if os.path.exists(os.path.join(folder, "png")):
+            shutil.rmtree(os.path.join(folder, "png"))
         code, _ = self.call([sys.executable, os.path.join(ROOT, "bench", "pytorch", "train_study_arm.py"),
                              "--out", os.path.join(folder, "png"), "--samples", str(self.s["eval_samples"]),
-                             "--samples-of", os.path.join(folder, "checkpoints", ckpts[-1])] + flags, log)
+                             "--samples-of", checkpoints(folder)[-1]] + flags, log)
         if code == 0:
             code, _ = self.call([self.dgeval, "fid", "--images", os.path.join(folder, "png", "samples"), "--real",
                                  self.s["data"], "--features", features, "--samples", str(self.s["eval_samples"]),
@@ -362,7 +396,8 @@ def provenance():
         commit = "unknown"
     import datetime
     return (f"report written {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {cpu}, "
-            f"{os.cpu_count()} cores, no GPU used; dg commit {commit} (the runs were made by the dgtrain of --build)")
+            f"{os.cpu_count()} cores; dg commit {commit} (the runs were made by the dgtrain of --build; the device "
+            "each used is in its log under runs/)")
 
 
 def report(study, out, features):
@@ -381,18 +416,18 @@ def report(study, out, features):
              "- arms: " + "; ".join(f"**{a['name']}** `{' '.join(a.get('flags', []))}`"
                                      + (" (PyTorch)" if a.get("trainer") == "pytorch" else "") for a in study["arms"]),
              "- mean ± standard deviation over seeds; training seconds exclude evaluations (metrics.jsonl wall_s);"
-             " peak memory is the dgtrain process's peak RSS (host memory: these runs are on the CPU)",
+             " peak memory is the training process's peak RSS over its launches (host memory only)",
              "", "| arm | best FID | final FID | step of best | seconds to best | steps to target | "
              "seconds to target | reached target | IS at best | img/s | peak RSS MiB |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for arm in study["arms"]:
         rs = runs[arm["name"]]
-        reached = sum(r["target_step"] is not None for r in rs) if target else None
+        reached = sum(r["target_step"] is not None for r in rs) if target and rs[0]["evals"] else None
         lines.append("| " + " | ".join([
             arm["name"], mean_std([r["best_fid"] for r in rs]), mean_std([r["final_fid"] for r in rs]),
             mean_std([r["best_step"] for r in rs]), mean_std([r["best_s"] for r in rs]),
             mean_std([r["target_step"] for r in rs]), mean_std([r["target_s"] for r in rs]),
-            f"{reached}/{len(rs)}" if target else "-", mean_std([r["is_best"] for r in rs]),
+            f"{reached}/{len(rs)}" if reached is not None else "-", mean_std([r["is_best"] for r in rs]),
             mean_std([r["img_s"] for r in rs]), mean_std([r["peak_rss_mib"] for r in rs])]) + " |")
     lines += ["", "## Comparisons with " + base, ""]
     for arm in study["arms"][1:]:
@@ -439,9 +474,9 @@ def main():
     for b in (dgtrain, dgeval):
         if not os.path.exists(b):
             fail(f"no {b}: build it (cmake --build {args.build} --target dgtrain dgeval)")
-    runner = Runner(study, args.out, dgtrain, dgeval)
+    runner = Runner(study, os.path.abspath(args.out), dgtrain, dgeval)
     features = runner.features() if args.report_only else runner.run_all()
-    report(study, args.out, features)
+    report(study, os.path.abspath(args.out), features)
 
 
 if __name__ == "__main__":

@@ -92,7 +92,8 @@ int depth_step(int K, int most = KC) {
 // to spare (half of it), else each panel reads it again from L3. Measured on a 2 MiB L2
 // (Xeon, AVX-512, 2 threads): dg's GEMM 1024^3 0.14-0.17 -> 0.26-0.27 TFLOP/s, a dcgan64 step
 // 2-3% faster (its 512-channel layers), dcgan32 unchanged. Never below 256 (the C tile is
-// loaded once per block); at most KC, so products with N <= 256 here keep their sums.
+// loaded once per block); at most KC. The sums therefore depend on the L2 size too (as on
+// the tile): bit for bit the same only on the same kind of machine.
 int wide_depth(int padded_n) {
   static const long l2 = [] {
     const long bytes = sysconf(_SC_LEVEL2_CACHE_SIZE);
