@@ -1,12 +1,11 @@
-// Backend dispatch: each op in engine/ops.h is defined in engine/cpu/<op>.cpp, whose first
-// line hands the call to the CUDA twin (engine/cuda/cuda_ops.h, same signature) when the
-// context is on the GPU. The rest of that function is the CPU reference.
+// Backend dispatch for the op rooms (kernels/<op>/): an op's entry (kernels/<op>/<op>.cpp)
+// checks its arguments once, then hands the call to the CUDA body (dg::cuda::, in the room's
+// .cu file) when the context is on the GPU, or to the CPU body (dg::cpu::, <op>_cpu.cpp).
 #pragma once
 #include "engine/context.h"
 #include "engine/error.h"
 
 #ifdef DG_HAVE_CUDA
-#include "engine/cuda/cuda_ops.h"
 #define DG_DISPATCH_CUDA(ctx, call) \
   do {                              \
     if ((ctx).on_cuda()) return ::dg::cuda::call; \

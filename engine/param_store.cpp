@@ -1,6 +1,6 @@
 #include "engine/param_store.h"
 
-#include "engine/ops.h"
+#include "kernels/random/random.h"
 
 namespace dg {
 

@@ -9,6 +9,9 @@
 
 #include "engine/cpu/gemm.h"
 #include "engine/dispatch.h"
+#ifdef DG_HAVE_CUDA
+#include "engine/cuda/cuda_timing.h"
+#endif
 
 namespace dg {
 

@@ -12,6 +12,9 @@
 #include "data/shuffle.h"
 #include "engine/param_io.h"
 #include "engine/safetensors.h"
+#include "kernels/elementwise/elementwise.h"
+#include "kernels/linear/linear.h"
+#include "kernels/softmax/softmax.h"
 
 namespace dg {
 

@@ -20,6 +20,7 @@
 #include "data/image_set.h"
 #include "engine/safetensors.h"
 #include "models/network.h"
+#include "kernels/adam/adam.h"
 
 namespace dg {
 

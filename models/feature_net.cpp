@@ -6,7 +6,7 @@
 
 #include "engine/error.h"
 #include "engine/fnv1a.h"
-#include "engine/ops.h"
+#include "kernels/image_ops/image_ops.h"
 #include "engine/safetensors.h"
 #include "models/classifier.h"
 #include "models/inception.h"

@@ -1,5 +1,9 @@
 #include "models/gan_trainer.h"
 
+#include "kernels/bce/bce.h"
+#include "kernels/elementwise/elementwise.h"
+#include "kernels/random/random.h"
+
 #include <algorithm>
 #include <cmath>
 

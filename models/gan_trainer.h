@@ -24,6 +24,8 @@
 #include <vector>
 
 #include "engine/comm/communicator.h"
+#include "kernels/adam/adam.h"
+#include "kernels/generator_loss/generator_loss.h"
 #include "models/dcgan.h"
 #include "models/grad_buckets.h"
 
@@ -45,7 +47,7 @@ struct TrainConfig {
 };
 void validate(const TrainConfig& cfg);
 
-// RNG streams of a run (kernels/philox.h): each use has its own, so none shifts another.
+// RNG streams of a run (kernels/random/philox.h): each use has its own, so none shifts another.
 namespace rng_stream {
 constexpr uint64_t train_noise = 1;      // z of step t starts at offset t * B * nz
 constexpr uint64_t sample_noise = 2;     // the fixed noise of sample grids

@@ -4,7 +4,11 @@
 
 #include <initializer_list>
 
-#include "engine/ops.h"
+#include "kernels/activation/activation.h"
+#include "kernels/batchnorm/batchnorm.h"
+#include "kernels/conv/conv.h"
+#include "kernels/elementwise/elementwise.h"
+#include "kernels/image_ops/image_ops.h"
 #include "engine/param_io.h"
 
 namespace dg {

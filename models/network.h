@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/ops.h"
+#include "kernels/activation/activation.h"
+#include "kernels/batchnorm/batchnorm.h"
+#include "kernels/conv/conv.h"
 #include "engine/param_store.h"
 
 namespace dg {

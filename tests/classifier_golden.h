@@ -26,6 +26,8 @@
 #include "engine/safetensors.h"
 #include "models/classifier.h"
 #include "tests/golden_step.h"
+#include "kernels/linear/linear.h"
+#include "kernels/softmax/softmax.h"
 
 namespace dg::test {
 

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "engine/context.h"
-#include "engine/ops.h"
+#include "kernels/random/random.h"
 
 namespace dg::test {
 

@@ -14,6 +14,7 @@
 #include "models/checkpoint.h"
 #include "models/classifier.h"
 #include "tests/classifier_golden.h"
+#include "kernels/random/random.h"
 
 using namespace dg;
 

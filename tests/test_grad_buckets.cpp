@@ -13,6 +13,7 @@
 #include "models/gan_trainer.h"
 #include "models/grad_buckets.h"
 #include "tests/counting_communicator.h"
+#include "kernels/random/random.h"
 
 using namespace dg;
 

@@ -9,7 +9,11 @@
 // rounding error over 2h stays ~3e-5, well inside atol = 5e-4.
 #include <doctest/doctest.h>
 
-#include "engine/ops.h"
+#include "kernels/activation/activation.h"
+#include "kernels/batchnorm/batchnorm.h"
+#include "kernels/bce/bce.h"
+#include "kernels/conv/conv.h"
+#include "kernels/elementwise/elementwise.h"
 #include "engine/param_store.h"
 #include "tests/gradcheck.h"
 

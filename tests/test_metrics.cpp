@@ -11,7 +11,7 @@
 #include "engine/metrics/fid.h"
 #include "engine/metrics/inception_score.h"
 #include "engine/metrics/kid.h"
-#include "engine/ops.h"
+#include "kernels/random/random.h"
 
 using namespace dg;
 

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "engine/param_io.h"
-#include "engine/ops.h"
+#include "kernels/random/random.h"
 #include "engine/safetensors.h"
 
 using namespace dg;

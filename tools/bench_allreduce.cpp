@@ -6,6 +6,7 @@
 #include "engine/timing.h"
 #include "models/dcgan.h"
 #include "models/gan_trainer.h"
+#include "kernels/random/random.h"
 
 namespace dg {
 

@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "engine/metrics/fid.h"
-#include "engine/ops.h"
+#include "kernels/random/random.h"
 #include "engine/param_io.h"
 #include "engine/safetensors.h"
 #include "models/classifier.h"

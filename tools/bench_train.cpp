@@ -1,6 +1,7 @@
 #include "tools/bench_train.h"
 
 #include "models/gan_trainer.h"
+#include "kernels/random/random.h"
 
 namespace dg {
 

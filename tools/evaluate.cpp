@@ -7,7 +7,9 @@
 #include "engine/error.h"
 #include "engine/fnv1a.h"
 #include "engine/metrics/stats_io.h"
-#include "engine/ops.h"
+#include "kernels/softmax/softmax.h"
+#include "kernels/random/random.h"
+#include "kernels/elementwise/elementwise.h"
 
 namespace dg {
 

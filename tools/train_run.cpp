@@ -22,6 +22,7 @@
 #include "tools/run_folder.h"
 #include "tools/tb_events.h"
 #include "tools/train_eval.h"
+#include "kernels/random/random.h"
 
 namespace fs = std::filesystem;
 

@@ -1,21 +1,11 @@
 # Included by engine/CMakeLists.txt when the CUDA backend is built.
-# dg's CUDA backend: the context (stream, cuDNN/cuBLAS handles), the cuDNN convolutions and
-# the custom kernels of kernels/. Its sources join dg_engine (one library: the CPU op files
-# dispatch into these twins, and these use the engine's context and arena).
+# dg's CUDA backend: the context (stream, cuDNN/cuBLAS handles), the timing, and the op rooms'
+# CUDA bodies (kernels/<op>/*.cu). Its sources join dg_engine (one library: the op entries
+# dispatch into these bodies, and these use the engine's context and arena).
 set(dg_cuda_sources
   ${CMAKE_CURRENT_LIST_DIR}/cuda_context.cu
-  ${CMAKE_CURRENT_LIST_DIR}/conv_cudnn.cu
   ${CMAKE_CURRENT_LIST_DIR}/timing.cu
-  ${CMAKE_CURRENT_LIST_DIR}/batchnorm_cudnn.cu
-  ${CMAKE_CURRENT_LIST_DIR}/linear_cublas.cu
-  ${PROJECT_SOURCE_DIR}/kernels/elementwise.cu
-  ${PROJECT_SOURCE_DIR}/kernels/random.cu
-  ${PROJECT_SOURCE_DIR}/kernels/activation.cu
-  ${PROJECT_SOURCE_DIR}/kernels/losses.cu
-  ${PROJECT_SOURCE_DIR}/kernels/softmax.cu
-  ${PROJECT_SOURCE_DIR}/kernels/adam.cu
-  ${PROJECT_SOURCE_DIR}/kernels/batchnorm.cu
-  ${PROJECT_SOURCE_DIR}/kernels/image_ops.cu
+  ${DG_OP_CUDA_SOURCES}
 )
 target_sources(dg_engine PRIVATE ${dg_cuda_sources})
 

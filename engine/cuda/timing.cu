@@ -5,7 +5,7 @@
 
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/cuda_context.h"
-#include "engine/cuda/cuda_ops.h"
+#include "engine/cuda/cuda_timing.h"
 #include "engine/timing.h"
 
 namespace dg::cuda {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "engine/error.h"
-#include "kernels/philox.h"
+#include "kernels/random/philox.h"
 
 namespace dg {
 

@@ -1,0 +1,29 @@
+// The activation kernels against the CPU reference.
+// Tolerances: tests/gpu_twin.h.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "kernels/activation/activation.h"
+#include "tests/gpu_twin.h"
+
+using namespace dg;
+using dg::test::gpu;
+using dg::test::Twin;
+
+TEST_CASE("cuda activations match the CPU") {
+  Twin t;
+  const Shape s{3, 5, 7, 9};
+  for (Activation a : {Activation{Act::relu}, Activation{Act::leaky_relu, 0.2f}, Activation{Act::mish},
+                       Activation{Act::tanh}}) {
+    CAPTURE(act_name(a.kind));
+    auto x = t.random(s, 21, 3.0f), y = t.empty(s), dy = t.random(s, 22), dx = t.empty(s);
+    activation_forward(t.cpu, a, x.c, y.c);
+    activation_forward(t.dev, a, x.g, y.g);
+    activation_backward(t.cpu, a, x.c, dy.c, dx.c);
+    activation_backward(t.dev, a, x.g, dy.g, dx.g);
+    CHECK(t.error(y) < 1e-6);
+    CHECK(t.error(dx) < 1e-6);
+  }
+}

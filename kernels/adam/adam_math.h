@@ -1,0 +1,37 @@
+// Adam's arithmetic, shared by the CPU body and the CUDA kernel (torch.optim.Adam's order):
+//   g  = grad + weight_decay * p
+//   m  = beta1 m + (1 - beta1) g
+//   v  = beta2 v + (1 - beta2) g^2
+//   p -= (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+// Each operation rounded once (kernels/float_ops.h): the backends agree bit for bit.
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/adam/adam.h"
+#include "kernels/float_ops.h"
+
+namespace dg::adam {
+
+// The per-step scalars, computed once on the host in double then rounded, as PyTorch:
+// lr / (1 - beta1^t) and sqrt(1 - beta2^t).
+struct Scalars {
+  float beta1, beta2, eps, weight_decay;
+  float step_size, bias2_sqrt;
+};
+inline Scalars scalars(const AdamConfig& cfg, int64_t step) {
+  const float bias1 = 1.0f - float(std::pow(double(cfg.beta1), double(step)));
+  return {cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay, cfg.lr / bias1,
+          float(std::sqrt(1.0 - std::pow(double(cfg.beta2), double(step))))};
+}
+
+// One parameter's step: updates p, m and v in place.
+DG_HD void update(const Scalars& k, float grad, float& p, float& m, float& v) {
+  using namespace fp;
+  const float g = add(grad, mul(k.weight_decay, p));
+  m = add(mul(k.beta1, m), mul(sub(1.0f, k.beta1), g));
+  v = add(mul(k.beta2, v), mul(mul(sub(1.0f, k.beta2), g), g));
+  p = sub(p, div(mul(k.step_size, m), add(div(sqrt(v), k.bias2_sqrt), k.eps)));
+}
+
+}  // namespace dg::adam

@@ -1,0 +1,28 @@
+// The elementwise helpers on the CPU (arguments checked by elementwise.cpp).
+#include <algorithm>
+#include <cmath>
+
+#include "engine/context.h"
+
+namespace dg::cpu {
+
+void axpy(Context&, float alpha, const Tensor& x, Tensor y) {
+  for (int64_t i = 0; i < x.numel(); i++) y.data[i] += alpha * x.data[i];
+}
+
+void scale(Context&, Tensor x, float alpha) {
+  for (int64_t i = 0; i < x.numel(); i++) x.data[i] *= alpha;
+}
+
+void copy(Context&, const Tensor& src, Tensor dst) { std::copy(src.data, src.data + src.numel(), dst.data); }
+
+void record_nonfinite(Context&, const Tensor& values, int64_t step, Tensor first_bad) {
+  if (first_bad.data[0] != 0.0f) return;
+  for (int64_t i = 0; i < values.numel(); i++)
+    if (!std::isfinite(values.data[i])) {
+      first_bad.data[0] = float(step + 1);  // exact for steps below 2^24
+      return;
+    }
+}
+
+}  // namespace dg::cpu

@@ -1,0 +1,15 @@
+// fill_normal on the CPU: element i is normal number offset + i of (seed, stream), then
+// mean + std * z with fp::add/mul, rounded as the CUDA kernel rounds them.
+#include "engine/context.h"
+#include "engine/cpu/parallel.h"
+#include "kernels/random/philox.h"
+
+namespace dg::cpu {
+
+void fill_normal(Context&, Tensor t, float mean, float std, uint64_t seed, uint64_t stream, uint64_t offset) {
+  const int64_t n = t.numel();
+#pragma omp parallel for schedule(static) if (n >= kParallelMinWork)
+  for (int64_t i = 0; i < n; i++) t.data[i] = fp::add(mean, fp::mul(std, rng::normal_at(seed, stream, offset + uint64_t(i))));
+}
+
+}  // namespace dg::cpu
