@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/comm/communicator.h"
+#include "kernels/random/random.h"
 #include "models/gan_trainer.h"
 #include "tests/counting_communicator.h"
 

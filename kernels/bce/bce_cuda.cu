@@ -2,6 +2,7 @@
 // block gives a fixed reduction order), bce_math.h per logit as on the CPU.
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/cuda_context.h"
+#include "kernels/bce/bce.h"
 #include "kernels/bce/bce_math.h"
 #include "kernels/block_sum.cuh"
 #include "kernels/launch.cuh"

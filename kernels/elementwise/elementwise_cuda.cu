@@ -2,6 +2,7 @@
 // over flat tensors (kernels/launch.cuh); arguments checked by elementwise.cpp.
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/cuda_context.h"
+#include "kernels/elementwise/elementwise.h"
 #include "kernels/launch.cuh"
 
 namespace dg::cuda {

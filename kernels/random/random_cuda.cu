@@ -5,6 +5,7 @@
 #include "engine/cuda/cuda_context.h"
 #include "kernels/launch.cuh"
 #include "kernels/random/philox.h"
+#include "kernels/random/random.h"
 
 namespace dg::cuda {
 

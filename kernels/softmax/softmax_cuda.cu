@@ -9,6 +9,7 @@
 #include "engine/cuda/cuda_context.h"
 #include "kernels/block_sum.cuh"
 #include "kernels/launch.cuh"
+#include "kernels/softmax/softmax.h"
 
 namespace dg::cuda {
 
