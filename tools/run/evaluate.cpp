@@ -1,4 +1,4 @@
-#include "tools/evaluate.h"
+#include "tools/run/evaluate.h"
 
 #include <algorithm>
 #include <filesystem>
