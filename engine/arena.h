@@ -48,7 +48,6 @@ class Arena {
   size_t in_use_bytes() const { return in_use_; }
   size_t peak_bytes() const { return peak_; }
   size_t reserved_bytes() const { return reserved_; }
-  void reset_peak() { peak_ = in_use_; }
 
  private:
   struct Block {

@@ -3,14 +3,14 @@
 # <op>_cpu.cpp and further .cpp files (the CPU body), .cu files (the CUDA body), *_math.h
 # (per-element math both bodies share), <op>_test.cpp (CPU tests), <op>_gpu_test.cpp (GPU vs
 # CPU) and <op>_bench.cpp (dgbench kernels cases, `void bench_<op>(KernelBench&)`). Included
-# by the top CMakeLists.txt: the lists below are seen by engine/, tests/ and tools/.
+# by the top CMakeLists.txt: the lists below are seen by engine/, tests/ and bench/.
 set(DG_OPS activation adam batchnorm bce conv elementwise generator_loss image_ops linear random softmax)
 
 set(DG_OP_SOURCES)       # into dg_engine
 set(DG_OP_CUDA_SOURCES)  # into dg_engine when the CUDA backend is built
 set(DG_OP_TESTS)         # test_ops (label cpu)
 set(DG_OP_GPU_TESTS)     # test_gpu (label gpu)
-set(DG_OP_BENCHES)       # dgbench
+set(DG_OP_BENCHES)       # dgbench (bench/dg_bench)
 set(DG_OP_BENCH_NAMES)
 foreach(op ${DG_OPS})
   set(room ${CMAKE_CURRENT_LIST_DIR}/${op})

@@ -191,7 +191,6 @@ void GanTrainer::g_step(const Trace& g_trace) {
   g_.params.zero_grads(ctx_);
   last_backward(g_, g_buckets_ ? &*g_buckets_ : nullptr, g_trace, dfake);
   comm_.finish_means(ctx_);
-  if (step_ == nan_step_) ctx_.fill(g_.params.grads().slice(0, {1}), NAN);
   adam(g_, cfg_.adam_g);
 }
 

@@ -88,10 +88,6 @@ class GanTrainer {
   // the result lives in the arena until the caller's scratch scope ends.
   Tensor generate_eval(const Tensor& z);
 
-  // Test-only fault: at step `step` (0-based), G's gradient gets a NaN before its Adam step,
-  // so the next step's losses are NaN. -1 (the default) disables it.
-  void inject_nan_gradient_at(int64_t step) { nan_step_ = step; }
-
   int64_t step() const { return step_; }
   // cfg with the learning rate of 0-based step `index` (--lr-decay linear lowers it step by step).
   AdamConfig decayed(const AdamConfig& cfg, int64_t index) const;
@@ -120,7 +116,6 @@ class GanTrainer {
   std::vector<GradBuckets> d_buckets_;
   std::optional<GradBuckets> g_buckets_;
   int64_t step_ = 0;  // completed steps; Adam's t is step_ + 1
-  int64_t nan_step_ = -1;
   // Device buffer: [g_loss, d_real[K], d_fake[K], selected[K], seed_scores[K], first_bad]
   Tensor stats_;
   Tensor g_loss_, d_real_, d_fake_, selected_, seed_scores_, first_bad_;

@@ -16,7 +16,7 @@
 
 #include "tests/damage.h"
 #include "tests/dgtrain_runner.h"
-#include "tools/train_options.h"
+#include "tools/run/train_options.h"
 
 using namespace dg::test;
 

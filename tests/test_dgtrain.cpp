@@ -150,11 +150,11 @@ TEST_CASE("a truncated or foreign checkpoint is refused with a clear message") {
 TEST_CASE("a NaN stops the run naming the step and keeps the last good checkpoint") {
   TempDir dir;
   write_idx_gz(dir / "idx", 16);
-  // G's gradient is poisoned during step index 5 (the test-only hook), so G's weights are
-  // NaN from then on and the losses of step index 6 are NaN. Checkpoints are due every 2
+  // G's first weight becomes NaN at the end of step index 5 (dgtrain_faults' test-only hook),
+  // so the losses of step index 6 are NaN. Checkpoints are due every 2
   // steps: step_000004 is the last good one; the one due after 6 steps must not be written.
-  Result r = dgtrain_env("DG_TEST_NAN_STEP=5", "--data " + (dir / "idx") + " --steps 20 --checkpoint-every 2 " +
-                                                   tiny(dir / "runs", "nan"));
+  Result r = run_binary(DG_DGTRAIN_FAULTS, "DG_TEST_NAN_STEP=5",
+                        "--data " + (dir / "idx") + " --steps 20 --checkpoint-every 2 " + tiny(dir / "runs", "nan"));
   INFO(r.output);
   CHECK(r.code == 3);
   CHECK(r.output.find("NaN or Inf") != std::string::npos);

@@ -1,4 +1,4 @@
-// tools/distributed.h without a launcher (label cpu): what the environment of mpirun / srun
+// tools/run/distributed.h without a launcher (label cpu): what the environment of mpirun / srun
 // says, what a build without MPI prints when launched as several ranks, and the world size
 // and --sync-bn a resumed run must agree with. The multi-rank behaviour itself runs under
 // mpirun in tests/test_dgtrain_mpi.cpp and tests/test_mpi_trainer.cpp (label mpi).
@@ -6,7 +6,7 @@
 
 #include <cstdlib>
 
-#include "tools/distributed.h"
+#include "tools/run/distributed.h"
 
 using namespace dg;
 

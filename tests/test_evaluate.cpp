@@ -1,5 +1,5 @@
 // Evaluation plumbing: FID statistics files, the real-statistics cache, feature-network
-// loading, and the generator's evaluation images (tools/evaluate.h).
+// loading, and the generator's evaluation images (tools/run/evaluate.h).
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -15,7 +15,7 @@
 #include "engine/param_io.h"
 #include "tests/hash_weights.h"
 #include "tests/eval_files.h"
-#include "tools/evaluate.h"
+#include "tools/run/evaluate.h"
 
 namespace fs = std::filesystem;
 using namespace dg;

@@ -17,9 +17,9 @@
 
 #include "engine/error.h"
 #include "tests/eval_fixture.h"
-#include "tools/json_number.h"
-#include "tools/tb_events.h"
-#include "tools/tfrecord.h"
+#include "tools/run/json_number.h"
+#include "tools/run/tb_events.h"
+#include "tools/run/tfrecord.h"
 
 namespace fs = std::filesystem;
 using namespace dg::test;

@@ -1,10 +1,10 @@
 // dgbench: measurements on one device (DESIGN §10).
 //   dgbench limits   the device's copy bandwidth and dense math rate
 //   dgbench kernels  every custom kernel and convolution, checked against the CPU, then timed
-//                    (tools/bench_kernels.h)
-//   dgbench train    whole training steps: ms/step, img/s, peak memory, MFU (tools/bench_train.h)
-//   dgbench fid      seconds of one FID evaluation per feature network (tools/bench_fid.h)
-//   dgbench allreduce  the gradient all-reduce per network, under `mpirun -np N` (tools/bench_allreduce.h)
+//                    (bench/bench_kernels.h)
+//   dgbench train    whole training steps: ms/step, img/s, peak memory, MFU (bench/bench_train.h)
+//   dgbench fid      seconds of one FID evaluation per feature network (bench/bench_fid.h)
+//   dgbench allreduce  the gradient all-reduce per network, under `mpirun -np N` (bench/bench_allreduce.h)
 // Tables to stdout; --json FILE appends one JSON object per line for bench/compare.sh.
 #include <cstdio>
 #include <fstream>
@@ -12,12 +12,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench/bench_allreduce.h"
+#include "bench/bench_fid.h"
+#include "bench/bench_kernels.h"
+#include "bench/bench_train.h"
 #include "engine/timing.h"
-#include "tools/bench_fid.h"
-#include "tools/bench_allreduce.h"
-#include "tools/bench_kernels.h"
-#include "tools/bench_train.h"
-#include "tools/distributed.h"
+#include "tools/run/device_choice.h"
+#include "tools/run/distributed.h"
 
 namespace {
 
@@ -35,160 +36,195 @@ std::vector<int> parse_ints(const std::string& list, const char* flag) {
   return v;
 }
 
+// Every flag of dgbench and its subcommands. (repeats, warmup and steps are shared by the
+// subcommands that have them.)
+struct BenchArgs {
+  std::string device = "auto", json_path;
+  bool strict = false;
+  int warmup = 5, steps = 20, repeats = 50;
+  std::string kernel_batches = "64,128";
+  std::string archs = "dcgan32,dcgan64", ks = "1,2", batches = "32,64,128,256";
+  int64_t fid_samples = 10000;
+  std::string fid_networks = "dg-classifier,inception-v3-fid";
+  std::string allreduce_sizes = "32,64";
+  int step_batch = 64;
+  double bucket_mb = 2;
+  CLI::App *limits = nullptr, *kernels = nullptr, *train = nullptr, *fid = nullptr, *allreduce = nullptr;
+};
+
+void add_bench_flags(CLI::App& app, BenchArgs& a) {
+  app.add_option("--device", a.device, "auto: the GPU when there is one")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  app.add_flag("--strict-fp32", a.strict, "GPU: no TF32 (PyTorch's default uses TF32 convolutions)");
+  app.add_option("--json", a.json_path, "append one JSON object per result to this file");
+  a.limits = app.add_subcommand("limits", "copy bandwidth and dense math rate of the device");
+  a.kernels = app.add_subcommand("kernels", "every custom kernel and convolution of dcgan32/64");
+  a.kernels->add_option("--batch", a.kernel_batches, "comma-separated batch sizes");
+  a.kernels->add_option("--repeats", a.repeats, "timed repeats, L2 flushed before each (the median is reported)")
+      ->check(CLI::Range(1, 100000));
+  a.train = app.add_subcommand("train", "whole training steps per model, K and batch");
+  a.train->add_option("--arch", a.archs, "comma-separated: dcgan32, dcgan64, dcgan128");
+  a.train->add_option("--k", a.ks, "comma-separated discriminator counts");
+  a.train->add_option("--batch", a.batches, "comma-separated batch sizes");
+  a.train->add_option("--warmup", a.warmup, "untimed steps first (cuDNN's algorithm search happens here)")
+      ->check(CLI::Range(1, 1000));
+  a.train->add_option("--steps", a.steps, "timed steps (the median is reported)")->check(CLI::Range(1, 100000));
+  a.fid = app.add_subcommand("fid", "seconds of one FID evaluation, classifier and Inception features");
+  a.fid->add_option("--network", a.fid_networks, "comma-separated: dg-classifier, inception-v3-fid");
+  a.fid->add_option("--samples", a.fid_samples, "generated (and real) samples")
+      ->check(CLI::Range(int64_t(2), int64_t(1) << 24));
+  a.allreduce =
+      app.add_subcommand("allreduce", "the gradient all-reduce of G and D; launch as mpirun -np N dgbench allreduce");
+  a.allreduce->add_option("--image-size", a.allreduce_sizes, "comma-separated dcgan image sizes");
+  a.allreduce->add_option("--repeats", a.repeats, "timed all-reduces (the median is reported)")
+      ->check(CLI::Range(1, 100000));
+  a.allreduce->add_option("--step-batch", a.step_batch, "then K=2 training steps alone, averaged after each backward "
+                          "and in buckets during it, with this batch per rank (0: skip)")
+      ->check(CLI::Range(0, 65536));
+  a.allreduce->add_option("--bucket-mb", a.bucket_mb, "bucket size of the overlapped steps (MiB)")
+      ->check(CLI::Range(0.001, 1024.0));
+  a.allreduce->add_option("--steps", a.steps, "timed training steps of each kind (the median is reported)")
+      ->check(CLI::Range(1, 100000));
+}
+
+// dgbench allreduce: every rank measures, rank 0 prints.
+int run_allreduce(const BenchArgs& a, const dg::ContextOptions& copt, dg::Distributed& dist) {
+  dg::Context ctx(copt);
+  dg::Communicator& comm = dist.connect(ctx);
+  const bool root = dist.is_root();
+  if (root)
+    std::printf("%d rank(s), %s%s\n%-12s %10s %10s %12s %14s\n", comm.world_size(), comm.name(),
+                comm.world_size() == 1 ? " (nothing to reduce: launch with mpirun -np N)" : "", "net", "params",
+                "MB", "median ms", "bus GB/s");
+  std::ofstream json;
+  if (!a.json_path.empty() && root) json.open(a.json_path, std::ios::app);
+  const std::vector<int> sizes = parse_ints(a.allreduce_sizes, "--image-size");
+  dg::bench_allreduce(ctx, comm, sizes, a.repeats, [&](const dg::AllreduceResult& r) {
+    if (!root) return;
+    std::printf("%-12s %10lld %10.2f %12.4f %14.2f\n", r.net.c_str(), static_cast<long long>(r.params),
+                double(r.params) * 4 / 1e6, r.median_ms, r.bus_gb_s);
+    std::fflush(stdout);
+    if (json.is_open()) json << r.to_json().dump() << "\n";
+  });
+  if (a.step_batch == 0) return 0;
+  if (root)
+    std::printf("\n%-22s %10s %10s %10s %9s %9s   (share: of the step, what averaging adds)\n",
+                "step (slowest rank)", "alone ms", "after ms", "bucket ms", "after", "bucket");
+  dg::bench_step_share(ctx, comm, sizes, a.step_batch, a.warmup, a.steps, a.bucket_mb,
+                       [&](const dg::StepShareResult& r) {
+                         if (!root) return;
+                         std::printf("%-22s %10.3f %10.3f %10.3f %8.1f%% %8.1f%%\n", r.net.c_str(), r.alone_ms,
+                                     r.after_ms, r.overlap_ms, 100 * r.after_share, 100 * r.overlap_share);
+                         std::fflush(stdout);
+                         if (json.is_open()) json << r.to_json().dump() << "\n";
+                       });
+  return 0;
+}
+
+dg::DeviceLimits run_limits(const dg::ContextOptions& copt, std::ofstream& json) {
+  dg::DeviceLimits limits;
+  {
+    dg::Context ctx(copt);
+    limits = dg::measure_device_limits(ctx);
+  }
+  std::printf("device: %s\ncopy %.1f GB/s, GEMM %.2f TFLOP/s\n", limits.describe.c_str(), limits.copy_gb_s,
+              limits.gemm_tflop_s);
+  if (json.is_open())
+    json << nlohmann::json{{"bench", "limits"}, {"device", limits.describe}, {"copy_gb_s", limits.copy_gb_s},
+                           {"gemm_tflop_s", limits.gemm_tflop_s}}.dump()
+         << "\n";
+  return limits;
+}
+
+void run_kernels(const BenchArgs& a, const dg::ContextOptions& copt, const dg::DeviceLimits& limits,
+                 std::ofstream& json) {
+  std::printf("%-44s %-30s %10s %12s %8s %9s\n", "kernel", "shape", "median us", "rate", "of limit", "vs CPU");
+  dg::bench_kernels(copt, parse_ints(a.kernel_batches, "--batch"), {3, a.repeats, true}, limits,
+                    [&](const dg::KernelResult& r) {
+                      char rate[32];
+                      if (r.tflop_s > 0)
+                        std::snprintf(rate, sizeof rate, "%.2f TFLOP/s", r.tflop_s);
+                      else
+                        std::snprintf(rate, sizeof rate, "%.1f GB/s", r.gb_s);
+                      char check[16] = "-";  // on the CPU there is nothing to check against
+                      if (r.check_error >= 0) std::snprintf(check, sizeof check, "%.1e", r.check_error);
+                      std::printf("%-44s %-30s %10.1f %12s %7.1f%% %9s\n", r.name.c_str(), r.shape.c_str(), r.us,
+                                  rate, 100 * r.of_limit, check);
+                      for (const std::string& line : r.alternatives) std::printf("    %s\n", line.c_str());
+                      std::fflush(stdout);
+                      if (json.is_open()) json << r.to_json().dump() << "\n";
+                    });
+}
+
+void run_train(const BenchArgs& a, const dg::ContextOptions& copt, const dg::DeviceLimits& limits,
+               std::ofstream& json) {
+  std::printf("model FLOPs per step = 3 F_G + (7K + 1) F_D (bench/bench_train.h); MFU against the GEMM rate\n");
+  std::printf("%-8s %2s %5s %10s %10s %9s %10s %9s %6s\n", "model", "K", "batch", "ms/step", "img/s", "peak MB",
+              "GFLOP/step", "TFLOP/s", "MFU");
+  std::stringstream arch_list(a.archs);
+  for (std::string arch; std::getline(arch_list, arch, ',');) {
+    DG_CHECK(arch.rfind("dcgan", 0) == 0, "--arch: '", arch, "' (use dcgan32, dcgan64 or dcgan128)");
+    const int size = parse_ints(arch.substr(5), "--arch")[0];
+    for (int k : parse_ints(a.ks, "--k"))
+      for (int b : parse_ints(a.batches, "--batch")) {
+        const dg::TrainBenchResult r = dg::bench_train_case(copt, {"dcgan", size, k, b}, a.warmup, a.steps, limits);
+        std::printf("%-8s %2d %5d %10.3f %10.0f %9.1f %10.2f %9.3f %5.1f%%\n", arch.c_str(), k, b, r.ms_per_step,
+                    r.img_per_s, r.peak_mb, r.gflop_per_step, r.tflop_s, 100 * r.mfu);
+        std::fflush(stdout);
+        if (json.is_open()) json << r.to_json().dump() << "\n";
+      }
+  }
+}
+
+void run_fid(const BenchArgs& a, const dg::ContextOptions& copt, std::ofstream& json) {
+  std::printf("%-18s %8s %12s %10s %10s %10s\n", "features", "samples", "generated s", "real s", "frechet s",
+              "total s");
+  std::vector<std::string> nets;
+  std::stringstream list(a.fid_networks);
+  for (std::string n; std::getline(list, n, ',');) nets.push_back(n);
+  dg::bench_fid(copt, a.fid_samples, nets, [&](const dg::FidBenchResult& r) {
+    std::printf("%-18s %8lld %12.2f %10.2f %10.2f %10.2f\n", r.network.c_str(), static_cast<long long>(r.samples),
+                r.generated_s, r.real_s, r.frechet_s, r.total_s());
+    std::fflush(stdout);
+    if (json.is_open()) json << r.to_json().dump() << "\n";
+  });
+}
+
+// The subcommands of one device (all but allreduce): the device's limits first, which the
+// others report against.
+int run_on_one_device(const BenchArgs& a, const dg::ContextOptions& copt) {
+  std::ofstream json;
+  if (!a.json_path.empty()) {
+    json.open(a.json_path, std::ios::app);
+    DG_CHECK(json.good(), "--json: cannot write ", a.json_path);
+  }
+  const dg::DeviceLimits limits = run_limits(copt, json);
+  if (*a.limits) return 0;
+  if (*a.kernels) run_kernels(a, copt, limits, json);
+  if (*a.train) run_train(a, copt, limits, json);
+  if (*a.fid) run_fid(a, copt, json);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"dgbench: measurements on one device (dg)", "dgbench"};
   app.require_subcommand(1);
-  std::string device = "auto", json_path, archs = "dcgan32,dcgan64", ks = "1,2", batches = "32,64,128,256";
-  bool strict = false;
-  int warmup = 5, steps = 20;
-  app.add_option("--device", device, "auto: the GPU when there is one")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-  app.add_flag("--strict-fp32", strict, "GPU: no TF32 (PyTorch's default uses TF32 convolutions)");
-  app.add_option("--json", json_path, "append one JSON object per result to this file");
-  CLI::App* limits_cmd = app.add_subcommand("limits", "copy bandwidth and dense math rate of the device");
-  std::string kernel_batches = "64,128";
-  int repeats = 50;
-  CLI::App* kernels_cmd = app.add_subcommand("kernels", "every custom kernel and convolution of dcgan32/64");
-  kernels_cmd->add_option("--batch", kernel_batches, "comma-separated batch sizes");
-  kernels_cmd->add_option("--repeats", repeats, "timed repeats, L2 flushed before each (the median is reported)")
-      ->check(CLI::Range(1, 100000));
-  CLI::App* train_cmd = app.add_subcommand("train", "whole training steps per model, K and batch");
-  train_cmd->add_option("--arch", archs, "comma-separated: dcgan32, dcgan64, dcgan128");
-  train_cmd->add_option("--k", ks, "comma-separated discriminator counts");
-  train_cmd->add_option("--batch", batches, "comma-separated batch sizes");
-  train_cmd->add_option("--warmup", warmup, "untimed steps first (cuDNN's algorithm search happens here)")
-      ->check(CLI::Range(1, 1000));
-  train_cmd->add_option("--steps", steps, "timed steps (the median is reported)")->check(CLI::Range(1, 100000));
-  int64_t fid_samples = 10000;
-  CLI::App* fid_cmd = app.add_subcommand("fid", "seconds of one FID evaluation, classifier and Inception features");
-  std::string fid_networks = "dg-classifier,inception-v3-fid";
-  fid_cmd->add_option("--network", fid_networks, "comma-separated: dg-classifier, inception-v3-fid");
-  fid_cmd->add_option("--samples", fid_samples, "generated (and real) samples")->check(CLI::Range(int64_t(2), int64_t(1) << 24));
-  std::string allreduce_sizes = "32,64";
-  CLI::App* allreduce_cmd =
-      app.add_subcommand("allreduce", "the gradient all-reduce of G and D; launch as mpirun -np N dgbench allreduce");
-  allreduce_cmd->add_option("--image-size", allreduce_sizes, "comma-separated dcgan image sizes");
-  allreduce_cmd->add_option("--repeats", repeats, "timed all-reduces (the median is reported)")->check(CLI::Range(1, 100000));
-  int step_batch = 64;
-  double bucket_mb = 2;
-  allreduce_cmd->add_option("--step-batch", step_batch, "then K=2 training steps alone, averaged after each backward "
-                            "and in buckets during it, with this batch per rank (0: skip)")
-      ->check(CLI::Range(0, 65536));
-  allreduce_cmd->add_option("--bucket-mb", bucket_mb, "bucket size of the overlapped steps (MiB)")
-      ->check(CLI::Range(0.001, 1024.0));
-  allreduce_cmd->add_option("--steps", steps, "timed training steps of each kind (the median is reported)")
-      ->check(CLI::Range(1, 100000));
+  BenchArgs a;
+  add_bench_flags(app, a);
   CLI11_PARSE(app, argc, argv);
 
   std::unique_ptr<dg::Distributed> dist;
   try {
     dist = std::make_unique<dg::Distributed>();
     if (dist->idle()) return 0;
+    const dg::DeviceChoice chosen = dg::choose_device(a.device);
+    if (chosen.runtime_failed) std::fprintf(stderr, "dgbench: %s: measuring on the CPU\n", chosen.cpu_because.c_str());
     dg::ContextOptions copt;
-    DG_CHECK(device != "cuda" || dg::cuda_available(), "--device cuda: no CUDA device visible (or built without CUDA)");
-    copt.device = device == "cpu" || (device == "auto" && !dg::cuda_available()) ? dg::Device::cpu : dg::Device::cuda;
-    copt.strict_fp32 = strict;
+    copt.device = chosen.device;
+    copt.strict_fp32 = a.strict;
     if (copt.device == dg::Device::cuda) copt.cuda_device = dist->cuda_device();
-    if (*allreduce_cmd) {
-      dg::Context ctx(copt);
-      dg::Communicator& comm = dist->connect(ctx);
-      if (dist->is_root())
-        std::printf("%d rank(s), %s%s\n%-12s %10s %10s %12s %14s\n", comm.world_size(), comm.name(),
-                    comm.world_size() == 1 ? " (nothing to reduce: launch with mpirun -np N)" : "", "net", "params",
-                    "MB", "median ms", "bus GB/s");
-      std::ofstream json;
-      if (!json_path.empty() && dist->is_root()) json.open(json_path, std::ios::app);
-      dg::bench_allreduce(ctx, comm, parse_ints(allreduce_sizes, "--image-size"), repeats, [&](const dg::AllreduceResult& r) {
-        if (!dist->is_root()) return;
-        std::printf("%-12s %10lld %10.2f %12.4f %14.2f\n", r.net.c_str(), static_cast<long long>(r.params),
-                    double(r.params) * 4 / 1e6, r.median_ms, r.bus_gb_s);
-        std::fflush(stdout);
-        if (json.is_open()) json << r.to_json().dump() << "\n";
-      });
-      if (step_batch == 0) return 0;
-      if (dist->is_root())
-        std::printf("\n%-22s %10s %10s %10s %9s %9s   (share: of the step, what averaging adds)\n",
-                    "step (slowest rank)", "alone ms", "after ms", "bucket ms", "after", "bucket");
-      dg::bench_step_share(ctx, comm, parse_ints(allreduce_sizes, "--image-size"), step_batch, warmup, steps, bucket_mb,
-                           [&](const dg::StepShareResult& r) {
-                             if (!dist->is_root()) return;
-                             std::printf("%-22s %10.3f %10.3f %10.3f %8.1f%% %8.1f%%\n", r.net.c_str(), r.alone_ms,
-                                         r.after_ms, r.overlap_ms, 100 * r.after_share, 100 * r.overlap_share);
-                             std::fflush(stdout);
-                             if (json.is_open()) json << r.to_json().dump() << "\n";
-                           });
-      return 0;
-    }
-    std::ofstream json;
-    if (!json_path.empty()) {
-      json.open(json_path, std::ios::app);
-      DG_CHECK(json.good(), "--json: cannot write ", json_path);
-    }
-    dg::DeviceLimits limits;
-    {
-      dg::Context ctx(copt);
-      limits = dg::measure_device_limits(ctx);
-    }
-    std::printf("device: %s\ncopy %.1f GB/s, GEMM %.2f TFLOP/s\n", limits.describe.c_str(), limits.copy_gb_s,
-                limits.gemm_tflop_s);
-    if (json.is_open())
-      json << nlohmann::json{{"bench", "limits"}, {"device", limits.describe}, {"copy_gb_s", limits.copy_gb_s},
-                             {"gemm_tflop_s", limits.gemm_tflop_s}}.dump()
-           << "\n";
-    if (*limits_cmd) return 0;
-
-    if (*kernels_cmd) {
-      std::printf("%-44s %-30s %10s %12s %8s %9s\n", "kernel", "shape", "median us", "rate", "of limit",
-                  "vs CPU");
-      dg::bench_kernels(copt, parse_ints(kernel_batches, "--batch"), {3, repeats, true}, limits,
-                        [&](const dg::KernelResult& r) {
-                          char rate[32];
-                          if (r.tflop_s > 0)
-                            std::snprintf(rate, sizeof rate, "%.2f TFLOP/s", r.tflop_s);
-                          else
-                            std::snprintf(rate, sizeof rate, "%.1f GB/s", r.gb_s);
-                          char check[16] = "-";  // on the CPU there is nothing to check against
-                          if (r.check_error >= 0) std::snprintf(check, sizeof check, "%.1e", r.check_error);
-                          std::printf("%-44s %-30s %10.1f %12s %7.1f%% %9s\n", r.name.c_str(), r.shape.c_str(), r.us,
-                                      rate, 100 * r.of_limit, check);
-                          for (const std::string& line : r.alternatives) std::printf("    %s\n", line.c_str());
-                          std::fflush(stdout);
-                          if (json.is_open()) json << r.to_json().dump() << "\n";
-                        });
-    }
-    if (*train_cmd) {
-      std::printf("model FLOPs per step = 3 F_G + (7K + 1) F_D (tools/bench_train.h); MFU against the GEMM rate\n");
-      std::printf("%-8s %2s %5s %10s %10s %9s %10s %9s %6s\n", "model", "K", "batch", "ms/step", "img/s", "peak MB",
-                  "GFLOP/step", "TFLOP/s", "MFU");
-      std::stringstream arch_list(archs);
-      for (std::string arch; std::getline(arch_list, arch, ',');) {
-        DG_CHECK(arch.rfind("dcgan", 0) == 0, "--arch: '", arch, "' (use dcgan32, dcgan64 or dcgan128)");
-        const int size = parse_ints(arch.substr(5), "--arch")[0];
-        for (int k : parse_ints(ks, "--k"))
-          for (int b : parse_ints(batches, "--batch")) {
-            const dg::TrainBenchResult r = dg::bench_train_case(copt, {"dcgan", size, k, b}, warmup, steps, limits);
-            std::printf("%-8s %2d %5d %10.3f %10.0f %9.1f %10.2f %9.3f %5.1f%%\n", arch.c_str(), k, b, r.ms_per_step,
-                        r.img_per_s, r.peak_mb, r.gflop_per_step, r.tflop_s, 100 * r.mfu);
-            std::fflush(stdout);
-            if (json.is_open()) json << r.to_json().dump() << "\n";
-          }
-      }
-    }
-    if (*fid_cmd) {
-      std::printf("%-18s %8s %12s %10s %10s %10s\n", "features", "samples", "generated s", "real s", "frechet s",
-                  "total s");
-      std::vector<std::string> nets;
-      std::stringstream list(fid_networks);
-      for (std::string n; std::getline(list, n, ',');) nets.push_back(n);
-      dg::bench_fid(copt, fid_samples, nets, [&](const dg::FidBenchResult& r) {
-        std::printf("%-18s %8lld %12.2f %10.2f %10.2f %10.2f\n", r.network.c_str(), static_cast<long long>(r.samples),
-                    r.generated_s, r.real_s, r.frechet_s, r.total_s());
-        std::fflush(stdout);
-        if (json.is_open()) json << r.to_json().dump() << "\n";
-      });
-    }
-    return 0;
+    return *a.allreduce ? run_allreduce(a, copt, *dist) : run_on_one_device(a, copt);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dgbench: error: %s\n", e.what());
     if (dist) dist->abort_others(1);

@@ -19,9 +19,9 @@
 #include "engine/metrics/kid.h"
 #include "models/checkpoint.h"
 #include "models/classifier.h"
-#include "tools/evaluate.h"
-#include "tools/train_options.h"
-#include "tools/train_run.h"
+#include "tools/run/device_choice.h"
+#include "tools/run/evaluate.h"
+#include "tools/run/train_options.h"
 
 namespace fs = std::filesystem;
 using namespace dg;
@@ -31,19 +31,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// --device (tools/run/device_choice.h); a failing CUDA runtime is named, no device is not.
 Context make_context(const std::string& device) {
+  const DeviceChoice d = choose_device(device);
+  if (d.runtime_failed) std::fprintf(stderr, "dgeval: %s: evaluating on the CPU\n", d.cpu_because.c_str());
   ContextOptions o;
-  bool cuda = device == "cuda";
-  if (device == "auto") try {
-      cuda = cuda_available();
-    } catch (const Error& e) {  // a broken CUDA runtime: say so, then evaluate where we can
-      std::fprintf(stderr, "dgeval: %s: evaluating on the CPU\n", e.what());
-    }
-  if (cuda) {
-    DG_CHECK(cuda_built(), "--device cuda: this dg was built without the CUDA backend");
-    DG_CHECK(cuda_available(), "--device cuda: no CUDA device is visible");
-    o.device = Device::cuda;
-  }
+  o.device = d.device;
   return Context(o);
 }
 
@@ -147,90 +140,133 @@ struct MetricArgs {
   int kid_subsets = 100, kid_subset_size = 1000;
 };
 
+// What is evaluated: a generator (eval mode, the evaluation noise of its run) or a folder.
+// Filled in place: `source` refers to `trainer` or `folder`.
+struct Evaluated {
+  std::unique_ptr<GanTrainer> trainer;
+  data::ImageSet folder;
+  ImageSource source;
+  std::string real_data, cache_dir, what;
+  int size = 0, channels = 0;
+  int64_t count = 0;
+};
+
+void evaluate_checkpoint(Context& ctx, const MetricArgs& a, Evaluated& e) {
+  const SafeTensors st = read_safetensors(a.checkpoint);  // checksums verified
+  const CheckpointInfo info = checkpoint_info(st, a.checkpoint);
+  if (const std::string note = unverified_note(info, a.checkpoint); !note.empty())
+    std::fprintf(stderr, "dgeval: note: %s\n", note.c_str());
+  TrainOptions o = options_from_json(nlohmann::json::parse(info.config_json));
+  e.trainer = std::make_unique<GanTrainer>(ctx, o.train);
+  load_checkpoint(ctx, *e.trainer, st, a.checkpoint);
+  e.source = generator_source(*e.trainer);
+  e.size = o.train.model.image_size;
+  e.channels = o.train.model.channels;
+  if (e.real_data.empty()) e.real_data = o.data;
+  // The run folder (<run>/checkpoints/<file>): where dgtrain cached the same statistics.
+  if (e.cache_dir.empty()) e.cache_dir = fs::path(a.checkpoint).parent_path().parent_path().string();
+  e.what = a.checkpoint + " (step " + std::to_string(info.step) + ")";
+}
+
+void evaluate_folder(const std::string& metric, const MetricArgs& a, Evaluated& e) {
+  DG_CHECK(!e.real_data.empty(), "dgeval ", metric, " --images: give --real DATA, the set to compare with");
+  e.folder = data::load_dataset(a.images, data::Format::folder, e.size);
+  keep_one_plane_if_gray(e.folder);
+  e.source = dataset_source(e.folder, e.size, e.folder.channels);
+  e.channels = e.folder.channels;
+  e.count = std::min<int64_t>(e.count, e.folder.count);
+  e.what = a.images + " (" + std::to_string(e.count) + " images)";
+}
+
+// One metric of the generated features `gen` against the real set: printed, and its value
+// (and spread) put in `out`.
+struct MetricInputs {
+  Context& ctx;
+  FeatureNet& net;
+  const Evaluated& e;
+  const data::ImageSet& real;
+  const FeatureSet& gen;
+  Clock::time_point t0;
+};
+
+void fid_metric(const MetricInputs& m, nlohmann::json& out) {
+  const Evaluated& e = m.e;
+  std::string note;
+  const std::string cache =
+      e.cache_dir.empty() ? "" : real_stats_cache_path(e.cache_dir, m.net, m.real, e.size, e.channels, e.count);
+  FeatureStats r;
+  if (cache.empty()) {
+    r = extract(m.ctx, m.net, dataset_source(m.real, e.size, e.channels), e.channels, e.size, e.count, Wanted{}).stats;
+  } else {
+    r = real_stats(m.ctx, m.net, m.real, e.size, e.channels, e.count, cache, &note);
+    std::printf("dgeval: %s\n", note.c_str());
+  }
+  const double fid = frechet_distance(r, m.gen.stats);
+  out["value"] = fid;
+  std::printf("FID %.6g  (features %s; %lld generated vs %lld real from %s; %.1f s)\n", fid, m.net.name().c_str(),
+              static_cast<long long>(e.count), static_cast<long long>(e.count), m.real.source.c_str(),
+              seconds_since(m.t0));
+}
+
+void is_metric(const MetricInputs& m, nlohmann::json& out) {
+  const ScoreWithSpread is = inception_score_of(m.gen);
+  out["value"] = is.mean;
+  out["std"] = is.std;
+  std::printf("IS %.6g +- %.3g  (features %s; %lld samples, %d splits; %.1f s)\n", is.mean, is.std,
+              m.net.name().c_str(), static_cast<long long>(m.e.count), std::min<int>(kIsSplits, int(m.e.count)),
+              seconds_since(m.t0));
+}
+
+void kid_metric(const MetricInputs& m, const MetricArgs& a, nlohmann::json& out) {
+  const Evaluated& e = m.e;
+  const FeatureSet r = extract(m.ctx, m.net, dataset_source(m.real, e.size, e.channels), e.channels, e.size,
+                               std::min<int64_t>(e.count, m.real.count), Wanted{false, true, false});
+  const ScoreWithSpread kid = kernel_inception_distance(r.features.data(), r.count, m.gen.features.data(), m.gen.count,
+                                                        m.gen.dim, a.kid_subsets, a.kid_subset_size);
+  out["value"] = kid.mean;
+  out["std"] = kid.std;
+  std::printf("KID %.6g +- %.3g  (features %s; %lld generated vs %lld real, %d subsets; %.1f s)\n", kid.mean, kid.std,
+              m.net.name().c_str(), static_cast<long long>(e.count), static_cast<long long>(r.count), a.kid_subsets,
+              seconds_since(m.t0));
+}
+
+void append_json_line(const std::string& path, const nlohmann::json& line) {
+  FILE* f = std::fopen(path.c_str(), "a");
+  DG_CHECK(f, path, ": cannot open for appending");
+  std::fprintf(f, "%s\n", line.dump().c_str());
+  std::fclose(f);
+}
+
 int metric_command(const std::string& metric, const MetricArgs& a) {
   DG_CHECK(a.checkpoint.empty() != a.images.empty(), "dgeval ", metric, ": give exactly one of --checkpoint or --images");
   const auto t0 = Clock::now();
   Context ctx = make_context(a.device);
   std::unique_ptr<FeatureNet> net = load_feature_net(ctx, a.features);
+  Evaluated e;
+  e.real_data = a.real;
+  e.cache_dir = a.cache;
+  e.size = a.image_size;
+  e.count = a.samples;
+  if (!a.checkpoint.empty())
+    evaluate_checkpoint(ctx, a, e);
+  else
+    evaluate_folder(metric, a, e);
+  const data::ImageSet real = data::load_dataset(e.real_data, data::Format::automatic, e.size);
 
-  // What is evaluated: a generator (eval mode, the evaluation noise of its run) or a folder.
-  std::unique_ptr<GanTrainer> trainer;
-  data::ImageSet folder;
-  ImageSource source;
-  std::string real_data = a.real, cache_dir = a.cache, what;
-  int size = a.image_size, channels = 0;
-  int64_t count = a.samples;
-  if (!a.checkpoint.empty()) {
-    const SafeTensors st = read_safetensors(a.checkpoint);  // checksums verified
-    const CheckpointInfo info = checkpoint_info(st, a.checkpoint);
-    if (const std::string note = unverified_note(info, a.checkpoint); !note.empty())
-      std::fprintf(stderr, "dgeval: note: %s\n", note.c_str());
-    TrainOptions o = options_from_json(nlohmann::json::parse(info.config_json));
-    trainer = std::make_unique<GanTrainer>(ctx, o.train);
-    load_checkpoint(ctx, *trainer, st, a.checkpoint);
-    source = generator_source(*trainer);
-    size = o.train.model.image_size;
-    channels = o.train.model.channels;
-    if (real_data.empty()) real_data = o.data;
-    // The run folder (<run>/checkpoints/<file>): where dgtrain cached the same statistics.
-    if (cache_dir.empty()) cache_dir = fs::path(a.checkpoint).parent_path().parent_path().string();
-    what = a.checkpoint + " (step " + std::to_string(info.step) + ")";
-  } else {
-    DG_CHECK(!real_data.empty(), "dgeval ", metric, " --images: give --real DATA, the set to compare with");
-    folder = data::load_dataset(a.images, data::Format::folder, size);
-    keep_one_plane_if_gray(folder);
-    source = dataset_source(folder, size, folder.channels);
-    channels = folder.channels;
-    count = std::min<int64_t>(count, folder.count);
-    what = a.images + " (" + std::to_string(count) + " images)";
-  }
-  const data::ImageSet real = data::load_dataset(real_data, data::Format::automatic, size);
-
-  nlohmann::json out = {{"metric", metric}, {"features", net->name()}, {"samples", count}, {"evaluated", what},
+  nlohmann::json out = {{"metric", metric}, {"features", net->name()}, {"samples", e.count}, {"evaluated", e.what},
                         {"real", real.source}};
   const bool need_stats = metric == "fid", need_probs = metric == "is", need_features = metric == "kid";
-  const FeatureSet gen = extract(ctx, *net, source, channels, size, count,
+  const FeatureSet gen = extract(ctx, *net, e.source, e.channels, e.size, e.count,
                                  Wanted{need_stats, need_features, need_probs});
-  if (metric == "fid") {
-    std::string note;
-    const std::string cache = cache_dir.empty() ? "" : real_stats_cache_path(cache_dir, *net, real, size, channels, count);
-    FeatureStats r;
-    if (cache.empty()) {
-      r = extract(ctx, *net, dataset_source(real, size, channels), channels, size, count, Wanted{}).stats;
-    } else {
-      r = real_stats(ctx, *net, real, size, channels, count, cache, &note);
-      std::printf("dgeval: %s\n", note.c_str());
-    }
-    const double fid = frechet_distance(r, gen.stats);
-    out["value"] = fid;
-    std::printf("FID %.6g  (features %s; %lld generated vs %lld real from %s; %.1f s)\n", fid, net->name().c_str(),
-                static_cast<long long>(count), static_cast<long long>(count), real.source.c_str(), seconds_since(t0));
-  } else if (metric == "is") {
-    const ScoreWithSpread is = inception_score_of(gen);
-    out["value"] = is.mean;
-    out["std"] = is.std;
-    std::printf("IS %.6g +- %.3g  (features %s; %lld samples, %d splits; %.1f s)\n", is.mean, is.std,
-                net->name().c_str(), static_cast<long long>(count), std::min<int>(kIsSplits, int(count)),
-                seconds_since(t0));
-  } else {
-    const FeatureSet r =
-        extract(ctx, *net, dataset_source(real, size, channels), channels, size, std::min<int64_t>(count, real.count),
-                Wanted{false, true, false});
-    const ScoreWithSpread kid = kernel_inception_distance(r.features.data(), r.count, gen.features.data(), gen.count,
-                                                          gen.dim, a.kid_subsets, a.kid_subset_size);
-    out["value"] = kid.mean;
-    out["std"] = kid.std;
-    std::printf("KID %.6g +- %.3g  (features %s; %lld generated vs %lld real, %d subsets; %.1f s)\n", kid.mean, kid.std,
-                net->name().c_str(), static_cast<long long>(count), static_cast<long long>(r.count), a.kid_subsets,
-                seconds_since(t0));
-  }
+  const MetricInputs inputs{ctx, *net, e, real, gen, t0};
+  if (metric == "fid")
+    fid_metric(inputs, out);
+  else if (metric == "is")
+    is_metric(inputs, out);
+  else
+    kid_metric(inputs, a, out);
   out["seconds"] = seconds_since(t0);
-  if (!a.json.empty()) {
-    FILE* f = std::fopen(a.json.c_str(), "a");
-    DG_CHECK(f, a.json, ": cannot open for appending");
-    std::fprintf(f, "%s\n", out.dump().c_str());
-    std::fclose(f);
-  }
+  if (!a.json.empty()) append_json_line(a.json, out);
   return 0;
 }
 

@@ -43,26 +43,26 @@ run() {  # name file pattern replacement test-filter orders...
 
 echo "| fault | file | gpu tests under the emulator |"
 echo "|---|---|---|"
-run "block_sum without the barrier after the warps' partial sums are stored" kernels/activation_math.cuh \
+run "block_sum without the barrier after the warps' partial sums are stored" kernels/block_sum.cuh \
   'if \(lane == 0\) shared\[warp\] = v;\n  __syncthreads\(\);' 'if (lane == 0) shared[warp] = v;' \
   'test_gpu/cuda (batchnorm|generator loss|activations)' forward reverse
-run "block_sum without the barrier that protects shared from the previous call" kernels/activation_math.cuh \
+run "block_sum without the barrier that protects shared from the previous call" kernels/block_sum.cuh \
   '  __syncthreads\(\);  // `shared` may still be read by a previous call\n' '' \
   'test_gpu/cuda (batchnorm|generator loss|activations)' forward reverse
 run "the compute stream does not wait for NCCL's means before the Adam step" engine/comm/nccl_communicator.cpp \
   'if \(!pending_\) return;\n    compute_waits\(ctx\);' 'if (!pending_) return;' \
   'test_gpu_mpi|test_gpu_nccl' forward reverse
-run "conv backward-filter overwrites the gradient (beta 0) instead of accumulating" engine/cuda/conv_cudnn.cu \
+run "conv backward-filter overwrites the gradient (beta 0) instead of accumulating" kernels/conv/conv_cudnn.cu \
   '(const float one = 1\.0f;)(\n  DG_CUDNN_CHECK\(cudnnConvolutionBackwardFilter.*?)&one, d\.filter, dw\.data\)\);' \
   '\1 const float zero = 0.0f;\2&zero, d.filter, dw.data));' \
   'test_gpu/(cuda conv2d|a whole)' forward
-run "linear backward-data reads w transposed" engine/cuda/linear_cublas.cu \
+run "linear backward-data reads w transposed" kernels/linear/linear_cublas.cu \
   'CUBLAS_OP_N, CUBLAS_OP_N, d.I, d.N, d.O, &one, w.data, d.I' 'CUBLAS_OP_T, CUBLAS_OP_N, d.I, d.N, d.O, &one, w.data, d.O' \
   'test_gpu/cuda linear' forward
-run "batchnorm backward writes one sample past the end (n <= N)" kernels/batchnorm.cu \
+run "batchnorm backward writes one sample past the end (n <= N)" kernels/batchnorm/batchnorm_cuda.cu \
   'for \(ChannelCursor it\(P\); it.n < N; it.next\(\)\) \{\n    const int64_t i = it.index\(c, C\);\n    const float xhat = __fmul_rn\(__fsub_rn\(x\[i\], mean\), invstd\);\n    const float g = bn_grad_at_z\(act, dy\[i\], xhat, gm, bt\);\n    dx\[i\]' \
   'for (ChannelCursor it(P); it.n <= N; it.next()) {\n    const int64_t i = it.index(c, C);\n    const float xhat = __fmul_rn(__fsub_rn(x[i], mean), invstd);\n    const float g = bn_grad_at_z(act, dy[i], xhat, gm, bt);\n    dx[i]' \
   'test_gpu/cuda batchnorm' forward
-run "the non-finite check reads its shared flag before thread 0 cleared it" kernels/elementwise.cu \
+run "the non-finite check reads its shared flag before thread 0 cleared it" kernels/elementwise/elementwise_cuda.cu \
   'if \(threadIdx.x == 0\) bad = 0;\n  __syncthreads\(\);' 'if (threadIdx.x == 0) bad = 0;' \
   'test_gpu/cuda record_nonfinite' forward reverse

@@ -59,7 +59,7 @@ class Communicator {
 
 // World size 1.
 std::unique_ptr<Communicator> make_single_process_communicator();
-// Over MPI_COMM_WORLD; MPI must be initialized (tools/distributed.h does it). The context
+// Over MPI_COMM_WORLD; MPI must be initialized (tools/run/distributed.h does it). The context
 // must be a CPU one: this communicator reduces host memory. Throws in a build without MPI.
 std::unique_ptr<Communicator> make_mpi_communicator();
 // NCCL on ctx's device over the ranks of `host` (MPI, or the single-process communicator for

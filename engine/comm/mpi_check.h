@@ -1,5 +1,5 @@
 // Error check for every MPI call: on failure a dg::Error names the call, its file:line
-// and MPI's own error string. (MPI's default handler aborts; tools/distributed.cpp sets
+// and MPI's own error string. (MPI's default handler aborts; tools/run/distributed.cpp sets
 // MPI_ERRORS_RETURN so the error reaches this check.)
 #pragma once
 #include <mpi.h>

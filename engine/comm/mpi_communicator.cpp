@@ -31,7 +31,7 @@ class MpiCommunicator final : public Communicator {
   MpiCommunicator() {
     int initialized = 0;
     DG_MPI_CHECK(MPI_Initialized(&initialized));
-    DG_CHECK(initialized, "the MPI communicator needs MPI_Init first (tools/distributed.h)");
+    DG_CHECK(initialized, "the MPI communicator needs MPI_Init first (tools/run/distributed.h)");
     DG_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
     DG_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size_));
   }

@@ -1,7 +1,7 @@
 // dgbench kernels cases of the standalone activations (D's first LeakyReLU, G's Tanh) over
 // 16M floats.
 #include "kernels/activation/activation.h"
-#include "tools/kernel_bench.h"
+#include "bench/kernel_bench.h"
 
 namespace dg {
 

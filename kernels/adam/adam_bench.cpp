@@ -1,6 +1,6 @@
 // dgbench kernels case of Adam over one flat buffer of dcgan64's generator size.
 #include "kernels/adam/adam.h"
-#include "tools/kernel_bench.h"
+#include "bench/kernel_bench.h"
 
 namespace dg {
 

@@ -2,8 +2,8 @@
 // every BN layer of dcgan32 and dcgan64 (G and D); on CUDA also cuDNN's batchnorm followed by a
 // separate activation kernel, the alternative the fused kernels replace.
 #include "kernels/batchnorm/batchnorm.h"
+#include "bench/kernel_bench.h"
 #include "models/dcgan.h"
-#include "tools/kernel_bench.h"
 
 namespace dg {
 

@@ -1,6 +1,6 @@
 // dgbench kernels case of BCE with logits over a batch of logits, at each --batch.
 #include "kernels/bce/bce.h"
-#include "tools/kernel_bench.h"
+#include "bench/kernel_bench.h"
 
 namespace dg {
 

@@ -1,8 +1,8 @@
 // dgbench kernels cases of the convolutions: forward, backward-data and backward-filter of
 // every (transposed) convolution of dcgan32 and dcgan64 (G and D) at each --batch.
 #include "kernels/conv/conv.h"
+#include "bench/kernel_bench.h"
 #include "models/dcgan.h"
-#include "tools/kernel_bench.h"
 
 namespace dg {
 

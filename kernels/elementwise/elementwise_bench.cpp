@@ -1,6 +1,6 @@
 // dgbench kernels case of axpy over 16M floats.
 #include "kernels/elementwise/elementwise.h"
-#include "tools/kernel_bench.h"
+#include "bench/kernel_bench.h"
 
 namespace dg {
 

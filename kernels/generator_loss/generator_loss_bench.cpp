@@ -1,7 +1,7 @@
 // dgbench kernels cases of the generator loss over K = 2 logit vectors (BCE and the
 // selection, fused), per selection mode, at each --batch.
 #include "kernels/generator_loss/generator_loss.h"
-#include "tools/kernel_bench.h"
+#include "bench/kernel_bench.h"
 
 namespace dg {
 

@@ -1,4 +1,4 @@
-// The forward-only image ops of the feature networks (engine/ops.h) on hand-worked cases:
+// The forward-only image ops of the feature networks (kernels/image_ops/image_ops.h) on hand-worked cases:
 // pooling windows at the border (padding never wins a max; averages count only pixels
 // inside the image), PyTorch's bilinear resize with align_corners=False, 8-bit quantization
 // and channel concatenation. The whole Inception forward is checked against PyTorch in

@@ -1,6 +1,6 @@
 // dgbench kernels case of the normal fill over 16M floats.
 #include "kernels/random/random.h"
-#include "tools/kernel_bench.h"
+#include "bench/kernel_bench.h"
 
 namespace dg {
 

@@ -14,7 +14,7 @@
 
 #include "tests/dataset_files.h"
 #include "engine/safetensors.h"
-#include "tools/train_options.h"
+#include "tools/run/train_options.h"
 
 using namespace dg::test;
 

@@ -1,7 +1,7 @@
 // The harness the op rooms' dgbench cases (kernels/<op>/<op>_bench.cpp) run in: a case
 // builds its inputs on a context and returns the work to time and the tensor whose values are
 // compared with the CPU reference's; KernelBench checks, times and reports it
-// (tools/bench_kernels.cpp). Inputs: normal numbers from a per-tensor Philox stream, identical
+// (bench/bench_kernels.cpp). Inputs: normal numbers from a per-tensor Philox stream, identical
 // on every device.
 #pragma once
 #include <functional>
@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_kernels.h"
 #include "engine/context.h"
 #include "engine/timing.h"
 #include "kernels/random/random.h"
-#include "tools/bench_kernels.h"
 
 namespace dg {
 

@@ -1,4 +1,4 @@
-#include "tools/bench_fid.h"
+#include "bench/bench_fid.h"
 
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 #include "engine/safetensors.h"
 #include "models/classifier.h"
 #include "models/inception.h"
-#include "tools/evaluate.h"
+#include "tools/run/evaluate.h"
 
 namespace fs = std::filesystem;
 

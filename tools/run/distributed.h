@@ -4,8 +4,9 @@
 // launcher's environment says so) and this dg has MPI; it knows the rank, the world size
 // and the local rank (MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)), which picks the GPU. After
 // the device context exists, connect() makes the communicator the trainer reduces with:
-// NCCL on the GPU, MPI on the CPU, or the single-process one. Host-side agreements (the stop
-// signal, a checkpoint's success, the resumed run's config) go through host().
+// NCCL on the GPU, MPI on the CPU, or the single-process one. Host-side agreements (a
+// checkpoint's success, the resumed run's config) go through the host communicator (MPI, or
+// the single-process one): all_ok(), share_json().
 //
 // A dg built without MPI that is launched as several ranks runs rank 0 alone, as a single
 // process, and every rank says so; the other ranks exit at once (idle()).
@@ -13,7 +14,6 @@
 #include <memory>
 #include <string>
 
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "engine/comm/communicator.h"
@@ -30,7 +30,6 @@ class Distributed {
 
   int rank() const { return rank_; }
   int world_size() const { return world_size_; }
-  int local_rank() const { return local_rank_; }
   bool is_root() const { return rank_ == 0; }
   // A rank of a multi-rank launch that this build (no MPI) cannot join: it should exit.
   bool idle() const { return idle_; }
@@ -42,8 +41,6 @@ class Distributed {
   int cuda_device() const;
   // The communicator for ctx's device; the trainer reduces with it. Collective.
   Communicator& connect(Context& ctx);
-  Communicator& comm();
-  Communicator& host() { return *host_; }  // host control values (MPI, or single process)
 
   // The resumed run's config.json, read by rank 0 and handed to every rank.
   nlohmann::json share_json(const nlohmann::json& on_root);
@@ -72,9 +69,8 @@ LaunchEnv launch_env();
 // What a build without MPI says when launched as several ranks (every rank says it).
 std::string without_mpi_notice(const LaunchEnv& env);
 
-// --sync-bn and --grad-bucket-mb, bound to `train` (dgtrain.cpp registers them next to
-// add_train_flags).
-void add_distributed_flags(CLI::App& app, TrainConfig& train);
+constexpr double kMiB = 1024.0 * 1024.0;  // --grad-bucket-mb and config.json's grad_bucket_mb are in MiB
+
 // config.json's "world_size", "sync_bn" and "grad_bucket_mb": written by a run, checked and
 // read back on resume (a run resumes with the world size it was trained with: the batch per
 // rank, the shards and the noise rows depend on it; with more than 2 ranks the bucket bounds

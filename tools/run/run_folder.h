@@ -1,7 +1,7 @@
 // The run folder of DESIGN §9:
 //   <out>/<name>/config.json            every setting, resolved
 //   <out>/<name>/metrics.jsonl          one JSON object per log point
-//   <out>/<name>/events.out.tfevents.*  the same for TensorBoard, one file per launch (tools/tb_events.h)
+//   <out>/<name>/events.out.tfevents.*  the same for TensorBoard, one file per launch (tools/run/tb_events.h)
 //   <out>/<name>/dashboard.png          losses, FID, img/s, selections, drawn at the end (tools/dgplot.py)
 //   <out>/<name>/samples/step_XXXXXX.png  the fixed-noise sample grid
 //   <out>/<name>/checkpoints/step_XXXXXX.safetensors

@@ -1,6 +1,6 @@
 // Evaluation during training (dgtrain --eval-every, --target-fid, --early-stop; DESIGN §7).
 //
-// Every `eval_every` steps: FID and IS of `eval_samples` generated images (tools/evaluate.h)
+// Every `eval_every` steps: FID and IS of `eval_samples` generated images (tools/run/evaluate.h)
 // against the first `eval_samples` images of the training set, whose statistics are cached
 // in the run folder. The state that must survive a resume (best FID and its step, evaluations
 // since the best, when the target was reached) travels in each checkpoint's metadata.
@@ -15,7 +15,7 @@
 #include "engine/metrics/fid.h"
 #include "models/feature_net.h"
 #include "models/gan_trainer.h"
-#include "tools/train_options.h"
+#include "tools/run/train_options.h"
 
 namespace dg {
 

@@ -1,4 +1,4 @@
-#include "tools/run_folder.h"
+#include "tools/run/run_folder.h"
 
 #include <stb/stb_image_write.h>
 

@@ -1,4 +1,4 @@
-#include "tools/dashboard.h"
+#include "tools/run/dashboard.h"
 
 #include <spawn.h>
 #include <sys/wait.h>

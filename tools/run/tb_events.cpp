@@ -1,8 +1,8 @@
 // TensorBoard events, encoded by hand rather than with libprotobuf: dg writes five small
-// messages (a dozen fields, tools/tb_events.h), and the GPU machines dg trains on have no
+// messages (a dozen fields, tools/run/tb_events.h), and the GPU machines dg trains on have no
 // Debian packages, so a libprotobuf build would leave exactly those runs without events. The
 // encoding is checked by an independent reader: TensorBoard's own (tests/read_events.py).
-#include "tools/tb_events.h"
+#include "tools/run/tb_events.h"
 
 #include <unistd.h>
 
@@ -12,7 +12,7 @@
 #include <filesystem>
 
 #include "engine/error.h"
-#include "tools/tfrecord.h"
+#include "tools/run/tfrecord.h"
 
 namespace fs = std::filesystem;
 

@@ -1,11 +1,11 @@
 // dgtrain's settings: the model/step configuration (models/gan_trainer.h) plus what the run
-// does around it (data, device, run folder, logging). Parsed from flags by CLI11, written
-// to and read back from the run folder's config.json.
+// does around it (data, device, run folder, logging), and their JSON schema: written to and
+// read back from the run folder's config.json. (dgtrain's flags, bound to these fields, are
+// registered in tools/train_flags.cpp; those a --resume accepts are in resume_flags.h.)
 #pragma once
 #include <cstdint>
 #include <string>
 
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "models/gan_trainer.h"
@@ -29,7 +29,7 @@ struct TrainOptions {
   int keep_checkpoints = 0;      // 0: keep every checkpoint
   std::string dashboard = "on";  // on: dashboard.png (tools/dgplot.py) at the end of the run
   std::string resume;            // a run folder to continue
-  // Evaluation during training (tools/train_eval.h); eval_every 0 turns it off.
+  // Evaluation during training (tools/run/train_eval.h); eval_every 0 turns it off.
   int64_t eval_every = 0;
   int64_t eval_samples = 10000;  // generated (and real) samples per FID
   std::string eval_features;     // feature network file: a dg classifier or FID Inception
@@ -47,17 +47,17 @@ void check_flag_combinations(const TrainOptions& o);
 // The embedded default: 600 steps, about 8 minutes of training on 2 CPU cores (README).
 constexpr int64_t kDefaultSteps = 600;
 
-// Registers every flag of dgtrain on `app`, bound to `o`, with ranges and defaults shown.
-void add_train_flags(CLI::App& app, TrainOptions& o);
-// Flags that may be given together with --resume (everything else comes from the run).
-bool allowed_with_resume(const std::string& flag);
-// The settings a resume cannot change (every key but those flags' and total_steps) that
+// The settings a resume cannot change (every key but those of the flags a resume accepts,
+// resume_flags.h, and total_steps) that
 // both configs record and that differ, as "key (first value vs second)", comma-separated;
 // "" when none. A checkpoint whose recorded config differs belongs to another run.
 std::string differing_run_settings(const nlohmann::json& a, const nlohmann::json& b);
 
 nlohmann::json to_json(const TrainOptions& o);
-TrainOptions options_from_json(const nlohmann::json& j);  // throws dg::Error naming a bad field
+// Throws dg::Error naming a bad field. Keys it does not read are ignored: config.json files
+// of older runs also hold bn_eps (1e-5) and bn_momentum (0.1), constants that were written
+// but never read (BatchNorm's are kernels/batchnorm/batchnorm.h's defaults), and such runs still resume.
+TrainOptions options_from_json(const nlohmann::json& j);
 
 GLoss parse_gloss(const std::string& s);
 Act parse_g_act(const std::string& s);

@@ -1,4 +1,4 @@
-#include "tools/evaluate.h"
+#include "tools/run/evaluate.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -58,7 +58,7 @@ FeatureSet extract(Context& ctx, FeatureNet& net, const ImageSource& source, int
     ctx.download(tf, feat.data());
     if (wanted.stats) acc.add(feat.data(), n);
     if (wanted.features) std::copy(feat.begin(), feat.begin() + size_t(n) * f.dim, f.features.begin() + first * f.dim);
-    if (wanted.probs) {  // softmax where the logits are (engine/ops.h): only probabilities come back
+    if (wanted.probs) {  // softmax where the logits are (kernels/softmax/softmax.h): only probabilities come back
       Tensor probs = ctx.alloc({n, f.classes});
       softmax_forward(ctx, tl, probs);
       ctx.download(probs, f.probs.data() + first * f.classes);

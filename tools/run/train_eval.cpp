@@ -1,9 +1,9 @@
-#include "tools/train_eval.h"
+#include "tools/run/train_eval.h"
 
 #include <chrono>
 
 #include "engine/error.h"
-#include "tools/evaluate.h"
+#include "tools/run/evaluate.h"
 
 namespace dg {
 

@@ -1,9 +1,9 @@
-#include "tools/resume.h"
+#include "tools/run/resume.h"
 
 #include <cstdio>
 #include <vector>
 
-#include "tools/train_options.h"
+#include "tools/run/train_options.h"
 
 namespace dg {
 

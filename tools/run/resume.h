@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/checkpoint.h"
-#include "tools/run_folder.h"
+#include "tools/run/run_folder.h"
 
 namespace dg {
 

@@ -1,10 +1,10 @@
-// dgbench kernels: the harness (tools/kernel_bench.h) and the list of the op rooms' cases.
-#include "tools/bench_kernels.h"
+// dgbench kernels: the harness (bench/kernel_bench.h) and the list of the op rooms' cases.
+#include "bench/bench_kernels.h"
 
 #include <cmath>
 
+#include "bench/kernel_bench.h"
 #include "kernels/conv/conv.h"
-#include "tools/kernel_bench.h"
 
 namespace dg {
 

@@ -1,4 +1,4 @@
-#include "tools/bench_train.h"
+#include "bench/bench_train.h"
 
 #include "models/gan_trainer.h"
 #include "kernels/random/random.h"

@@ -1,4 +1,4 @@
-#include "tools/tfrecord.h"
+#include "tools/run/tfrecord.h"
 
 #include <array>
 #include <fstream>

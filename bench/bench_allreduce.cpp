@@ -1,4 +1,4 @@
-#include "tools/bench_allreduce.h"
+#include "bench/bench_allreduce.h"
 
 #include <algorithm>
 #include <chrono>

@@ -1,6 +1,6 @@
 // TensorBoard event files (`tensorboard --logdir runs`): the Event protocol buffers of
 // TensorBoard's tensorboard/compat/proto/{event,summary,tensor}.proto that dg writes, in
-// TFRecord framing (tools/tfrecord.h). Only the fields below are written, encoded by hand
+// TFRecord framing (tools/run/tfrecord.h). Only the fields below are written, encoded by hand
 // (tb_events.cpp says why not with libprotobuf):
 //   Event        wall_time 1 (double), step 2 (int64), file_version 3, summary 5, session_log 7
 //   SessionLog   status 1 (START = 1)

@@ -1,4 +1,4 @@
-#include "tools/distributed.h"
+#include "tools/run/distributed.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -10,8 +10,6 @@
 #endif
 
 namespace dg {
-
-constexpr double kMiB = 1024.0 * 1024.0;
 
 namespace {
 
@@ -108,11 +106,6 @@ Communicator& Distributed::connect(Context& ctx) {
   return *trainer_comm_;
 }
 
-Communicator& Distributed::comm() {
-  DG_CHECK(trainer_comm_ != nullptr, "Distributed::comm() before connect()");
-  return *trainer_comm_;
-}
-
 std::string Distributed::describe() const {
   if (world_size_ == 1) return "";
   std::string what = std::to_string(world_size_) + " ranks (" + launcher_ + "), ";
@@ -124,26 +117,6 @@ nlohmann::json Distributed::share_json(const nlohmann::json& on_root) {
   std::string text = is_root() ? on_root.dump() : "";
   host_->broadcast_text(text, 0);
   return is_root() ? on_root : nlohmann::json::parse(text);
-}
-
-void add_distributed_flags(CLI::App& app, TrainConfig& train) {
-  app.add_flag("--sync-bn", train.sync_bn,
-               "several ranks: BatchNorm statistics over all ranks' batches (default: each rank's own, as "
-               "PyTorch DDP)")
-      ->group("Run");
-  app.add_option_function<double>(
-         "--grad-bucket-mb",
-         [&train](double mb) {
-           train.grad_bucket_bytes = int64_t(mb * kMiB);
-           if (mb > 0 && train.grad_bucket_bytes == 0)  // (CLI11 reports its own errors while parsing)
-             throw CLI::ValidationError("--grad-bucket-mb", std::to_string(mb) +
-                                                                " MiB is less than one byte (0 turns the buckets off)");
-         },
-         "several ranks: gradients are averaged in buckets of this many MiB while the backward runs "
-         "(0: one average per network after its backward, no overlap)")
-      ->check(CLI::Range(0.0, 1024.0))
-      ->default_str("2")
-      ->group("Run");
 }
 
 void record_distributed_settings(nlohmann::json& config, const TrainConfig& train, const Distributed& dist) {
