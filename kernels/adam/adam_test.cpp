@@ -1,4 +1,4 @@
-// Adam against steps worked out by hand (torch.optim.Adam's formula, engine/cpu/adam.cpp).
+// Adam against steps worked out by hand (torch.optim.Adam's formula, kernels/adam/adam_math.h).
 #include <doctest/doctest.h>
 
 #include "kernels/adam/adam.h"

@@ -1,4 +1,4 @@
-// BatchNorm2d with a fused activation on the device (engine/cpu/batchnorm2d.cpp has the
+// BatchNorm2d with a fused activation on the device (batchnorm_cpu.cpp has the
 // math). One block per channel walks that channel's M = N*H*W values; sums are taken in
 // double with a fixed reduction tree (kernels::block_sum), as the CPU reference accumulates
 // in double, so results never depend on timing. The block size depends on M only.

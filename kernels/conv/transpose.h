@@ -1,6 +1,6 @@
 // Blocked transposition of float matrices, 8 x 8 at a time in registers (GCC vector
 // extensions: three rounds of two-input shuffles, unpack / shuffle / lane swap on AVX).
-// The convolutions' layout changes (NCHW to channel-last and back, engine/cpu/conv_gemm.cpp).
+// The convolutions' layout changes (NCHW to channel-last and back, kernels/conv/conv_gemm.cpp).
 #pragma once
 #include <cstdint>
 #include <cstring>

@@ -1,6 +1,6 @@
 // Softmax and fused softmax cross-entropy on the GPU: one warp per row of logits (a row
 // is a handful of classes: lanes stride over it, warp shuffles reduce it). Formulas:
-// engine/cpu/softmax.cpp.
+// kernels/softmax/softmax_cpu.cpp.
 //
 // A label that is not an integer in [0, C) cannot be reported without a host round trip,
 // so it poisons instead: its row's loss and dlogits are NaN (the mean loss turns NaN, which
