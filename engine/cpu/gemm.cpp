@@ -7,14 +7,14 @@
 //         for each NR column panel: tile      (B panels from L2 or L3)
 //
 // One parallel region per product; its one barrier is between packing B and the tiles.
+//
+// The table of the tiles built, and which one this CPU runs: engine/cpu/gemm_tile_choice.cpp.
 #include "engine/cpu/gemm.h"
 
 #include <omp.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -23,63 +23,10 @@
 
 namespace dg::cpu {
 
-void gemm_tile_generic(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
-void gemm_tile_t_generic(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
-void gemm_dot1_generic(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-void gemm_dot2_generic(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-void gemm_dot3_generic(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-float fma_chains_generic(long rounds);
-#if defined(__x86_64__)
-void gemm_tile_avx2(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
-void gemm_tile_avx512(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
-void gemm_tile_avx512_on_avx2(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
-void gemm_tile_t_avx2(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
-void gemm_dot1_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-void gemm_dot2_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-void gemm_dot3_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-float fma_chains_avx2(long rounds);
-void gemm_tile_t_avx512(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
-void gemm_dot1_avx512(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-void gemm_dot2_avx512(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-void gemm_dot3_avx512(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-float fma_chains_avx512(long rounds);
-void gemm_tile_t_avx512_on_avx2(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
-void gemm_dot1_avx512_on_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-void gemm_dot2_avx512_on_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-void gemm_dot3_avx512_on_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-float fma_chains_avx512_on_avx2(long rounds);
-#endif
-
 namespace {
-
-const GemmKernel kKernels[] = {
-#if defined(__x86_64__)
-    {"avx512", 8, 32, gemm_tile_avx512, gemm_tile_t_avx512, {gemm_dot1_avx512, gemm_dot2_avx512, gemm_dot3_avx512},
-     fma_chains_avx512, 16},
-    {"avx2", 6, 16, gemm_tile_avx2, gemm_tile_t_avx2, {gemm_dot1_avx2, gemm_dot2_avx2, gemm_dot3_avx2},
-     fma_chains_avx2, 8},
-    // tests only: never chosen
-    {"avx512-on-avx2", 8, 32, gemm_tile_avx512_on_avx2, gemm_tile_t_avx512_on_avx2,
-     {gemm_dot1_avx512_on_avx2, gemm_dot2_avx512_on_avx2, gemm_dot3_avx512_on_avx2}, fma_chains_avx512_on_avx2, 16},
-#endif
-    {"generic", 4, 8, gemm_tile_generic, gemm_tile_t_generic, {gemm_dot1_generic, gemm_dot2_generic, gemm_dot3_generic},
-     fma_chains_generic, 4},
-};
 
 constexpr int kMaxMR = 8, kMaxNR = 32;
 constexpr int KC = 1024;  // depth of a block: a tile sums up to 1024 products per element
-
-const GemmKernel& choose_kernel() {
-  if (const char* forced = std::getenv("DG_CPU_KERNEL")) {
-    const GemmKernel* k = find_gemm_kernel(forced);
-    DG_CHECK(k != nullptr, "DG_CPU_KERNEL=", forced, ": no such CPU kernel in this build (avx512, avx2, generic)");
-    DG_CHECK(cpu_supports(*k), "DG_CPU_KERNEL=", forced, ": this CPU does not support it");
-    return *k;
-  }
-  for (const GemmKernel& k : kKernels)
-    if (std::strcmp(k.name, "avx512-on-avx2") != 0 && cpu_supports(k)) return k;
-  return kKernels[std::size(kKernels) - 1];
-}
 
 // Depth blocks of at most `most` and of nearly equal size (K = 1100 is 550 + 550, not 1024 + 76).
 int depth_step(int K, int most = KC) {
@@ -355,47 +302,6 @@ void gemm_dot(const GemmKernel& kern, int M, int N, int K, const OffsetMatrix& A
 }
 
 }  // namespace
-
-const GemmKernel* find_gemm_kernel(const std::string& name) {
-  for (const GemmKernel& k : kKernels)
-    if (name == k.name) return &k;
-  return nullptr;
-}
-
-bool cpu_supports(const GemmKernel& k) {
-#if defined(__x86_64__)
-  const std::string name = k.name;
-  if (name == "avx512") return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-  if (name == "avx2" || name == "avx512-on-avx2") return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  (void)k;
-#endif
-  return true;
-}
-
-double fma_peak_gflop_s(const GemmKernel& k, int threads) {
-  const long rounds = 20'000'000;
-  double best = 0;
-  for (int rep = 0; rep < 3; rep++) {
-    const double t0 = omp_get_wtime();
-    float total = 0;
-    int team = 1;
-#pragma omp parallel num_threads(std::max(threads, 1)) reduction(+ : total)
-    {
-      total += k.fma_chains(rounds);
-#pragma omp single
-      team = omp_get_num_threads();
-    }
-    best = std::max(best, 10.0 * rounds * k.lanes * 2 * team / (omp_get_wtime() - t0) / 1e9);
-    DG_CHECK(std::isfinite(total), "fma_peak_gflop_s: the chains overflowed (", total, ")");  // (and uses them)
-  }
-  return best;
-}
-
-const GemmKernel& gemm_kernel() {
-  static const GemmKernel& chosen = choose_kernel();
-  return chosen;
-}
 
 const char* gemm_method(const GemmKernel& k, int M, int N, int K, const OffsetMatrix& A) {
   if (dot_applies(k, N, K, A)) return "dot";

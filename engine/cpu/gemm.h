@@ -3,7 +3,7 @@
 //
 // Every matrix is read (or written) through two offset tables: element (r, c) is
 // data[row[r] + col[c]]. A dense row-major matrix is row[r] = r * ld, col[c] = c; the
-// convolutions (engine/cpu/conv_gemm.cpp) describe their im2col matrices, their shifted
+// convolutions (kernels/conv/conv_gemm.cpp) describe their im2col matrices, their shifted
 // windows of the output gradient and their NCHW outputs the same way. A is never copied: the
 // register tile broadcasts each A(r, k) straight from row r's memory (an "indirect" GEMM), so
 // no im2col is ever written out. Only B, the small operand of a convolution (its weights, or
