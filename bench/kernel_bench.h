@@ -13,6 +13,7 @@
 #include "engine/context.h"
 #include "engine/timing.h"
 #include "kernels/random/random.h"
+#include "models/dcgan.h"
 
 namespace dg {
 
@@ -32,6 +33,18 @@ struct KernelBench {
   bool on_cuda() const { return copt.device == Device::cuda; }
   // Runs one case: bytes > 0 for a memory-bound kernel, flops > 0 for a compute-bound one.
   void operator()(const std::string& name, const std::string& shape, double bytes, double flops, const Make& make);
+  // f(net, B) for the generator and the discriminator of dcgan32 and dcgan64 (3 channels), at
+  // each --batch: the networks whose layers the convolution and batchnorm cases time.
+  void for_each_dcgan(const std::function<void(const Network& net, int B)>& f) const {
+    for (int B : batches)
+      for (int size : {32, 64}) {
+        ModelConfig m;
+        m.image_size = size;
+        m.channels = 3;
+        f(build_generator(m), B);
+        f(build_discriminator(m, 0), B);
+      }
+  }
 };
 
 inline Tensor random_input(Context& ctx, Shape s, uint64_t stream, float stddev = 1.0f) {

@@ -37,7 +37,15 @@ struct Twin {
   explicit Twin(bool strict = true) : cpu(), dev(gpu(strict)) {}
   struct Pair {
     Tensor c, g;
+    Tensor on(const Context& ctx) const { return ctx.on_cuda() ? g : c; }  // this side's tensor
   };
+  // f(ctx) on the CPU, then on the device: the same calls on both sides, each naming its
+  // tensors with Pair::on(ctx).
+  template <class F>
+  void both(F f) {
+    f(cpu);
+    f(dev);
+  }
   Pair random(Shape s, uint64_t seed, float scale = 1.0f, float shift = 0.0f) {
     Pair p{cpu.alloc(s), dev.alloc(s)};
     fill_normal(cpu, p.c, shift, scale, seed, 3);

@@ -38,20 +38,26 @@ struct OutMatrix {
 // "avx512" (8 x 32), "avx2" (6 x 16, AVX2 + FMA) or "generic" (4 x 8, the compiler's baseline
 // vectors). Chosen once from the CPU's features; DG_CPU_KERNEL=generic|avx2|avx512 forces one
 // (an error names what the CPU lacks).
+// The functions of one register tile, built once per ISA (gemm_kernel_<isa>.cpp).
+// C tile (MR x NR) at rows c[0..MR) (each NR contiguous floats) = (add ? C : 0) + the sum over
+// k < kc of a[r][a_col[k]] times packed B row k (NR floats).
+using GemmTileFn = void(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
+// The same with the roles turned round, for C with few columns: C^T tile (MR x NR) = sum over
+// k of a packed (kc x MR) times b + b_off[k] (NR adjacent floats).
+using GemmTileTFn = void(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
+// For C with 1, 2, 3 columns (dot[N - 1]) and A's rows in runs of `lanes` along k: 6, 4, 3 rows
+// of C (out: rows x N) = dot products along k of a[r] + a_col[k] and B^T's N rows of K floats.
+using GemmDotFn = void(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
+// 10 x `rounds` multiply-adds of `lanes` floats each, on the same vectors (for the peak).
+using FmaChainsFn = float(long rounds);
+
 struct GemmKernel {
   const char* name;
   int mr, nr;
-  // C tile (MR x NR) at rows c[0..MR) (each NR contiguous floats) = (add ? C : 0) + the sum over
-  // k < kc of a[r][a_col[k]] times packed B row k (NR floats).
-  void (*run)(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
-  // The same with the roles turned round, for C with few columns: C^T tile (MR x NR) = sum over
-  // k of a packed (kc x MR) times b + b_off[k] (NR adjacent floats).
-  void (*run_t)(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
-  // For C with 1, 2, 3 columns (dot[N - 1]) and A's rows in runs of `lanes` along k: 6, 4, 3 rows
-  // of C (out: rows x N) = dot products along k of a[r] + a_col[k] and B^T's N rows of K floats.
-  void (*dot[3])(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-  // 10 x `rounds` multiply-adds of `lanes` floats each, on the same vectors (for the peak).
-  float (*fma_chains)(long rounds);
+  GemmTileFn* run;
+  GemmTileTFn* run_t;
+  GemmDotFn* dot[3];
+  FmaChainsFn* fma_chains;
   int lanes;
 };
 const GemmKernel& gemm_kernel();

@@ -14,32 +14,13 @@
 
 namespace dg::cpu {
 
-void gemm_tile_generic(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
-void gemm_tile_t_generic(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
-void gemm_dot1_generic(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-void gemm_dot2_generic(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-void gemm_dot3_generic(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-float fma_chains_generic(long rounds);
-#if defined(__x86_64__)
-void gemm_tile_avx2(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
-void gemm_tile_avx512(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
-void gemm_tile_avx512_on_avx2(int kc, const float* const* a, const int32_t* a_col, const float* b, float* const* c, bool add);
-void gemm_tile_t_avx2(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
-void gemm_dot1_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-void gemm_dot2_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-void gemm_dot3_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-float fma_chains_avx2(long rounds);
-void gemm_tile_t_avx512(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
-void gemm_dot1_avx512(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-void gemm_dot2_avx512(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-void gemm_dot3_avx512(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-float fma_chains_avx512(long rounds);
-void gemm_tile_t_avx512_on_avx2(int kc, const float* a, const float* b, const int32_t* b_off, float* const* c, bool add);
-void gemm_dot1_avx512_on_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-void gemm_dot2_avx512_on_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-void gemm_dot3_avx512_on_avx2(int K, const float* const* a, const int32_t* a_col, const float* bt, float* out);
-float fma_chains_avx512_on_avx2(long rounds);
-#endif
+// Each ISA's tile (gemm_kernel_<isa>.cpp; avx512_on_avx2: AVX-512's tile shape in AVX2, for tests).
+GemmTileFn gemm_tile_generic, gemm_tile_avx2, gemm_tile_avx512, gemm_tile_avx512_on_avx2;
+GemmTileTFn gemm_tile_t_generic, gemm_tile_t_avx2, gemm_tile_t_avx512, gemm_tile_t_avx512_on_avx2;
+GemmDotFn gemm_dot1_generic, gemm_dot2_generic, gemm_dot3_generic, gemm_dot1_avx2, gemm_dot2_avx2, gemm_dot3_avx2,
+    gemm_dot1_avx512, gemm_dot2_avx512, gemm_dot3_avx512, gemm_dot1_avx512_on_avx2, gemm_dot2_avx512_on_avx2,
+    gemm_dot3_avx512_on_avx2;
+FmaChainsFn fma_chains_generic, fma_chains_avx2, fma_chains_avx512, fma_chains_avx512_on_avx2;
 
 namespace {
 

@@ -5,14 +5,8 @@
 #include "engine/dispatch.h"
 
 namespace dg {
-namespace cpu {
-void activation_forward(Context& ctx, Activation act, const Tensor& x, Tensor y);
-void activation_backward(Context& ctx, Activation act, const Tensor& x, const Tensor& dy, Tensor dx);
-}  // namespace cpu
-namespace cuda {
-void activation_forward(Context& ctx, Activation act, const Tensor& x, Tensor y);
-void activation_backward(Context& ctx, Activation act, const Tensor& x, const Tensor& dy, Tensor dx);
-}  // namespace cuda
+DG_OP_BODIES(activation_forward)
+DG_OP_BODIES(activation_backward)
 
 const char* act_name(Act a) {
   switch (a) {
@@ -27,15 +21,13 @@ const char* act_name(Act a) {
 
 void activation_forward(Context& ctx, Activation act, const Tensor& x, Tensor y) {
   DG_CHECK(x.numel() == y.numel(), "activation_forward: x ", x.shape.str(), " vs y ", y.shape.str());
-  DG_DISPATCH_CUDA(ctx, activation_forward(ctx, act, x, y));
-  cpu::activation_forward(ctx, act, x, y);
+  DG_DISPATCH(ctx, activation_forward(ctx, act, x, y));
 }
 
 void activation_backward(Context& ctx, Activation act, const Tensor& x, const Tensor& dy, Tensor dx) {
   DG_CHECK(x.numel() == dy.numel() && x.numel() == dx.numel(), "activation_backward: x ", x.shape.str(), ", dy ",
            dy.shape.str(), ", dx ", dx.shape.str());
-  DG_DISPATCH_CUDA(ctx, activation_backward(ctx, act, x, dy, dx));
-  cpu::activation_backward(ctx, act, x, dy, dx);
+  DG_DISPATCH(ctx, activation_backward(ctx, act, x, dy, dx));
 }
 
 }  // namespace dg

@@ -19,10 +19,10 @@ TEST_CASE("cuda activations match the CPU") {
                        Activation{Act::tanh}}) {
     CAPTURE(act_name(a.kind));
     auto x = t.random(s, 21, 3.0f), y = t.empty(s), dy = t.random(s, 22), dx = t.empty(s);
-    activation_forward(t.cpu, a, x.c, y.c);
-    activation_forward(t.dev, a, x.g, y.g);
-    activation_backward(t.cpu, a, x.c, dy.c, dx.c);
-    activation_backward(t.dev, a, x.g, dy.g, dx.g);
+    t.both([&](Context& ctx) {
+      activation_forward(ctx, a, x.on(ctx), y.on(ctx));
+      activation_backward(ctx, a, x.on(ctx), dy.on(ctx), dx.on(ctx));
+    });
     CHECK(t.error(y) < 1e-6);
     CHECK(t.error(dx) < 1e-6);
   }

@@ -23,8 +23,7 @@ void adam_step(Context& ctx, const AdamConfig& cfg, int64_t step, Tensor params,
            exp_avg.numel(), ", exp_avg_sq ", exp_avg_sq.numel());
   DG_CHECK(step >= 1, "adam_step: step counts from 1, got ", step);
   const adam::Scalars k = adam::scalars(cfg, step);
-  DG_DISPATCH_CUDA(ctx, adam_step(ctx, k, params, grads, exp_avg, exp_avg_sq));
-  cpu::adam_step(ctx, k, params, grads, exp_avg, exp_avg_sq);
+  DG_DISPATCH(ctx, adam_step(ctx, k, params, grads, exp_avg, exp_avg_sq));
 }
 
 }  // namespace dg

@@ -5,34 +5,11 @@
 #include "engine/dispatch.h"
 
 namespace dg {
-namespace cpu {
-BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cfg, const Tensor& x,
-                                         const Tensor& gamma, const Tensor& beta, Tensor running_mean,
-                                         Tensor running_var, Tensor y);
-void batchnorm2d_forward_eval(Context& ctx, const BatchNormConfig& cfg, const Tensor& x, const Tensor& gamma,
-                              const Tensor& beta, const Tensor& running_mean, const Tensor& running_var,
-                              Tensor y);
-void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor& dy, const Tensor& x,
-                          const Tensor& gamma, const Tensor& beta, const BatchNormSaved& saved, Tensor dx,
-                          Tensor dgamma, Tensor dbeta);
-}  // namespace cpu
-namespace cuda {
-BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cfg, const Tensor& x,
-                                         const Tensor& gamma, const Tensor& beta, Tensor running_mean,
-                                         Tensor running_var, Tensor y);
-void batchnorm2d_forward_eval(Context& ctx, const BatchNormConfig& cfg, const Tensor& x, const Tensor& gamma,
-                              const Tensor& beta, const Tensor& running_mean, const Tensor& running_var,
-                              Tensor y);
-void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor& dy, const Tensor& x,
-                          const Tensor& gamma, const Tensor& beta, const BatchNormSaved& saved, Tensor dx,
-                          Tensor dgamma, Tensor dbeta);
-void cudnn_batchnorm_forward_train(Context& ctx, const BatchNormConfig& cfg, const Tensor& x, const Tensor& gamma,
-                                   const Tensor& beta, Tensor running_mean, Tensor running_var, Tensor y,
-                                   const BatchNormSaved& saved);
-void cudnn_batchnorm_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor& dy, const Tensor& x,
-                              const Tensor& gamma, const Tensor& y_pre_act, const BatchNormSaved& saved, Tensor dx,
-                              Tensor dgamma, Tensor dbeta);
-}  // namespace cuda
+DG_OP_BODIES(batchnorm2d_forward_train)
+DG_OP_BODIES(batchnorm2d_forward_eval)
+DG_OP_BODIES(batchnorm2d_backward)
+DG_OP_BODIES(cudnn_batchnorm_forward_train)  // (cuDNN's: its CPU twin is declared, never defined)
+DG_OP_BODIES(cudnn_batchnorm_backward)
 
 // x (N, C, H, W); gamma, beta (C); `y` (y, dy or dx) like x.
 static void check_args(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& y, const char* op,
@@ -70,8 +47,7 @@ BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cf
                                          const Tensor& gamma, const Tensor& beta, Tensor running_mean,
                                          Tensor running_var, Tensor y) {
   check_forward_train(cfg, x, gamma, beta, running_mean, running_var, y, "batchnorm2d_forward_train");
-  DG_DISPATCH_CUDA(ctx, batchnorm2d_forward_train(ctx, cfg, x, gamma, beta, running_mean, running_var, y));
-  return cpu::batchnorm2d_forward_train(ctx, cfg, x, gamma, beta, running_mean, running_var, y);
+  DG_DISPATCH(ctx, batchnorm2d_forward_train(ctx, cfg, x, gamma, beta, running_mean, running_var, y));
 }
 
 void batchnorm2d_forward_eval(Context& ctx, const BatchNormConfig& cfg, const Tensor& x, const Tensor& gamma,
@@ -80,16 +56,14 @@ void batchnorm2d_forward_eval(Context& ctx, const BatchNormConfig& cfg, const Te
   check_args(x, gamma, beta, y, "batchnorm2d_forward_eval", "output");
   check_shape(running_mean, {x.c()}, "batchnorm2d_forward_eval running_mean");
   check_shape(running_var, {x.c()}, "batchnorm2d_forward_eval running_var");
-  DG_DISPATCH_CUDA(ctx, batchnorm2d_forward_eval(ctx, cfg, x, gamma, beta, running_mean, running_var, y));
-  cpu::batchnorm2d_forward_eval(ctx, cfg, x, gamma, beta, running_mean, running_var, y);
+  DG_DISPATCH(ctx, batchnorm2d_forward_eval(ctx, cfg, x, gamma, beta, running_mean, running_var, y));
 }
 
 void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor& dy, const Tensor& x,
                           const Tensor& gamma, const Tensor& beta, const BatchNormSaved& saved, Tensor dx,
                           Tensor dgamma, Tensor dbeta) {
   check_backward(dy, x, gamma, beta, saved, dx, dgamma, dbeta, "batchnorm2d_backward");
-  DG_DISPATCH_CUDA(ctx, batchnorm2d_backward(ctx, cfg, dy, x, gamma, beta, saved, dx, dgamma, dbeta));
-  cpu::batchnorm2d_backward(ctx, cfg, dy, x, gamma, beta, saved, dx, dgamma, dbeta);
+  DG_DISPATCH(ctx, batchnorm2d_backward(ctx, cfg, dy, x, gamma, beta, saved, dx, dgamma, dbeta));
 }
 
 void cudnn_batchnorm_forward_train(Context& ctx, const BatchNormConfig& cfg, const Tensor& x, const Tensor& gamma,

@@ -7,6 +7,16 @@
 
 namespace dg {
 
+// The tensors of one BN layer's cases (x, gamma, beta, dy drawn from the same streams on every
+// device; the running statistics zero).
+struct BnTensors {
+  Tensor x, gamma, beta, running_mean, running_var, y, dy, dx, dgamma, dbeta;
+  BnTensors(Context& c, int B, int C, int S)
+      : x(random_input(c, {B, C, S, S}, 4)), gamma(random_input(c, {C}, 5)), beta(random_input(c, {C}, 6)),
+        running_mean(c.zeros({C})), running_var(c.zeros({C})), y(c.alloc({B, C, S, S})),
+        dy(random_input(c, {B, C, S, S}, 7)), dx(c.alloc({B, C, S, S})), dgamma(c.zeros({C})), dbeta(c.zeros({C})) {}
+};
+
 // Batchnorm + the fused activation, training forward and backward, at every BN layer.
 static void bench_network(KernelBench& run, const Network& net, int B) {
   for (const LayerSpec& l : net.layers) {
@@ -17,71 +27,60 @@ static void bench_network(KernelBench& run, const Network& net, int B) {
     cfg.act = l.act;
     const std::string shape = dims({B, C, S, S}) + " " + act_name(l.act.kind);
     run(net.name + " batchnorm+act forward", shape, 8 * n, 0, [=](Context& c) {
-      Tensor x = random_input(c, {B, C, S, S}, 4), gamma = random_input(c, {C}, 5), beta = random_input(c, {C}, 6);
-      Tensor rm = c.zeros({C}), rv = c.zeros({C}), y = c.alloc({B, C, S, S});
-      return Prepared{[&c, cfg, x, gamma, beta, rm, rv, y] {
+      const BnTensors t(c, B, C, S);
+      return Prepared{[&c, cfg, t] {
                         ScratchScope s(c);
-                        batchnorm2d_forward_train(c, cfg, x, gamma, beta, rm, rv, y);
+                        batchnorm2d_forward_train(c, cfg, t.x, t.gamma, t.beta, t.running_mean, t.running_var, t.y);
                       },
-                      y};
+                      t.y};
     });
     run(net.name + " batchnorm+act backward", shape, 12 * n, 0, [=](Context& c) {
-      Tensor x = random_input(c, {B, C, S, S}, 4), gamma = random_input(c, {C}, 5), beta = random_input(c, {C}, 6);
-      Tensor rm = c.zeros({C}), rv = c.zeros({C}), y = c.alloc({B, C, S, S}), dy = random_input(c, {B, C, S, S}, 7);
-      Tensor dx = c.alloc({B, C, S, S}), dg = c.zeros({C}), db = c.zeros({C});
-      const BatchNormSaved saved = batchnorm2d_forward_train(c, cfg, x, gamma, beta, rm, rv, y);
-      return Prepared{[&c, cfg, x, gamma, beta, saved, dy, dx, dg, db] {
-                        batchnorm2d_backward(c, cfg, dy, x, gamma, beta, saved, dx, dg, db);
+      const BnTensors t(c, B, C, S);
+      const BatchNormSaved saved =
+          batchnorm2d_forward_train(c, cfg, t.x, t.gamma, t.beta, t.running_mean, t.running_var, t.y);
+      return Prepared{[&c, cfg, t, saved] {
+                        batchnorm2d_backward(c, cfg, t.dy, t.x, t.gamma, t.beta, saved, t.dx, t.dgamma, t.dbeta);
                       },
-                      dx};
+                      t.dx};
     });
     if (!run.on_cuda()) continue;
     // The alternative: cuDNN's batchnorm, then the activation as a kernel of its own (on the
     // CPU side of the check, dg's reference op).
     run(net.name + " cuDNN batchnorm + act forward", shape, 8 * n, 0, [=](Context& c) {
-      Tensor x = random_input(c, {B, C, S, S}, 4), gamma = random_input(c, {C}, 5), beta = random_input(c, {C}, 6);
-      Tensor rm = c.zeros({C}), rv = c.zeros({C}), y = c.alloc({B, C, S, S});
+      const BnTensors t(c, B, C, S);
       const BatchNormSaved saved{c.alloc({C}), c.alloc({C})};
-      return Prepared{[&c, cfg, x, gamma, beta, rm, rv, y, saved] {
+      return Prepared{[&c, cfg, t, saved] {
                         ScratchScope s(c);
                         if (c.on_cuda())
-                          cudnn_batchnorm_forward_train(c, cfg, x, gamma, beta, rm, rv, y, saved);
+                          cudnn_batchnorm_forward_train(c, cfg, t.x, t.gamma, t.beta, t.running_mean, t.running_var,
+                                                        t.y, saved);
                         else
-                          batchnorm2d_forward_train(c, cfg, x, gamma, beta, rm, rv, y);
+                          batchnorm2d_forward_train(c, cfg, t.x, t.gamma, t.beta, t.running_mean, t.running_var, t.y);
                       },
-                      y};
+                      t.y};
     });
     run(net.name + " cuDNN batchnorm + act backward", shape, 12 * n, 0, [=](Context& c) {
-      Tensor x = random_input(c, {B, C, S, S}, 4), gamma = random_input(c, {C}, 5), beta = random_input(c, {C}, 6);
-      Tensor rm = c.zeros({C}), rv = c.zeros({C}), y = c.alloc({B, C, S, S}), dy = random_input(c, {B, C, S, S}, 7);
-      Tensor dx = c.alloc({B, C, S, S}), dg = c.zeros({C}), db = c.zeros({C});
+      const BnTensors t(c, B, C, S);
       BatchNormConfig plain = cfg;
       plain.act = Activation();  // the pre-activation output, which the backward needs
       BatchNormSaved saved{c.alloc({C}), c.alloc({C})};
       if (c.on_cuda())
-        cudnn_batchnorm_forward_train(c, plain, x, gamma, beta, rm, rv, y, saved);
+        cudnn_batchnorm_forward_train(c, plain, t.x, t.gamma, t.beta, t.running_mean, t.running_var, t.y, saved);
       else
-        saved = batchnorm2d_forward_train(c, cfg, x, gamma, beta, rm, rv, y);
-      return Prepared{[&c, cfg, x, gamma, beta, y, saved, dy, dx, dg, db] {
+        saved = batchnorm2d_forward_train(c, cfg, t.x, t.gamma, t.beta, t.running_mean, t.running_var, t.y);
+      return Prepared{[&c, cfg, t, saved] {
                         if (c.on_cuda())
-                          cudnn_batchnorm_backward(c, cfg, dy, x, gamma, y, saved, dx, dg, db);
+                          cudnn_batchnorm_backward(c, cfg, t.dy, t.x, t.gamma, t.y, saved, t.dx, t.dgamma, t.dbeta);
                         else
-                          batchnorm2d_backward(c, cfg, dy, x, gamma, beta, saved, dx, dg, db);
+                          batchnorm2d_backward(c, cfg, t.dy, t.x, t.gamma, t.beta, saved, t.dx, t.dgamma, t.dbeta);
                       },
-                      dx};
+                      t.dx};
     });
   }
 }
 
 void bench_batchnorm(KernelBench& run) {
-  for (int B : run.batches)
-    for (int size : {32, 64}) {
-      ModelConfig m;
-      m.image_size = size;
-      m.channels = 3;
-      bench_network(run, build_generator(m), B);
-      bench_network(run, build_discriminator(m, 0), B);
-    }
+  run.for_each_dcgan([&](const Network& net, int B) { bench_network(run, net, B); });
 }
 
 }  // namespace dg

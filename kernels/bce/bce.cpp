@@ -5,14 +5,7 @@
 #include "engine/dispatch.h"
 
 namespace dg {
-namespace cpu {
-void bce_with_logits(Context& ctx, const Tensor& logits, float target, Tensor per_sample, Tensor mean,
-                     Tensor dlogits, float grad_scale);
-}
-namespace cuda {
-void bce_with_logits(Context& ctx, const Tensor& logits, float target, Tensor per_sample, Tensor mean,
-                     Tensor dlogits, float grad_scale);
-}
+DG_OP_BODIES(bce_with_logits)
 
 void bce_with_logits(Context& ctx, const Tensor& logits, float target, Tensor per_sample, Tensor mean,
                      Tensor dlogits, float grad_scale) {
@@ -23,8 +16,7 @@ void bce_with_logits(Context& ctx, const Tensor& logits, float target, Tensor pe
   DG_CHECK(!dlogits.data || dlogits.numel() == B, "bce_with_logits: dlogits has ", dlogits.numel(), " elements for ",
            B, " logits");
   DG_CHECK(!mean.data || mean.numel() == 1, "bce_with_logits: mean must have 1 element");
-  DG_DISPATCH_CUDA(ctx, bce_with_logits(ctx, logits, target, per_sample, mean, dlogits, grad_scale));
-  cpu::bce_with_logits(ctx, logits, target, per_sample, mean, dlogits, grad_scale);
+  DG_DISPATCH(ctx, bce_with_logits(ctx, logits, target, per_sample, mean, dlogits, grad_scale));
 }
 
 }  // namespace dg

@@ -6,20 +6,12 @@
 
 namespace dg {
 
-#define DG_CONV_BODIES                                                                                     \
-  void conv2d_forward(Context& ctx, const Tensor& x, const Tensor& w, ConvGeom g, Tensor y);                \
-  void conv2d_backward_data(Context& ctx, const Tensor& dy, const Tensor& w, ConvGeom g, Tensor dx);        \
-  void conv2d_backward_filter(Context& ctx, const Tensor& x, const Tensor& dy, ConvGeom g, Tensor dw);      \
-  void conv_transpose2d_forward(Context& ctx, const Tensor& x, const Tensor& w, ConvGeom g, Tensor y);      \
-  void conv_transpose2d_backward_data(Context& ctx, const Tensor& dy, const Tensor& w, ConvGeom g, Tensor dx); \
-  void conv_transpose2d_backward_filter(Context& ctx, const Tensor& x, const Tensor& dy, ConvGeom g, Tensor dw);
-namespace cpu {
-DG_CONV_BODIES
-}
-namespace cuda {
-DG_CONV_BODIES
-}
-#undef DG_CONV_BODIES
+DG_OP_BODIES(conv2d_forward)
+DG_OP_BODIES(conv2d_backward_data)
+DG_OP_BODIES(conv2d_backward_filter)
+DG_OP_BODIES(conv_transpose2d_forward)
+DG_OP_BODIES(conv_transpose2d_backward_data)
+DG_OP_BODIES(conv_transpose2d_backward_filter)
 
 static int out_size(int in, int kernel, int stride, int pad) { return (in + 2 * pad - kernel) / stride + 1; }
 static int transpose_out_size(int in, int kernel, int stride, int pad) { return (in - 1) * stride - 2 * pad + kernel; }
@@ -54,21 +46,18 @@ static void check_conv(const Tensor& image, const Tensor& w, const Tensor& out, 
 
 void conv2d_forward(Context& ctx, const Tensor& x, const Tensor& w, ConvGeom g, Tensor y) {
   check_conv(x, w, y, g, "conv2d_forward", "weight", "output");
-  DG_DISPATCH_CUDA(ctx, conv2d_forward(ctx, x, w, g, y));
-  cpu::conv2d_forward(ctx, x, w, g, y);
+  DG_DISPATCH(ctx, conv2d_forward(ctx, x, w, g, y));
 }
 
 void conv2d_backward_data(Context& ctx, const Tensor& dy, const Tensor& w, ConvGeom g, Tensor dx) {
   check_conv(dx, w, dy, g, "conv2d_backward_data", "weight", "dy");
-  DG_DISPATCH_CUDA(ctx, conv2d_backward_data(ctx, dy, w, g, dx));
-  cpu::conv2d_backward_data(ctx, dy, w, g, dx);
+  DG_DISPATCH(ctx, conv2d_backward_data(ctx, dy, w, g, dx));
 }
 
 void conv2d_backward_filter(Context& ctx, const Tensor& x, const Tensor& dy, ConvGeom g, Tensor dw) {
   if (dw.data == nullptr) return;
   check_conv(x, dw, dy, g, "conv2d_backward_filter", "dw", "dy");
-  DG_DISPATCH_CUDA(ctx, conv2d_backward_filter(ctx, x, dy, g, dw));
-  cpu::conv2d_backward_filter(ctx, x, dy, g, dw);
+  DG_DISPATCH(ctx, conv2d_backward_filter(ctx, x, dy, g, dw));
 }
 
 // Transposed convolution = conv2d's adjoint: the "image" side of the underlying convolution
@@ -86,21 +75,18 @@ static void check_transpose(const Tensor& x, const Tensor& w, const Tensor& y, C
 
 void conv_transpose2d_forward(Context& ctx, const Tensor& x, const Tensor& w, ConvGeom g, Tensor y) {
   check_transpose(x, w, y, g, "conv_transpose2d_forward", "weight", "input");
-  DG_DISPATCH_CUDA(ctx, conv_transpose2d_forward(ctx, x, w, g, y));
-  cpu::conv_transpose2d_forward(ctx, x, w, g, y);
+  DG_DISPATCH(ctx, conv_transpose2d_forward(ctx, x, w, g, y));
 }
 
 void conv_transpose2d_backward_data(Context& ctx, const Tensor& dy, const Tensor& w, ConvGeom g, Tensor dx) {
   check_transpose(dx, w, dy, g, "conv_transpose2d_backward_data", "weight", "dx");
-  DG_DISPATCH_CUDA(ctx, conv_transpose2d_backward_data(ctx, dy, w, g, dx));
-  cpu::conv_transpose2d_backward_data(ctx, dy, w, g, dx);
+  DG_DISPATCH(ctx, conv_transpose2d_backward_data(ctx, dy, w, g, dx));
 }
 
 void conv_transpose2d_backward_filter(Context& ctx, const Tensor& x, const Tensor& dy, ConvGeom g, Tensor dw) {
   if (dw.data == nullptr) return;
   check_transpose(x, dw, dy, g, "conv_transpose2d_backward_filter", "dw", "x");
-  DG_DISPATCH_CUDA(ctx, conv_transpose2d_backward_filter(ctx, x, dy, g, dw));
-  cpu::conv_transpose2d_backward_filter(ctx, x, dy, g, dw);
+  DG_DISPATCH(ctx, conv_transpose2d_backward_filter(ctx, x, dy, g, dw));
 }
 
 }  // namespace dg

@@ -38,6 +38,16 @@ void conv_transpose2d_backward_data(Context& ctx, const Tensor& dy, const Tensor
 // x, dy -> dw (Cin, Cout, KH, KW)                     [accumulate; dw empty: nothing]
 void conv_transpose2d_backward_filter(Context& ctx, const Tensor& x, const Tensor& dy, ConvGeom g, Tensor dw);
 
+// The three ops of one kind, all of one signature (for benchmarks and tests that run both kinds).
+using ConvOp = void(Context& ctx, const Tensor& a, const Tensor& b, ConvGeom g, Tensor out);
+struct ConvOps {
+  ConvOp *forward, *backward_data, *backward_filter;
+};
+inline ConvOps conv_ops(bool transposed) {
+  if (transposed) return {conv_transpose2d_forward, conv_transpose2d_backward_data, conv_transpose2d_backward_filter};
+  return {conv2d_forward, conv2d_backward_data, conv2d_backward_filter};
+}
+
 namespace cuda {
 // CUDA builds only: every (convolution primitive, shape) searched so far with each algorithm
 // cuDNN's Find ran and its timing of it, the chosen one marked (for dgbench).

@@ -18,34 +18,20 @@ static void bench_network(KernelBench& run, const Network& net, int B) {
     const std::string what = net.name + " " + l.conv_name + (l.transposed ? " convT" : " conv");
     // Weight layout: conv (Co, Ci, k, k); transposed (Ci, Co, k, k).
     const Shape w_shape = l.transposed ? Shape{Ci, Co, k, k} : Shape{Co, Ci, k, k};
+    const ConvOps op = conv_ops(l.transposed);
     run(what + " forward", shape, 0, flops, [=](Context& c) {
       Tensor x = random_input(c, {B, Ci, in, in}, 1), w = random_input(c, w_shape, 2, 0.02f), y = c.alloc({B, Co, out, out});
-      return Prepared{[&c, x, w, y, l, g] {
-                        if (l.transposed)
-                          conv_transpose2d_forward(c, x, w, g, y);
-                        else
-                          conv2d_forward(c, x, w, g, y);
-                      },
-                      y};
+      return Prepared{[&c, x, w, y, g, op] { op.forward(c, x, w, g, y); }, y};
     });
     run(what + " backward-data", shape, 0, flops, [=](Context& c) {
       Tensor dy = random_input(c, {B, Co, out, out}, 3), w = random_input(c, w_shape, 2, 0.02f), dx = c.alloc({B, Ci, in, in});
-      return Prepared{[&c, dy, w, dx, l, g] {
-                        if (l.transposed)
-                          conv_transpose2d_backward_data(c, dy, w, g, dx);
-                        else
-                          conv2d_backward_data(c, dy, w, g, dx);
-                      },
-                      dx};
+      return Prepared{[&c, dy, w, dx, g, op] { op.backward_data(c, dy, w, g, dx); }, dx};
     });
     run(what + " backward-filter", shape, 0, flops, [=](Context& c) {
       Tensor x = random_input(c, {B, Ci, in, in}, 1), dy = random_input(c, {B, Co, out, out}, 3), dw = c.zeros(w_shape);
-      return Prepared{[&c, x, dy, dw, l, g] {
+      return Prepared{[&c, x, dy, dw, g, op] {
                         c.fill(dw, 0.0f);  // it accumulates: the check compares one pass
-                        if (l.transposed)
-                          conv_transpose2d_backward_filter(c, x, dy, g, dw);
-                        else
-                          conv2d_backward_filter(c, x, dy, g, dw);
+                        op.backward_filter(c, x, dy, g, dw);
                       },
                       dw};
     });
@@ -54,14 +40,7 @@ static void bench_network(KernelBench& run, const Network& net, int B) {
 }
 
 void bench_conv(KernelBench& run) {
-  for (int B : run.batches)
-    for (int size : {32, 64}) {
-      ModelConfig m;
-      m.image_size = size;
-      m.channels = 3;
-      bench_network(run, build_generator(m), B);
-      bench_network(run, build_discriminator(m, 0), B);
-    }
+  run.for_each_dcgan([&](const Network& net, int B) { bench_network(run, net, B); });
 }
 
 }  // namespace dg

@@ -22,6 +22,20 @@ struct ConvCase {
 const ConvCase kConvCases[] = {{1, 3, 5, 7, 4, 2, 1}, {2, 5, 3, 6, 2, 1, 0}, {3, 2, 7, 9, 4, 1, 1},
                                {4, 64, 128, 16, 4, 2, 1}, {2, 6, 1, 4, 4, 1, 0}};
 
+// Forward, backward-data and backward-filter of one kind on both sides of the twin, each result
+// within tol of the CPU's: x, w -> y; dy, w -> dx; x, dy -> dw (dw accumulates).
+void check_ops(Twin& t, const ConvOps& op, ConvGeom g, const Twin::Pair& x, const Twin::Pair& w,
+               const Twin::Pair& dy, const Twin::Pair& y, const Twin::Pair& dx, const Twin::Pair& dw, double tol) {
+  t.both([&](Context& ctx) {
+    op.forward(ctx, x.on(ctx), w.on(ctx), g, y.on(ctx));
+    op.backward_data(ctx, dy.on(ctx), w.on(ctx), g, dx.on(ctx));
+    op.backward_filter(ctx, x.on(ctx), dy.on(ctx), g, dw.on(ctx));
+  });
+  CHECK(t.error(y) < tol);
+  CHECK(t.error(dx) < tol);
+  CHECK(t.error(dw) < tol);
+}
+
 void check_convs(bool strict, double tol) {
   for (const ConvCase& c : kConvCases) {
     CAPTURE(c.N);
@@ -33,30 +47,14 @@ void check_convs(bool strict, double tol) {
     auto x = t.random({c.N, c.C, c.H, c.H}, 1), w = t.random({c.O, c.C, c.K, c.K}, 2, 0.3f);
     auto y = t.empty({c.N, c.O, Ho, Ho}), dy = t.random({c.N, c.O, Ho, Ho}, 3);
     auto dx = t.empty(x.c.shape), dw = t.random(w.c.shape, 4);  // dw starts non-zero: it must accumulate
-    conv2d_forward(t.cpu, x.c, w.c, g, y.c);
-    conv2d_forward(t.dev, x.g, w.g, g, y.g);
-    conv2d_backward_data(t.cpu, dy.c, w.c, g, dx.c);
-    conv2d_backward_data(t.dev, dy.g, w.g, g, dx.g);
-    conv2d_backward_filter(t.cpu, x.c, dy.c, g, dw.c);
-    conv2d_backward_filter(t.dev, x.g, dy.g, g, dw.g);
-    CHECK(t.error(y) < tol);
-    CHECK(t.error(dx) < tol);
-    CHECK(t.error(dw) < tol);
+    check_ops(t, conv_ops(false), g, x, w, dy, y, dx, dw, tol);
     // The transposed convolution on the same shapes, roles swapped.
     const int Ht = conv_transpose_out_size(c.H, c.K, g);
     if (Ht <= 0) continue;
     auto wt = t.random({c.C, c.O, c.K, c.K}, 5, 0.3f);
     auto yt = t.empty({c.N, c.O, Ht, Ht}), dyt = t.random({c.N, c.O, Ht, Ht}, 6);
     auto dxt = t.empty(x.c.shape), dwt = t.random(wt.c.shape, 7);
-    conv_transpose2d_forward(t.cpu, x.c, wt.c, g, yt.c);
-    conv_transpose2d_forward(t.dev, x.g, wt.g, g, yt.g);
-    conv_transpose2d_backward_data(t.cpu, dyt.c, wt.c, g, dxt.c);
-    conv_transpose2d_backward_data(t.dev, dyt.g, wt.g, g, dxt.g);
-    conv_transpose2d_backward_filter(t.cpu, x.c, dyt.c, g, dwt.c);
-    conv_transpose2d_backward_filter(t.dev, x.g, dyt.g, g, dwt.g);
-    CHECK(t.error(yt) < tol);
-    CHECK(t.error(dxt) < tol);
-    CHECK(t.error(dwt) < tol);
+    check_ops(t, conv_ops(true), g, x, wt, dyt, yt, dxt, dwt, tol);
   }
 }
 
@@ -71,15 +69,7 @@ TEST_CASE("cuda conv2d with rectangular kernels and one-axis padding matches the
     auto x = t.random({2, 5, 17, 13}, 1), w = t.random({6, 5, KH, KW}, 2, 0.3f);
     auto y = t.empty({2, 6, 17, 13}), dy = t.random({2, 6, 17, 13}, 3);
     auto dx = t.empty(x.c.shape), dw = t.random(w.c.shape, 4);
-    conv2d_forward(t.cpu, x.c, w.c, g, y.c);
-    conv2d_forward(t.dev, x.g, w.g, g, y.g);
-    conv2d_backward_data(t.cpu, dy.c, w.c, g, dx.c);
-    conv2d_backward_data(t.dev, dy.g, w.g, g, dx.g);
-    conv2d_backward_filter(t.cpu, x.c, dy.c, g, dw.c);
-    conv2d_backward_filter(t.dev, x.g, dy.g, g, dw.g);
-    CHECK(t.error(y) < 1e-5);
-    CHECK(t.error(dx) < 1e-5);
-    CHECK(t.error(dw) < 1e-5);
+    check_ops(t, conv_ops(false), g, x, w, dy, y, dx, dw, 1e-5);
   }
 }
 
@@ -126,15 +116,7 @@ TEST_CASE("convolutions searched on aligned buffers also run on slices at a 4-by
       auto xs = shifted(x), dys = shifted(dy), ys = shifted(y), dxs = shifted(dx), dws = shifted(dw);
       t.cpu.fill(dw.c, 0.0f);
       t.dev.fill(dws.g, 0.0f);
-      conv2d_forward(t.cpu, x.c, w.c, g, ys.c);
-      conv2d_forward(t.dev, xs.g, w.g, g, ys.g);
-      conv2d_backward_data(t.cpu, dy.c, w.c, g, dxs.c);
-      conv2d_backward_data(t.dev, dys.g, w.g, g, dxs.g);
-      conv2d_backward_filter(t.cpu, x.c, dy.c, g, dws.c);
-      conv2d_backward_filter(t.dev, xs.g, dys.g, g, dws.g);
-      CHECK(t.error(ys) < tol);
-      CHECK(t.error(dxs) < tol);
-      CHECK(t.error(dws) < tol);
+      check_ops(t, conv_ops(false), g, xs, w, dys, ys, dxs, dws, tol);
     }
   }
 #ifdef DG_CUDA_EMU

@@ -5,16 +5,8 @@
 #include "engine/dispatch.h"
 
 namespace dg {
-namespace cpu {
-void generator_loss(Context& ctx, const GLossConfig& cfg, const Tensor& logits, const Tensor& seed_scores,
-                    Tensor loss, Tensor dlogits, Tensor selected, const Tensor& batch_means);
-void seed_selection_scores(Context& ctx, const Tensor& real_loss, const Tensor& fake_loss, Tensor scores);
-}  // namespace cpu
-namespace cuda {
-void generator_loss(Context& ctx, const GLossConfig& cfg, const Tensor& logits, const Tensor& seed_scores,
-                    Tensor loss, Tensor dlogits, Tensor selected, const Tensor& batch_means);
-void seed_selection_scores(Context& ctx, const Tensor& real_loss, const Tensor& fake_loss, Tensor scores);
-}  // namespace cuda
+DG_OP_BODIES(generator_loss)
+DG_OP_BODIES(seed_selection_scores)
 
 const char* gloss_name(GLoss m) {
   switch (m) {
@@ -40,15 +32,13 @@ void generator_loss(Context& ctx, const GLossConfig& cfg, const Tensor& logits, 
            "generator_loss: mode seed needs K = ", K, " seed scores");
   DG_CHECK(!batch_means.data || batch_means.numel() == K, "generator_loss: batch_means must have K = ", K,
            " entries");
-  DG_DISPATCH_CUDA(ctx, generator_loss(ctx, cfg, logits, seed_scores, loss, dlogits, selected, batch_means));
-  cpu::generator_loss(ctx, cfg, logits, seed_scores, loss, dlogits, selected, batch_means);
+  DG_DISPATCH(ctx, generator_loss(ctx, cfg, logits, seed_scores, loss, dlogits, selected, batch_means));
 }
 
 void seed_selection_scores(Context& ctx, const Tensor& real_loss, const Tensor& fake_loss, Tensor scores) {
   DG_CHECK(real_loss.numel() == 2 && fake_loss.numel() == 2 && scores.numel() == 2,
            "the seed selection rule is defined for exactly 2 discriminators, got ", real_loss.numel());
-  DG_DISPATCH_CUDA(ctx, seed_selection_scores(ctx, real_loss, fake_loss, scores));
-  cpu::seed_selection_scores(ctx, real_loss, fake_loss, scores);
+  DG_DISPATCH(ctx, seed_selection_scores(ctx, real_loss, fake_loss, scores));
 }
 
 }  // namespace dg

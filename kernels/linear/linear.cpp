@@ -5,16 +5,8 @@
 #include "engine/dispatch.h"
 
 namespace dg {
-namespace cpu {
-void linear_forward(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& b, Tensor y);
-void linear_backward(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& dy, Tensor dx, Tensor dw,
-                     Tensor db);
-}  // namespace cpu
-namespace cuda {
-void linear_forward(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& b, Tensor y);
-void linear_backward(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& dy, Tensor dx, Tensor dw,
-                     Tensor db);
-}  // namespace cuda
+DG_OP_BODIES(linear_forward)
+DG_OP_BODIES(linear_backward)
 
 // x (N, ...) with I = the product of its other dims, w (O, I), b (O) or empty, and `out`
 // (N, O) (y or dy).
@@ -32,8 +24,7 @@ static void check_linear_args(const Tensor& x, const Tensor& w, const Tensor& b,
 
 void linear_forward(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& b, Tensor y) {
   check_linear_args(x, w, b, y, "linear_forward");
-  DG_DISPATCH_CUDA(ctx, linear_forward(ctx, x, w, b, y));
-  cpu::linear_forward(ctx, x, w, b, y);
+  DG_DISPATCH(ctx, linear_forward(ctx, x, w, b, y));
 }
 
 void linear_backward(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& dy, Tensor dx, Tensor dw,
@@ -41,8 +32,7 @@ void linear_backward(Context& ctx, const Tensor& x, const Tensor& w, const Tenso
   check_linear_args(x, w, db, dy, "linear_backward");
   if (dx.data) check_shape(dx, x.shape, "linear_backward dx");
   if (dw.data) check_shape(dw, w.shape, "linear_backward dw");
-  DG_DISPATCH_CUDA(ctx, linear_backward(ctx, x, w, dy, dx, dw, db));
-  cpu::linear_backward(ctx, x, w, dy, dx, dw, db);
+  DG_DISPATCH(ctx, linear_backward(ctx, x, w, dy, dx, dw, db));
 }
 
 }  // namespace dg

@@ -63,10 +63,10 @@ void check_linear(bool strict, double tol) {
     Tensor ya = t.cpu.alloc(y.c.shape), dxa = t.cpu.alloc(x.c.shape), dwa = abs_of(t.cpu, dw.c), dba = abs_of(t.cpu, db.c);
     linear_forward(t.cpu, xa, wa, ba, ya);
     linear_backward(t.cpu, xa, wa, dya, dxa, dwa, dba);
-    linear_forward(t.cpu, x.c, w.c, b.c, y.c);
-    linear_forward(t.dev, x.g, w.g, b.g, y.g);
-    linear_backward(t.cpu, x.c, w.c, dy.c, dx.c, dw.c, db.c);
-    linear_backward(t.dev, x.g, w.g, dy.g, dx.g, dw.g, db.g);
+    t.both([&](Context& ctx) {
+      linear_forward(ctx, x.on(ctx), w.on(ctx), b.on(ctx), y.on(ctx));
+      linear_backward(ctx, x.on(ctx), w.on(ctx), dy.on(ctx), dx.on(ctx), dw.on(ctx), db.on(ctx));
+    });
     check_linear_output(t, y, ya, strict, tol);
     check_linear_output(t, dx, dxa, strict, tol);
     check_linear_output(t, dw, dwa, strict, tol);

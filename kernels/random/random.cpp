@@ -5,16 +5,10 @@
 #include "engine/dispatch.h"
 
 namespace dg {
-namespace cpu {
-void fill_normal(Context& ctx, Tensor t, float mean, float std, uint64_t seed, uint64_t stream, uint64_t offset);
-}
-namespace cuda {
-void fill_normal(Context& ctx, Tensor t, float mean, float std, uint64_t seed, uint64_t stream, uint64_t offset);
-}
+DG_OP_BODIES(fill_normal)
 
 void fill_normal(Context& ctx, Tensor t, float mean, float std, uint64_t seed, uint64_t stream, uint64_t offset) {
-  DG_DISPATCH_CUDA(ctx, fill_normal(ctx, t, mean, std, seed, stream, offset));
-  cpu::fill_normal(ctx, t, mean, std, seed, stream, offset);
+  DG_DISPATCH(ctx, fill_normal(ctx, t, mean, std, seed, stream, offset));
 }
 
 }  // namespace dg

@@ -5,22 +5,13 @@
 #include "engine/dispatch.h"
 
 namespace dg {
-namespace cpu {
-void softmax_forward(Context& ctx, const Tensor& logits, Tensor probs);
-void softmax_cross_entropy(Context& ctx, const Tensor& logits, const Tensor& labels, Tensor loss, Tensor dlogits,
-                           Tensor correct);
-}  // namespace cpu
-namespace cuda {
-void softmax_forward(Context& ctx, const Tensor& logits, Tensor probs);
-void softmax_cross_entropy(Context& ctx, const Tensor& logits, const Tensor& labels, Tensor loss, Tensor dlogits,
-                           Tensor correct);
-}  // namespace cuda
+DG_OP_BODIES(softmax_forward)
+DG_OP_BODIES(softmax_cross_entropy)
 
 void softmax_forward(Context& ctx, const Tensor& logits, Tensor probs) {
   DG_CHECK(logits.shape.rank == 2, "softmax_forward: logits must be (N, C), got ", logits.shape.str());
   check_shape(probs, logits.shape, "softmax_forward probs");
-  DG_DISPATCH_CUDA(ctx, softmax_forward(ctx, logits, probs));
-  cpu::softmax_forward(ctx, logits, probs);
+  DG_DISPATCH(ctx, softmax_forward(ctx, logits, probs));
 }
 
 // logits (N, C), labels (N), loss/correct (1), dlogits like logits (each optional but the
@@ -34,8 +25,7 @@ void softmax_cross_entropy(Context& ctx, const Tensor& logits, const Tensor& lab
   DG_CHECK(!loss.data || loss.numel() == 1, "softmax_cross_entropy: loss must have 1 element");
   DG_CHECK(!correct.data || correct.numel() == 1, "softmax_cross_entropy: correct must have 1 element");
   if (dlogits.data) check_shape(dlogits, logits.shape, "softmax_cross_entropy dlogits");
-  DG_DISPATCH_CUDA(ctx, softmax_cross_entropy(ctx, logits, labels, loss, dlogits, correct));
-  cpu::softmax_cross_entropy(ctx, logits, labels, loss, dlogits, correct);
+  DG_DISPATCH(ctx, softmax_cross_entropy(ctx, logits, labels, loss, dlogits, correct));
 }
 
 }  // namespace dg

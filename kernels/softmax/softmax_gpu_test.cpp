@@ -29,10 +29,10 @@ TEST_CASE("cuda softmax and softmax cross-entropy match the CPU, ties included")
     for (int n = 0; n < c.N; n++) labels.c.data[n] = float((n * 7 + 3) % c.C);
     t.dev.upload(labels.g, labels.c.data);
     auto probs = t.empty({c.N, c.C}), loss = t.empty({1}), d = t.random({c.N, c.C}, 42), correct = t.empty({1});
-    softmax_forward(t.cpu, logits.c, probs.c);
-    softmax_forward(t.dev, logits.g, probs.g);
-    softmax_cross_entropy(t.cpu, logits.c, labels.c, loss.c, d.c, correct.c);
-    softmax_cross_entropy(t.dev, logits.g, labels.g, loss.g, d.g, correct.g);
+    t.both([&](Context& ctx) {
+      softmax_forward(ctx, logits.on(ctx), probs.on(ctx));
+      softmax_cross_entropy(ctx, logits.on(ctx), labels.on(ctx), loss.on(ctx), d.on(ctx), correct.on(ctx));
+    });
     CHECK(t.error(probs) < 1e-5);
     CHECK(t.error(loss) < 1e-6);
     CHECK(t.error(d) < 1e-5);

@@ -10,34 +10,20 @@
 // shared memory no thread of this block wrote shows.
 //
 // The checks (each aborts naming the kernel, its launch and the source lines; CUDA C++
-// Programming Guide, "Synchronization Functions" and "Warp Shuffle Functions"):
+// Programming Guide, "Synchronization Functions"; those of warp exchanges: warps.cpp):
 //  - __syncthreads must be reached by every thread of the block that has not exited, at the
 //    same call: threads at different __syncthreads calls, or some threads at one while others
 //    have exited, is a divergent barrier;
-//  - a warp exchange (_sync shuffle, vote, __syncwarp) names its lanes in a mask that holds the
-//    caller; every named lane that has not exited must reach the same intrinsic with the same
-//    mask (and width); a named lane that does not exist, or that waits at __syncthreads
-//    instead, is divergent;
-//  - a value read from a lane that does not take part is undefined: the emulator returns NaN
-//    bytes (0xff);
 //  - a CUDA thread that runs DGEMU_WATCHDOG_S seconds without reaching a barrier (a spin loop
 //    waiting for another thread) is reported as a deadlock.
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <boost/context/fiber.hpp>
 #include <chrono>
 #include <cstring>
 #include <thread>
 
-#include "emu.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#include <sanitizer/common_interface_defs.h>
-#define DGEMU_ASAN 1
-#endif
+#include "blocks.h"
 
 uint3 threadIdx, blockIdx, blockDim, gridDim;
 
@@ -46,104 +32,17 @@ extern "C" char __stop_dgemu_shared[] __attribute__((weak));
 
 namespace dgemu {
 
-namespace ctx = boost::context;
-
-namespace {
-
-// ---- fiber stacks: mmap'd with a guard page below, reused ----
-constexpr size_t kStackBytes = size_t(256) << 10;  // ASan's reports need room
-
-struct StackPool {
-  std::vector<void*> free;
-  size_t page = size_t(sysconf(_SC_PAGESIZE));
-  void* take() {
-    if (!free.empty()) {
-      void* s = free.back();
-      free.pop_back();
-      return s;
-    }
-    void* p = mmap(nullptr, kStackBytes + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
-    if (p == MAP_FAILED) fatal("cannot map a fiber stack");
-    mprotect(p, page, PROT_NONE);  // overflow faults instead of writing into the next stack
-    return static_cast<char*>(p) + page;
-  }
-  void give(void* s) { free.push_back(s); }
-};
-StackPool& stacks() {
-  static thread_local StackPool p;
-  return p;
-}
-
-// boost::context's StackAllocator over the pool.
-struct PoolStack {
-  void* bottom;
-  ctx::stack_context allocate() {
-    ctx::stack_context sc;
-    sc.size = kStackBytes;
-    sc.sp = static_cast<char*>(bottom) + kStackBytes;
-    return sc;
-  }
-  void deallocate(ctx::stack_context& sc) { stacks().give(static_cast<char*>(sc.sp) - kStackBytes); }
-};
-
-enum class State { fresh, runnable, at_barrier, at_warp, exited };
-
-struct Lane {
-  ctx::fiber fiber;  // the suspended CUDA thread
-  ctx::fiber back;   // the scheduler, while the thread runs
-  State state = State::fresh;
-  uint3 tid{};
-  void* stack = nullptr;
-  void* fake_stack = nullptr;  // ASan's, while suspended
-  std::source_location site;   // the call it waits at
-  int predicate = 0;           // __syncthreads_count
-  WarpOp op = WarpOp::sync;
-  unsigned mask = 0;
-  uint64_t bits = 0, result = 0;
-  int bytes = 4, arg = 0, width = 32;
-};
-
-// The block being run on this OS thread.
-struct BlockRun {
-  const KernelSite* site = nullptr;
-  const std::function<void()>* body = nullptr;
-  std::vector<Lane> lanes;
-  int current = -1;
-  int threads = 0;
-  char* dynamic = nullptr;
-  size_t dynamic_bytes = 0;
-  const void* scheduler_bottom = nullptr;  // ASan: the scheduler's stack
-  size_t scheduler_size = 0;
-  void* scheduler_fake = nullptr;
-};
 thread_local BlockRun* tl_block = nullptr;
 
 // Progress for the watchdog: bumped at every switch.
 std::atomic<uint64_t> g_switches{0};
+
+namespace {
+
 std::atomic<bool> g_in_kernel{false};
 std::atomic<const KernelSite*> g_site{nullptr};  // the running kernel, for the watchdog's report
 
-std::string where(const std::source_location& s) {
-  const char* f = s.file_name();
-  const char* slash = std::strrchr(f, '/');
-  return std::string(slash ? slash + 1 : f) + ":" + std::to_string(s.line());
-}
-
 std::string dims(uint3 v) { return "(" + std::to_string(v.x) + "," + std::to_string(v.y) + "," + std::to_string(v.z) + ")"; }
-
-const char* op_name(WarpOp op) {
-  switch (op) {
-    case WarpOp::sync: return "__syncwarp";
-    case WarpOp::shfl: return "__shfl_sync";
-    case WarpOp::shfl_up: return "__shfl_up_sync";
-    case WarpOp::shfl_down: return "__shfl_down_sync";
-    case WarpOp::shfl_xor: return "__shfl_xor_sync";
-    case WarpOp::ballot: return "__ballot_sync";
-    case WarpOp::all: return "__all_sync";
-  }
-  return "?";
-}
 
 // The addressable bytes of the __shared__ section (ASan puts redzones between variables).
 struct SharedRuns {
@@ -178,53 +77,12 @@ void poison_shared(BlockRun& b) {
   if (b.dynamic_bytes) std::memset(b.dynamic, 0xff, b.dynamic_bytes);
 }
 
-// ---- switching, with ASan told about every stack change ----
-void switch_to_lane(BlockRun& b, int i) {
-  Lane& l = b.lanes[size_t(i)];
-  b.current = i;
-  threadIdx = l.tid;
-  g_switches.fetch_add(1, std::memory_order_relaxed);
-#ifdef DGEMU_ASAN
-  __sanitizer_start_switch_fiber(&b.scheduler_fake, l.stack, kStackBytes);
-#endif
-  l.fiber = std::move(l.fiber).resume();
-#ifdef DGEMU_ASAN
-  __sanitizer_finish_switch_fiber(b.scheduler_fake, nullptr, nullptr);
-#endif
-  b.current = -1;
-}
+}  // namespace
 
-// From a lane back to the scheduler; returns when the scheduler resumes it.
-void suspend_lane() {
-  BlockRun& b = *tl_block;
-  Lane& l = b.lanes[size_t(b.current)];
-#ifdef DGEMU_ASAN
-  __sanitizer_start_switch_fiber(&l.fake_stack, b.scheduler_bottom, b.scheduler_size);
-#endif
-  l.back = std::move(l.back).resume();
-#ifdef DGEMU_ASAN
-  __sanitizer_finish_switch_fiber(l.fake_stack, &b.scheduler_bottom, &b.scheduler_size);
-#endif
-}
-
-void start_lane(BlockRun& b, int i) {
-  Lane& l = b.lanes[size_t(i)];
-  l.stack = stacks().take();
-  l.state = State::runnable;
-  l.fiber = ctx::fiber(std::allocator_arg, PoolStack{l.stack}, [&b, i](ctx::fiber&& back) {
-    Lane& me = b.lanes[size_t(i)];
-    me.back = std::move(back);
-#ifdef DGEMU_ASAN
-    __sanitizer_finish_switch_fiber(nullptr, &b.scheduler_bottom, &b.scheduler_size);
-#endif
-    (*b.body)();
-    me.state = State::exited;
-#ifdef DGEMU_ASAN
-    __sanitizer_start_switch_fiber(nullptr, b.scheduler_bottom, b.scheduler_size);  // this fiber ends
-#endif
-    return std::move(me.back);
-  });
-  switch_to_lane(b, i);
+std::string where(const std::source_location& s) {
+  const char* f = s.file_name();
+  const char* slash = std::strrchr(f, '/');
+  return std::string(slash ? slash + 1 : f) + ":" + std::to_string(s.line());
 }
 
 std::string lane_name(const BlockRun& b, int i) {
@@ -232,69 +90,7 @@ std::string lane_name(const BlockRun& b, int i) {
          std::to_string(i / 32) + ")";
 }
 
-// The lanes of warp w that wait at warp exchanges: completes every group whose named lanes
-// have all arrived. Returns whether one completed.
-bool resolve_warp(BlockRun& b, int w) {
-  const int first = 32 * w, count = std::min(32, b.threads - first);
-  int leader = -1;
-  for (int j = 0; j < count; j++)
-    if (b.lanes[size_t(first + j)].state == State::at_warp) {
-      leader = j;
-      break;
-    }
-  if (leader < 0) return false;
-  const Lane& L = b.lanes[size_t(first + leader)];
-  const std::string at = std::string(op_name(L.op)) + " at " + where(L.site);
-  if (!(L.mask >> leader & 1u))
-    fatal(lane_name(b, first + leader) + " calls " + at + " with mask " + hex(reinterpret_cast<void*>(uintptr_t(L.mask))) +
-          ", which does not name the calling lane");
-  if (L.op != WarpOp::sync && (L.width < 1 || L.width > 32 || (L.width & (L.width - 1))))
-    fatal(at + ": width " + std::to_string(L.width) + " is not a power of 2 up to 32");
-  unsigned present = 0;  // named lanes that take part (not exited)
-  for (int j = 0; j < 32; j++) {
-    if (!(L.mask >> j & 1u)) continue;
-    if (j >= count)
-      fatal(at + ": the mask names lane " + std::to_string(j) + " of warp " + std::to_string(w) +
-            ", which does not exist in a block of " + std::to_string(b.threads) + " threads");
-    const Lane& o = b.lanes[size_t(first + j)];
-    if (o.state == State::exited) continue;
-    if (o.state == State::at_barrier)
-      fatal("divergent warp: " + lane_name(b, first + leader) + " waits at " + at + " for lane " + std::to_string(j) +
-            ", which waits at __syncthreads at " + where(o.site));
-    if (o.state != State::at_warp)
-      fatal("divergent warp: lane " + std::to_string(j) + " never reached " + at);
-    if (o.op != L.op || o.mask != L.mask || o.width != L.width)
-      fatal("divergent warp: " + lane_name(b, first + leader) + " is at " + at + " (mask " +
-            hex(reinterpret_cast<void*>(uintptr_t(L.mask))) + ") while " + lane_name(b, first + j) + " is at " +
-            op_name(o.op) + " at " + where(o.site) + " (mask " + hex(reinterpret_cast<void*>(uintptr_t(o.mask))) + ")");
-    present |= 1u << j;
-  }
-  unsigned ballot = 0;  // the predicates of the lanes taking part
-  for (int j = 0; j < 32; j++)
-    if (present >> j & 1u && b.lanes[size_t(first + j)].bits) ballot |= 1u << j;
-  for (int j = 0; j < 32; j++) {
-    if (!(present >> j & 1u)) continue;
-    Lane& me = b.lanes[size_t(first + j)];
-    const int seg = j & ~(L.width - 1);  // the first lane of this lane's width-wide segment
-    int src = j;
-    switch (L.op) {
-      case WarpOp::sync:
-      case WarpOp::ballot:
-      case WarpOp::all: break;
-      case WarpOp::shfl: src = seg + (((me.arg % L.width) + L.width) % L.width); break;
-      case WarpOp::shfl_up: src = (j - seg) >= me.arg ? j - me.arg : j; break;
-      case WarpOp::shfl_down: src = (j - seg) + me.arg < L.width ? j + me.arg : j; break;
-      case WarpOp::shfl_xor: src = (j ^ me.arg) < seg + L.width ? (j ^ me.arg) : j; break;
-    }
-    if (L.op == WarpOp::ballot) me.result = ballot;
-    else if (L.op == WarpOp::all) me.result = ballot == present;
-    else if (L.op == WarpOp::sync) me.result = 0;
-    else if (src < 0 || src >= 32 || !(present >> src & 1u)) me.result = ~uint64_t(0);  // undefined: NaN bytes
-    else me.result = b.lanes[size_t(first + src)].bits;
-    me.state = State::runnable;
-  }
-  return true;
-}
+namespace {
 
 // Everyone left waits at __syncthreads: checks it is one barrier for all, then releases it.
 void resolve_barrier(BlockRun& b) {
@@ -399,22 +195,6 @@ int sync_block_count(int predicate, std::source_location site) {
   l.predicate = predicate;
   suspend_lane();
   return l.predicate;
-}
-
-uint64_t warp_exchange(WarpOp op, unsigned mask, uint64_t bits, int bytes, int arg, int width,
-                       std::source_location site) {
-  if (!tl_block || tl_block->current < 0) fatal(std::string(op_name(op)) + " called outside a kernel at " + where(site));
-  Lane& l = tl_block->lanes[size_t(tl_block->current)];
-  l.state = State::at_warp;
-  l.op = op;
-  l.mask = mask;
-  l.bits = bits;
-  l.bytes = bytes;
-  l.arg = arg;
-  l.width = width;
-  l.site = site;
-  suspend_lane();
-  return l.result;
 }
 
 void* dynamic_shared() {

@@ -1,6 +1,6 @@
-// cuDNN convolutions: forward, backward-data and backward-filter as direct loops written from
-// the cuDNN API reference's definitions (never engine/cpu, so that the CPU reference and this
-// are two implementations), the algorithm queries and Find*Ex.
+// cuDNN convolutions: the algorithms, the checks of a call's arguments, the workspace sizes and
+// the calls that run a convolution (forward, backward-data, backward-filter). The loops:
+// cudnn_conv_arithmetic.cpp; the algorithm queries and Find*Ex: cudnn_conv_find.cpp.
 //
 // The emulator's algorithms stand in for cuDNN's by what code can observe of them:
 //  - which shapes each supports (FFT and Winograd kernels need stride 1, Winograd 3x3 filters;
@@ -22,42 +22,13 @@
 //    DGEMU_FIND_SEED (default DGEMU_SEED): real timings vary from run to run, so two processes
 //    with different seeds may rank algorithms differently; the _v7 heuristics rank by the cost
 //    model alone.
-// Find*Ex blocks until done (as cuDNN's does), writes NaN into the output buffer it is handed
-// and into the part of the workspace its algorithms use, and returns its results sorted by
-// time, failures last.
-#include <algorithm>
-#include <cstring>
-#include <random>
-#include <vector>
+#include <string>
 
-#include "cudnn_emu.h"
-#include "tf32.h"
+#include "cudnn_conv.h"
 
-using namespace dgemu;
+namespace dgemu {
 
 namespace {
-
-enum class Primitive { forward, backward_data, backward_filter };
-enum class Sum { in_order, reversed, pairwise, chunks4, chunks8, shuffled };
-
-// One convolution "x (N, C, H, W) * w (K, C, R, S) -> y (N, K, P, Q)".
-struct Geometry {
-  int N, C, H, W, K, R, S, P, Q, pad_h, pad_w, u, v, dil_h, dil_w;
-  bool flip;  // CUDNN_CONVOLUTION mirrors the filter
-  double macs() const { return double(N) * K * P * Q * C * R * S; }
-};
-
-struct Algo {
-  int id;
-  const char* name;
-  Sum sum;
-  bool deterministic;
-  bool tensor_ops;     // may use TF32 tensor cores
-  bool aligned16;      // needs 16-byte aligned buffers
-  int workspace;       // 0: none, 1: a copy of the input read from the workspace
-  double cost;         // relative time per multiply-add in the cost model
-  bool (*supports)(const Geometry&);
-};
 
 bool always(const Geometry&) { return true; }
 bool never(const Geometry&) { return false; }
@@ -92,18 +63,14 @@ const Algo kBackwardFilter[] = {
     {6, "FFT_TILING", Sum::reversed, true, false, true, 1, 0.99, unit_stride},
 };
 
+}  // namespace
+
 const Algo* table(Primitive p, int* count) {
   switch (p) {
     case Primitive::forward: *count = 8; return kForward;
     case Primitive::backward_data: *count = 6; return kBackwardData;
     default: *count = 7; return kBackwardFilter;
   }
-}
-
-const char* primitive_name(Primitive p) {
-  return p == Primitive::forward ? "cudnnConvolutionForward"
-         : p == Primitive::backward_data ? "cudnnConvolutionBackwardData"
-                                         : "cudnnConvolutionBackwardFilter";
 }
 
 // ---- arguments ----
@@ -137,195 +104,14 @@ bool tf32_for(const Algo& a, cudnnMathType_t math) { return a.tensor_ops && math
 
 bool aligned(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
-// ---- the arithmetic ----
-// A call computes its outputs in groups of J that share one sequence of terms: forward, one
-// output plane (n, k) of P x Q values; backward-data, one input plane (n, c) of H x W values;
-// backward-filter, the K filters at one (c, r, s). Term t of the group's sequence (canonical
-// order: (c, r, s), (k, r, s) or (n, p, q)) gives one product per output, zero where the term
-// falls into padding or between strides (adding an exact zero changes no sum). Each output's
-// sum of its terms is taken in the algorithm's order.
-
-int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-int ceil_div(int a, int b) { return -floor_div(-a, b); }
-
-// Sums, for each of J outputs, the `terms` products that row(t, dst) writes for term t.
-template <class Row>
-void reduce_group(int terms, int J, Sum sum, std::mt19937_64& rng, const Row& row, float* result) {
-  std::vector<float> acc(static_cast<size_t>(J), 0.0f), r(static_cast<size_t>(J));
-  switch (sum) {
-    case Sum::in_order:
-    case Sum::reversed:
-      for (int i = 0; i < terms; i++) {
-        row(sum == Sum::in_order ? i : terms - 1 - i, r.data());
-        for (int j = 0; j < J; j++) acc[size_t(j)] += r[size_t(j)];
-      }
-      break;
-    case Sum::chunks4:
-    case Sum::chunks8: {
-      const int c = sum == Sum::chunks4 ? 4 : 8;
-      std::vector<float> part(size_t(J), 0.0f);
-      for (int t = 0; t < terms; t++) {
-        row(t, r.data());
-        for (int j = 0; j < J; j++) part[size_t(j)] += r[size_t(j)];
-        if (t % c == c - 1 || t == terms - 1)
-          for (int j = 0; j < J; j++) acc[size_t(j)] += part[size_t(j)], part[size_t(j)] = 0.0f;
-      }
-      break;
-    }
-    case Sum::pairwise: {  // neighbours, then neighbouring pairs, ...
-      static thread_local std::vector<float> all;  // reused: a plane's terms can take 100 MB
-      all.resize(size_t(terms) * size_t(J));
-      for (int t = 0; t < terms; t++) row(t, all.data() + size_t(t) * size_t(J));
-      for (int n = terms; n > 1; n = n / 2 + n % 2) {
-        for (int i = 0; i < n / 2; i++)
-          for (int j = 0; j < J; j++)
-            all[size_t(i) * J + j] = all[size_t(2 * i) * J + j] + all[size_t(2 * i + 1) * J + j];
-        if (n % 2)
-          for (int j = 0; j < J; j++) all[size_t(n / 2) * J + j] = all[size_t(n - 1) * J + j];
-      }
-      if (terms > 0) std::copy(all.begin(), all.begin() + J, acc.begin());
-      break;
-    }
-    case Sum::shuffled: {  // atomics: partial sums of 8 terms arrive in any order
-      const int parts = (terms + 7) / 8;
-      std::vector<float> part(size_t(parts) * size_t(J), 0.0f);
-      for (int t = 0; t < terms; t++) {
-        row(t, r.data());
-        for (int j = 0; j < J; j++) part[size_t(t / 8) * J + j] += r[size_t(j)];
-      }
-      std::vector<int> order(static_cast<size_t>(parts));
-      for (int i = 0; i < parts; i++) order[size_t(i)] = i;
-      std::shuffle(order.begin(), order.end(), rng);
-      for (int i : order)
-        for (int j = 0; j < J; j++) acc[size_t(j)] += part[size_t(i) * J + j];
-      break;
-    }
-  }
-  std::copy(acc.begin(), acc.end(), result);
-}
-
-struct Run {
-  Primitive prim;
-  Geometry g;
-  Algo algo;
-  bool tf32;
-  float alpha, beta;
-  const float* a;  // forward: x; backward-data: dy; backward-filter: x
-  const float* b;  // forward: w; backward-data: w;  backward-filter: dy
-  float* out;
-  float* workspace;
-  uint64_t seed;
-};
-
-void execute(const Run& r) {
-  const Geometry& g = r.g;
-  std::mt19937_64 rng(r.seed);
-  const size_t xs = size_t(g.N) * g.C * g.H * g.W, ws = size_t(g.K) * g.C * g.R * g.S, ys = size_t(g.N) * g.K * g.P * g.Q;
-  const size_t a_n = r.prim == Primitive::backward_data ? ys : xs, b_n = r.prim == Primitive::backward_filter ? ys : ws;
-  const float* a = r.a;
-  if (r.algo.workspace) {  // this algorithm reads its input from the workspace
-    std::memcpy(r.workspace, r.a, a_n * sizeof(float));
-    a = r.workspace;
-  }
-  // The inputs as the algorithm reads them: TF32 when it uses tensor cores.
-  std::vector<float> A(a, a + a_n), B(r.b, r.b + b_n);
-  if (r.tf32) {
-    for (float& v : A) v = to_tf32(v);
-    for (float& v : B) v = to_tf32(v);
-  }
-  auto filter = [&](int k, int c, int rr, int s) {  // CUDNN_CONVOLUTION mirrors the filter
-    if (g.flip) rr = g.R - 1 - rr, s = g.S - 1 - s;
-    return B[((size_t(k) * g.C + c) * g.R + rr) * g.S + s];
-  };
-  auto blend = [&](float* o, const float* v, int J, ptrdiff_t stride) {  // o is not read when beta == 0
-    for (int j = 0; j < J; j++) {
-      float& y = o[j * stride];
-      y = r.beta == 0.0f ? r.alpha * v[j] : r.alpha * v[j] + r.beta * y;
-    }
-  };
-  if (r.prim == Primitive::forward) {
-    const int J = g.P * g.Q;
-    std::vector<float> v(static_cast<size_t>(J));
-    for (int n = 0; n < g.N; n++)
-      for (int k = 0; k < g.K; k++) {
-        reduce_group(g.C * g.R * g.S, J, r.algo.sum, rng, [&](int t, float* row) {
-          const int c = t / (g.R * g.S), rr = t / g.S % g.R, s = t % g.S;
-          const float wv = filter(k, c, rr, s);
-          const int off = s * g.dil_w - g.pad_w;  // input column of output column q: q v + off
-          const int lo = std::clamp(ceil_div(-off, g.v), 0, g.Q), hi = std::clamp(floor_div(g.W - 1 - off, g.v) + 1, lo, g.Q);
-          for (int p = 0; p < g.P; p++, row += g.Q) {
-            const int h = p * g.u - g.pad_h + rr * g.dil_h;
-            if (h < 0 || h >= g.H) {
-              std::fill(row, row + g.Q, 0.0f);
-              continue;
-            }
-            const float* xrow = A.data() + ((size_t(n) * g.C + c) * g.H + h) * g.W + off;
-            std::fill(row, row + lo, 0.0f);
-            if (g.v == 1)
-              for (int q = lo; q < hi; q++) row[q] = xrow[q] * wv;
-            else
-              for (int q = lo; q < hi; q++) row[q] = xrow[q * g.v] * wv;
-            std::fill(row + hi, row + g.Q, 0.0f);
-          }
-        }, v.data());
-        blend(r.out + (size_t(n) * g.K + k) * J, v.data(), J, 1);
-      }
-  } else if (r.prim == Primitive::backward_data) {
-    const int J = g.H * g.W;
-    std::vector<float> v(static_cast<size_t>(J));
-    for (int n = 0; n < g.N; n++)
-      for (int c = 0; c < g.C; c++) {
-        reduce_group(g.K * g.R * g.S, J, r.algo.sum, rng, [&](int t, float* row) {
-          const int k = t / (g.R * g.S), rr = t / g.S % g.R, s = t % g.S;
-          const float wv = filter(k, c, rr, s);
-          const int off = s * g.dil_w - g.pad_w;  // output column q reads input column q v + off
-          const int lo = std::max(ceil_div(-off, g.v), 0), hi = std::min(floor_div(g.W - 1 - off, g.v) + 1, g.Q);
-          std::fill(row, row + J, 0.0f);
-          for (int h = 0; h < g.H; h++, row += g.W) {
-            const int ph = h + g.pad_h - rr * g.dil_h;  // = p * u
-            if (ph < 0 || ph % g.u || ph / g.u >= g.P) continue;
-            const float* dyrow = A.data() + ((size_t(n) * g.K + k) * g.P + ph / g.u) * g.Q;
-            if (g.v == 1)
-              for (int q = lo; q < hi; q++) row[q + off] = dyrow[q] * wv;
-            else
-              for (int q = lo; q < hi; q++) row[q * g.v + off] = dyrow[q] * wv;
-          }
-        }, v.data());
-        blend(r.out + (size_t(n) * g.C + c) * J, v.data(), J, 1);
-      }
-  } else {
-    // dy transposed to (N, P, Q, K), so that one term's K products are contiguous.
-    std::vector<float> dyT(ys);
-    for (int n = 0; n < g.N; n++)
-      for (int k = 0; k < g.K; k++)
-        for (int pq = 0; pq < g.P * g.Q; pq++) dyT[(size_t(n) * g.P * g.Q + pq) * g.K + k] = B[(size_t(n) * g.K + k) * g.P * g.Q + pq];
-    std::vector<float> v(static_cast<size_t>(g.K));
-    for (int c = 0; c < g.C; c++)
-      for (int rr = 0; rr < g.R; rr++)
-        for (int s = 0; s < g.S; s++) {
-          reduce_group(g.N * g.P * g.Q, g.K, r.algo.sum, rng, [&](int t, float* row) {
-            const int n = t / (g.P * g.Q), p = t / g.Q % g.P, q = t % g.Q;
-            const int h = p * g.u - g.pad_h + rr * g.dil_h, w = q * g.v - g.pad_w + s * g.dil_w;
-            if (h < 0 || h >= g.H || w < 0 || w >= g.W) {
-              std::fill(row, row + g.K, 0.0f);
-              return;
-            }
-            const float xv = A[((size_t(n) * g.C + c) * g.H + h) * g.W + w];
-            const float* d = dyT.data() + size_t(t) * g.K;
-            for (int k = 0; k < g.K; k++) row[k] = xv * d[k];
-          }, v.data());
-          const int fr = g.flip ? g.R - 1 - rr : rr, fs = g.flip ? g.S - 1 - s : s;
-          blend(r.out + (size_t(c) * g.R + fr) * g.S + fs, v.data(), g.K, ptrdiff_t(g.C) * g.R * g.S);
-        }
-  }
-}
-
 // ---- checks shared by the execution calls ----
 
+namespace {
 std::string check_buffer(const char* what, const void* p, size_t bytes) {
   std::string why = check_device_range(p, bytes);
   return why.empty() ? "" : std::string(what) + ": " + why;
 }
+}  // namespace
 
 cudnnStatus_t check_buffers(const char* call, Primitive prim, const Geometry& g, const void* a, const void* b,
                             const void* out) {
@@ -340,116 +126,12 @@ cudnnStatus_t check_buffers(const char* call, Primitive prim, const Geometry& g,
   return CUDNN_STATUS_SUCCESS;
 }
 
-// Find's timing noise: DGEMU_FIND_SEED, else DGEMU_SEED, so that a run repeats; a test that
-// needs two processes to time differently (as two runs on a GPU may) gives each its own.
-uint64_t process_seed() {
-  static const uint64_t s = [] {
-    if (const char* e = std::getenv("DGEMU_FIND_SEED")) return uint64_t(std::strtoull(e, nullptr, 10));
-    return config().seed;
-  }();
-  return s;
-}
+namespace {
 
-// The modelled time of algorithm `a` (microseconds), with a per-process, per-search factor.
-float modelled_us(const Algo& a, const Geometry& g, bool noise, uint64_t search) {
-  double t = 2.0 + a.cost * g.macs() * 1e-4;
-  if (noise) {
-    std::mt19937_64 r(process_seed() ^ (search * 0x2545f4914f6cdd1dull) ^ uint64_t(a.id + 1) * 0x9e37ull);
-    t *= 0.6 + 0.8 * std::uniform_real_distribution<double>(0, 1)(r);
-  }
-  return float(t);
-}
-
-template <class Perf, class AlgoEnum>
-void fill_results(Primitive prim, const Geometry& g, cudnnMathType_t math, bool timed, bool pointers_aligned,
-                  size_t workspace_limit, int requested, int* returned, Perf* results) {
-  static uint64_t searches = 0;
-  const uint64_t search = ++searches;
-  int n;
-  const Algo* t = table(prim, &n);
-  std::vector<Perf> all;
-  for (int i = 0; i < n; i++) {
-    const Algo& a = t[i];
-    // A tensor-core algorithm appears twice where the math type allows TF32 (cuDNN's Find
-    // "attempts all algorithms, including their CUDNN_TENSOR_OP_MATH and CUDNN_DEFAULT_MATH
-    // versions"): with tensor ops, and as FMA, a little slower.
-    for (bool tensor_op : {true, false}) {
-      if (tensor_op && !tf32_for(a, math)) continue;
-      Perf r{};
-      r.algo = AlgoEnum(a.id);
-      r.memory = workspace_bytes(prim, a, g);
-      r.determinism = a.deterministic ? CUDNN_DETERMINISTIC : CUDNN_NON_DETERMINISTIC;
-      r.mathType = tensor_op ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
-      r.time = modelled_us(a, g, timed, search * 2 + (tensor_op ? 0 : 1)) * (tensor_op || !tf32_for(a, math) ? 1e-3f : 1.2e-3f);
-      r.status = CUDNN_STATUS_SUCCESS;
-      if (!a.supports(g)) r.status = CUDNN_STATUS_NOT_SUPPORTED_SHAPE;
-      else if (a.aligned16 && !pointers_aligned) r.status = CUDNN_STATUS_BAD_PARAM_MISALIGNED_POINTER;
-      else if (timed && r.memory > workspace_limit) r.status = CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED;
-      if (r.status != CUDNN_STATUS_SUCCESS) r.time = -1.0f;
-      all.push_back(r);
-    }
-  }
-  std::stable_sort(all.begin(), all.end(), [](const Perf& x, const Perf& y) {
-    if ((x.status == CUDNN_STATUS_SUCCESS) != (y.status == CUDNN_STATUS_SUCCESS)) return x.status == CUDNN_STATUS_SUCCESS;
-    return x.time < y.time;
-  });
-  *returned = std::min(requested, int(all.size()));
-  for (int i = 0; i < *returned; i++) results[i] = all[size_t(i)];
-}
-
-cudnnStatus_t query_args(cudnnHandle_t handle, int requested, int* returned, const void* results, const char* call) {
-  if (!live_cudnn(handle)) return cudnn_fail(CUDNN_STATUS_BAD_PARAM, std::string(call) + ": not a live handle");
-  if (requested <= 0 || !returned || !results)
-    return cudnn_fail(CUDNN_STATUS_BAD_PARAM, std::string(call) + ": requestedAlgoCount " + std::to_string(requested) +
-                                                  " or a null result pointer");
-  return CUDNN_STATUS_SUCCESS;
-}
-
-// Find*Ex: blocks until the handle's stream is idle, "runs" every algorithm over the buffers,
-// leaving NaN in the output buffer and the workspace.
-template <class Perf, class AlgoEnum>
-cudnnStatus_t find(Primitive prim, cudnnHandle_t handle, cudnnTensorDescriptor_t x, cudnnFilterDescriptor_t w,
-                   cudnnConvolutionDescriptor_t conv, cudnnTensorDescriptor_t y, const void* a, const void* b,
-                   void* out, int requested, int* returned, Perf* results, void* workspace, size_t workspace_bytes_) {
-  const std::string call = std::string("cudnnFind") + (prim == Primitive::forward         ? "ConvolutionForward"
-                                                       : prim == Primitive::backward_data ? "ConvolutionBackwardData"
-                                                                                          : "ConvolutionBackwardFilter") +
-                           "AlgorithmEx";
-  Lock lock(device_mutex());
-  if (cudnnStatus_t s = query_args(handle, requested, returned, results, call.c_str()); s) return s;
-  Geometry g;
-  if (cudnnStatus_t s = geometry(call.c_str(), x, w, conv, y, &g); s) return s;
-  if (cudnnStatus_t s = check_buffers(call.c_str(), prim, g, a, b, out); s) return s;
-  if (workspace_bytes_ && !check_device_range(workspace, workspace_bytes_).empty())
-    return cudnn_fail(CUDNN_STATUS_BAD_PARAM, call + ": workspace: " + check_device_range(workspace, workspace_bytes_));
-  Stream* s = stream_of(handle->stream, call.c_str());
-  if (!s) return CUDNN_STATUS_BAD_PARAM;
-  if (stream_capturing(s)) {
-    forbid_in_capture(s, call);
-    return cudnn_fail(CUDNN_STATUS_NOT_SUPPORTED, call + " while the stream is being captured");
-  }
-  synchronize_stream(s, call.c_str());
-  const size_t out_bytes = 4 * (prim == Primitive::forward         ? size_t(g.N) * g.K * g.P * g.Q
-                                : prim == Primitive::backward_data ? size_t(g.N) * g.C * g.H * g.W
-                                                                   : size_t(g.K) * g.C * g.R * g.S);
-  std::memset(out, 0xff, out_bytes);
-  // The workspace as far as any algorithm would use it for this shape.
-  if (workspace_bytes_) std::memset(workspace, 0xff, std::min(workspace_bytes_, input_bytes(prim, g)));
-  const bool al = aligned(a) && aligned(b) && aligned(out) && (!workspace_bytes_ || aligned(workspace));
-  fill_results<Perf, AlgoEnum>(prim, g, conv->math, true, al, workspace_bytes_, requested, returned, results);
-  return CUDNN_STATUS_SUCCESS;
-}
-
-template <class Perf, class AlgoEnum>
-cudnnStatus_t heuristics(Primitive prim, cudnnHandle_t handle, cudnnTensorDescriptor_t x, cudnnFilterDescriptor_t w,
-                         cudnnConvolutionDescriptor_t conv, cudnnTensorDescriptor_t y, int requested, int* returned,
-                         Perf* results, const char* call) {
-  Lock lock(device_mutex());
-  if (cudnnStatus_t s = query_args(handle, requested, returned, results, call); s) return s;
-  Geometry g;
-  if (cudnnStatus_t s = geometry(call, x, w, conv, y, &g); s) return s;
-  fill_results<Perf, AlgoEnum>(prim, g, conv->math, false, true, ~size_t(0), requested, returned, results);
-  return CUDNN_STATUS_SUCCESS;
+const char* primitive_name(Primitive p) {
+  return p == Primitive::forward ? "cudnnConvolutionForward"
+         : p == Primitive::backward_data ? "cudnnConvolutionBackwardData"
+                                         : "cudnnConvolutionBackwardFilter";
 }
 
 cudnnStatus_t workspace_size(Primitive prim, cudnnHandle_t handle, cudnnTensorDescriptor_t x,
@@ -506,95 +188,13 @@ cudnnStatus_t convolve(Primitive prim, cudnnHandle_t handle, const void* alpha, 
   return CUDNN_STATUS_SUCCESS;
 }
 
-// Every algorithm, twice for the tensor-core ones (with and without tensor ops).
-int max_count(Primitive p) {
-  int n;
-  table(p, &n);
-  return 2 * n;
-}
-
 }  // namespace
 
+}  // namespace dgemu
+
+using namespace dgemu;
+
 extern "C" {
-
-cudnnStatus_t cudnnGetConvolutionForwardAlgorithmMaxCount(cudnnHandle_t handle, int* count) {
-  if (!live_cudnn(handle) || !count) return cudnn_fail(CUDNN_STATUS_BAD_PARAM, "cudnnGetConvolutionForwardAlgorithmMaxCount");
-  *count = max_count(Primitive::forward);
-  return CUDNN_STATUS_SUCCESS;
-}
-cudnnStatus_t cudnnGetConvolutionBackwardDataAlgorithmMaxCount(cudnnHandle_t handle, int* count) {
-  if (!live_cudnn(handle) || !count) return cudnn_fail(CUDNN_STATUS_BAD_PARAM, "cudnnGetConvolutionBackwardDataAlgorithmMaxCount");
-  *count = max_count(Primitive::backward_data);
-  return CUDNN_STATUS_SUCCESS;
-}
-cudnnStatus_t cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(cudnnHandle_t handle, int* count) {
-  if (!live_cudnn(handle) || !count) return cudnn_fail(CUDNN_STATUS_BAD_PARAM, "cudnnGetConvolutionBackwardFilterAlgorithmMaxCount");
-  *count = max_count(Primitive::backward_filter);
-  return CUDNN_STATUS_SUCCESS;
-}
-
-cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(cudnnHandle_t handle, cudnnTensorDescriptor_t xDesc,
-                                                     const void* x, cudnnFilterDescriptor_t wDesc, const void* w,
-                                                     cudnnConvolutionDescriptor_t convDesc,
-                                                     cudnnTensorDescriptor_t yDesc, void* y, int requestedAlgoCount,
-                                                     int* returnedAlgoCount, cudnnConvolutionFwdAlgoPerf_t* perfResults,
-                                                     void* workSpace, size_t workSpaceSizeInBytes) {
-  return find<cudnnConvolutionFwdAlgoPerf_t, cudnnConvolutionFwdAlgo_t>(
-      Primitive::forward, handle, xDesc, wDesc, convDesc, yDesc, x, w, y, requestedAlgoCount, returnedAlgoCount,
-      perfResults, workSpace, workSpaceSizeInBytes);
-}
-
-cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithmEx(
-    cudnnHandle_t handle, cudnnFilterDescriptor_t wDesc, const void* w, cudnnTensorDescriptor_t dyDesc,
-    const void* dy, cudnnConvolutionDescriptor_t convDesc, cudnnTensorDescriptor_t dxDesc, void* dx,
-    int requestedAlgoCount, int* returnedAlgoCount, cudnnConvolutionBwdDataAlgoPerf_t* perfResults, void* workSpace,
-    size_t workSpaceSizeInBytes) {
-  return find<cudnnConvolutionBwdDataAlgoPerf_t, cudnnConvolutionBwdDataAlgo_t>(
-      Primitive::backward_data, handle, dxDesc, wDesc, convDesc, dyDesc, dy, w, dx, requestedAlgoCount,
-      returnedAlgoCount, perfResults, workSpace, workSpaceSizeInBytes);
-}
-
-cudnnStatus_t cudnnFindConvolutionBackwardFilterAlgorithmEx(
-    cudnnHandle_t handle, cudnnTensorDescriptor_t xDesc, const void* x, cudnnTensorDescriptor_t dyDesc,
-    const void* y, cudnnConvolutionDescriptor_t convDesc, cudnnFilterDescriptor_t dwDesc, void* dw,
-    int requestedAlgoCount, int* returnedAlgoCount, cudnnConvolutionBwdFilterAlgoPerf_t* perfResults,
-    void* workSpace, size_t workSpaceSizeInBytes) {
-  return find<cudnnConvolutionBwdFilterAlgoPerf_t, cudnnConvolutionBwdFilterAlgo_t>(
-      Primitive::backward_filter, handle, xDesc, dwDesc, convDesc, dyDesc, x, y, dw, requestedAlgoCount,
-      returnedAlgoCount, perfResults, workSpace, workSpaceSizeInBytes);
-}
-
-cudnnStatus_t cudnnGetConvolutionForwardAlgorithm_v7(cudnnHandle_t handle, cudnnTensorDescriptor_t xDesc,
-                                                     cudnnFilterDescriptor_t wDesc,
-                                                     cudnnConvolutionDescriptor_t convDesc,
-                                                     cudnnTensorDescriptor_t yDesc, int requestedAlgoCount,
-                                                     int* returnedAlgoCount, cudnnConvolutionFwdAlgoPerf_t* perfResults) {
-  return heuristics<cudnnConvolutionFwdAlgoPerf_t, cudnnConvolutionFwdAlgo_t>(
-      Primitive::forward, handle, xDesc, wDesc, convDesc, yDesc, requestedAlgoCount, returnedAlgoCount, perfResults,
-      "cudnnGetConvolutionForwardAlgorithm_v7");
-}
-
-cudnnStatus_t cudnnGetConvolutionBackwardDataAlgorithm_v7(cudnnHandle_t handle, cudnnFilterDescriptor_t wDesc,
-                                                          cudnnTensorDescriptor_t dyDesc,
-                                                          cudnnConvolutionDescriptor_t convDesc,
-                                                          cudnnTensorDescriptor_t dxDesc, int requestedAlgoCount,
-                                                          int* returnedAlgoCount,
-                                                          cudnnConvolutionBwdDataAlgoPerf_t* perfResults) {
-  return heuristics<cudnnConvolutionBwdDataAlgoPerf_t, cudnnConvolutionBwdDataAlgo_t>(
-      Primitive::backward_data, handle, dxDesc, wDesc, convDesc, dyDesc, requestedAlgoCount, returnedAlgoCount,
-      perfResults, "cudnnGetConvolutionBackwardDataAlgorithm_v7");
-}
-
-cudnnStatus_t cudnnGetConvolutionBackwardFilterAlgorithm_v7(cudnnHandle_t handle, cudnnTensorDescriptor_t xDesc,
-                                                            cudnnTensorDescriptor_t dyDesc,
-                                                            cudnnConvolutionDescriptor_t convDesc,
-                                                            cudnnFilterDescriptor_t dwDesc, int requestedAlgoCount,
-                                                            int* returnedAlgoCount,
-                                                            cudnnConvolutionBwdFilterAlgoPerf_t* perfResults) {
-  return heuristics<cudnnConvolutionBwdFilterAlgoPerf_t, cudnnConvolutionBwdFilterAlgo_t>(
-      Primitive::backward_filter, handle, xDesc, dwDesc, convDesc, dyDesc, requestedAlgoCount, returnedAlgoCount,
-      perfResults, "cudnnGetConvolutionBackwardFilterAlgorithm_v7");
-}
 
 cudnnStatus_t cudnnGetConvolutionForwardWorkspaceSize(cudnnHandle_t handle, cudnnTensorDescriptor_t xDesc,
                                                       cudnnFilterDescriptor_t wDesc,

@@ -65,7 +65,7 @@ std::string check_device_range(const void* p, size_t bytes, bool pinned_ok = fal
 bool is_pinned(const void* p);
 size_t live_allocations(MemKind kind);
 
-// ---- streams, events, graphs (streams.cpp) ----
+// ---- streams, events, graphs (streams.cpp, capture.cpp) ----
 struct Stream;
 struct Token {
   bool done = false;
