@@ -38,23 +38,17 @@ static void backward_filter(Context& ctx, const ColGeom& g, int O, const float* 
     conv_backward_filter_im2col(ctx, g, O, image, dout, dw);
 }
 
+// (The entries, conv.cpp, checked the shapes and skip an empty dw.)
 void conv2d_forward(Context& ctx, const Tensor& x, const Tensor& w, ConvGeom g, Tensor y) {
-  const int O = w.n();
-  ColGeom cg = conv_geom(x, w.h(), w.w(), g, y.h(), y.w());
-  forward(ctx, cg, O, x.data, w.data, y.data);
+  forward(ctx, conv_geom(x, w.h(), w.w(), g, y.h(), y.w()), w.n(), x.data, w.data, y.data);
 }
 
 void conv2d_backward_data(Context& ctx, const Tensor& dy, const Tensor& w, ConvGeom g, Tensor dx) {
-  const int O = w.n();
-  ColGeom cg = conv_geom(dx, w.h(), w.w(), g, dy.h(), dy.w());
-  backward_data(ctx, cg, O, dy.data, w.data, dx.data);
+  backward_data(ctx, conv_geom(dx, w.h(), w.w(), g, dy.h(), dy.w()), w.n(), dy.data, w.data, dx.data);
 }
 
 void conv2d_backward_filter(Context& ctx, const Tensor& x, const Tensor& dy, ConvGeom g, Tensor dw) {
-  if (dw.data == nullptr) return;
-  const int O = dw.n();
-  ColGeom cg = conv_geom(x, dw.h(), dw.w(), g, dy.h(), dy.w());
-  backward_filter(ctx, cg, O, x.data, dy.data, dw.data);
+  backward_filter(ctx, conv_geom(x, dw.h(), dw.w(), g, dy.h(), dy.w()), dw.n(), x.data, dy.data, dw.data);
 }
 
 // Transposed convolution = conv2d's adjoint. The "image" side of the underlying conv is
@@ -62,9 +56,7 @@ void conv2d_backward_filter(Context& ctx, const Tensor& x, const Tensor& dy, Con
 // exactly a conv2d weight (O = Cin, C = Cout).
 
 void conv_transpose2d_forward(Context& ctx, const Tensor& x, const Tensor& w, ConvGeom g, Tensor y) {
-  const int Cin = x.c();
-  ColGeom cg = conv_geom(y, w.h(), w.w(), g, x.h(), x.w());
-  backward_data(ctx, cg, Cin, x.data, w.data, y.data);
+  backward_data(ctx, conv_geom(y, w.h(), w.w(), g, x.h(), x.w()), x.c(), x.data, w.data, y.data);
 }
 
 void conv_transpose2d_backward_data(Context& ctx, const Tensor& dy, const Tensor& w, ConvGeom g, Tensor dx) {
@@ -72,10 +64,7 @@ void conv_transpose2d_backward_data(Context& ctx, const Tensor& dy, const Tensor
 }
 
 void conv_transpose2d_backward_filter(Context& ctx, const Tensor& x, const Tensor& dy, ConvGeom g, Tensor dw) {
-  if (dw.data == nullptr) return;
-  const int Cin = x.c();
-  ColGeom cg = conv_geom(dy, dw.h(), dw.w(), g, x.h(), x.w());
-  backward_filter(ctx, cg, Cin, dy.data, x.data, dw.data);
+  backward_filter(ctx, conv_geom(dy, dw.h(), dw.w(), g, x.h(), x.w()), x.c(), dy.data, x.data, dw.data);
 }
 
 }  // namespace dg::cpu

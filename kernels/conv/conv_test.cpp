@@ -32,30 +32,44 @@ std::string describe(const ConvCase& c) {
          std::to_string(c.stride) + " p" + std::to_string(c.pad);
 }
 
-}  // namespace
+// loss(x, w) = <forward(x, w), r> for a random r (N, O, Ho, Wo) = y_shape; its gradients from
+// backward-data and backward-filter against finite differences.
+void check_backward(Context& ctx, const ConvOps& op, const std::string& name, ConvGeom g, const Tensor& x,
+                    const Tensor& w, Shape y_shape, uint64_t r_stream) {
+  Tensor y = ctx.alloc(y_shape);
+  Tensor r = random_tensor(ctx, y.shape, r_stream);
+  auto loss = [&] {
+    op.forward(ctx, x, w, g, y);
+    return project(y, r);
+  };
+  Tensor dx = ctx.alloc(x.shape);
+  Tensor dw = ctx.zeros(w.shape);
+  op.backward_data(ctx, r, w, g, dx);
+  op.backward_filter(ctx, x, r, g, dw);
+  check_gradient(name + " dx", loss, x.data, dx.data, x.numel());
+  check_gradient(name + " dw", loss, w.data, dw.data, w.numel());
+}
 
-TEST_CASE("conv2d backward data and filter match finite differences") {
+// Every case of kCases through one kind's backward: conv2d's weight (O, C, K, K), the
+// transposed convolution's (Cin, Cout, KH, KW) = (C, O, K, K).
+void check_cases(bool transposed) {
   for (const ConvCase& c : kCases) {
     CAPTURE(describe(c));
     Context ctx;
     ConvGeom g{c.stride, c.pad};
-    const int Ho = conv_out_size(c.H, c.K, g), Wo = conv_out_size(c.W, c.K, g);
-    Tensor x = random_tensor(ctx, {c.N, c.C, c.H, c.W}, 1);
-    Tensor w = random_tensor(ctx, {c.O, c.C, c.K, c.K}, 2, 0.3f);
-    Tensor y = ctx.alloc({c.N, c.O, Ho, Wo});
-    Tensor r = random_tensor(ctx, y.shape, 3);
-    auto loss = [&] {
-      conv2d_forward(ctx, x, w, g, y);
-      return project(y, r);
-    };
-    Tensor dx = ctx.alloc(x.shape);
-    Tensor dw = ctx.zeros(w.shape);
-    conv2d_backward_data(ctx, r, w, g, dx);
-    conv2d_backward_filter(ctx, x, r, g, dw);
-    check_gradient("conv2d dx", loss, x.data, dx.data, x.numel());
-    check_gradient("conv2d dw", loss, w.data, dw.data, w.numel());
+    const int Ho = transposed ? conv_transpose_out_size(c.H, c.K, g) : conv_out_size(c.H, c.K, g);
+    const int Wo = transposed ? conv_transpose_out_size(c.W, c.K, g) : conv_out_size(c.W, c.K, g);
+    if (transposed && (Ho <= 0 || Wo <= 0)) continue;
+    Tensor x = random_tensor(ctx, {c.N, c.C, c.H, c.W}, transposed ? 4 : 1);
+    Tensor w = transposed ? random_tensor(ctx, {c.C, c.O, c.K, c.K}, 5, 0.3f) : random_tensor(ctx, {c.O, c.C, c.K, c.K}, 2, 0.3f);
+    check_backward(ctx, conv_ops(transposed), transposed ? "conv_transpose2d" : "conv2d", g, x, w, {c.N, c.O, Ho, Wo},
+                   transposed ? 6 : 3);
   }
 }
+
+}  // namespace
+
+TEST_CASE("conv2d backward data and filter match finite differences") { check_cases(false); }
 
 TEST_CASE("conv2d with rectangular kernels and one-axis padding (Inception's 1x7, 7x1, 1x3, 3x1)") {
   struct Rect {
@@ -71,13 +85,8 @@ TEST_CASE("conv2d with rectangular kernels and one-axis padding (Inception's 1x7
     Tensor x = random_tensor(ctx, {2, 3, H, W}, 1);
     Tensor w = random_tensor(ctx, {4, 3, k.KH, k.KW}, 2, 0.3f);
     Tensor y = ctx.alloc({2, 4, Ho, Wo});
-    Tensor r = random_tensor(ctx, y.shape, 3);
-    auto loss = [&] {
-      conv2d_forward(ctx, x, w, g, y);
-      return project(y, r);
-    };
+    conv2d_forward(ctx, x, w, g, y);
     // The forward at one output pixel, by hand: sum over c, kh, kw of x * w inside the image.
-    loss();
     const int n = 1, o = 2, oh = Ho - 1, ow = 0;
     double expect = 0;
     for (int c = 0; c < 3; c++)
@@ -88,38 +97,11 @@ TEST_CASE("conv2d with rectangular kernels and one-axis padding (Inception's 1x7
             expect += double(x.data[((n * 3 + c) * H + ih) * W + iw]) * w.data[((o * 3 + c) * k.KH + kh) * k.KW + kw];
         }
     CHECK(y.data[((n * 4 + o) * Ho + oh) * Wo + ow] == doctest::Approx(expect).epsilon(1e-5));
-    Tensor dx = ctx.alloc(x.shape);
-    Tensor dw = ctx.zeros(w.shape);
-    conv2d_backward_data(ctx, r, w, g, dx);
-    conv2d_backward_filter(ctx, x, r, g, dw);
-    check_gradient("conv2d dx", loss, x.data, dx.data, x.numel());
-    check_gradient("conv2d dw", loss, w.data, dw.data, w.numel());
+    check_backward(ctx, conv_ops(false), "conv2d", g, x, w, y.shape, 3);
   }
 }
 
-TEST_CASE("conv_transpose2d backward data and filter match finite differences") {
-  for (const ConvCase& c : kCases) {
-    CAPTURE(describe(c));
-    Context ctx;
-    ConvGeom g{c.stride, c.pad};
-    const int Ho = conv_transpose_out_size(c.H, c.K, g), Wo = conv_transpose_out_size(c.W, c.K, g);
-    if (Ho <= 0 || Wo <= 0) continue;
-    Tensor x = random_tensor(ctx, {c.N, c.C, c.H, c.W}, 4);
-    Tensor w = random_tensor(ctx, {c.C, c.O, c.K, c.K}, 5, 0.3f);  // (Cin, Cout, KH, KW)
-    Tensor y = ctx.alloc({c.N, c.O, Ho, Wo});
-    Tensor r = random_tensor(ctx, y.shape, 6);
-    auto loss = [&] {
-      conv_transpose2d_forward(ctx, x, w, g, y);
-      return project(y, r);
-    };
-    Tensor dx = ctx.alloc(x.shape);
-    Tensor dw = ctx.zeros(w.shape);
-    conv_transpose2d_backward_data(ctx, r, w, g, dx);
-    conv_transpose2d_backward_filter(ctx, x, r, g, dw);
-    check_gradient("conv_transpose2d dx", loss, x.data, dx.data, x.numel());
-    check_gradient("conv_transpose2d dw", loss, w.data, dw.data, w.numel());
-  }
-}
+TEST_CASE("conv_transpose2d backward data and filter match finite differences") { check_cases(true); }
 
 TEST_CASE("conv2d forward matches a direct convolution") {
   // Independent of im2col: the textbook 7-deep loop.
