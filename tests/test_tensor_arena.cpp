@@ -1,8 +1,10 @@
-// Tensor views and the arena: alignment, reuse after release, peak tracking, errors.
+// Tensor views and the arena: alignment, reuse after release, peak tracking, errors; the batch upload.
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <vector>
 
+#include "engine/batch_upload.h"
 #include "engine/context.h"
 
 using namespace dg;
@@ -69,4 +71,18 @@ TEST_CASE("a CUDA context fails clearly when CUDA is not there, and opens when i
     CHECK_NOTHROW(Context{opt});
   else
     CHECK_THROWS_AS(Context{opt}, dg::Error);
+}
+
+TEST_CASE("BatchUpload on the CPU copies each batch into the one batch tensor") {
+  Context ctx;
+  BatchUpload up(ctx, {2, 1, 2, 2});
+  std::vector<float> host(8);
+  Tensor first;
+  for (int b = 0; b < 3; b++) {
+    for (size_t i = 0; i < host.size(); i++) host[i] = float(b * 10 + int(i));
+    const Tensor batch = up.next(host.data());
+    if (b == 0) first = batch;
+    CHECK(batch.data == first.data);  // always the same tensor (a captured step reads it)
+    CHECK(std::vector<float>(batch.data, batch.data + 8) == host);
+  }
 }

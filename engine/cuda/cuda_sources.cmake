@@ -4,6 +4,7 @@
 # dispatch into these bodies, and these use the engine's context and arena).
 set(dg_cuda_sources
   ${CMAKE_CURRENT_LIST_DIR}/cuda_context.cu
+  ${CMAKE_CURRENT_LIST_DIR}/batch_staging.cu
   ${CMAKE_CURRENT_LIST_DIR}/timing.cu
   ${DG_OP_CUDA_SOURCES}
 )

@@ -59,8 +59,7 @@ int train_loop(TrainingRun& r) {
   // A signal reaches the ranks at different steps: they stop together at the first step any saw it.
   int sig = 0;
   while (r.trainer->step() < r.total && (sig = int(r.comm->max_over_ranks(stop_signal_received()))) == 0) {
-    r.ctx->upload(r.real, r.loader->next());
-    r.trainer->train_step(r.real);
+    r.trainer->train_step(r.batches->next(r.loader->next()));
     if (r.hooks.after_train_step) r.hooks.after_train_step(*r.ctx, *r.trainer);
     bool early_stop = false;
     if (std::optional<int> code = after_step(r, &early_stop)) return *code;

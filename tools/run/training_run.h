@@ -22,6 +22,7 @@
 
 #include "data/image_set.h"
 #include "data/loader.h"
+#include "engine/batch_upload.h"
 #include "models/checkpoint.h"
 #include "models/gan_trainer.h"
 #include "tools/run/distributed.h"
@@ -72,7 +73,7 @@ struct TrainingRun {
   nlohmann::json config;                    // what config.json and every checkpoint record
   std::unique_ptr<GanTrainer> trainer;
   std::unique_ptr<EventFile> events;        // rank 0 only
-  Tensor real;                              // the batch (B, C, S, S)
+  std::unique_ptr<BatchUpload> batches;     // the batch (B, C, S, S), uploaded without a host wait
   Tensor fixed_z;                           // the sample grid's noise (kSamples, nz, 1, 1)
   std::vector<float> sample_host;           // the sample grid on the host (kSamples, C, S, S)
   std::unique_ptr<TrainEvaluator> evaluator;  // rank 0 with --eval-every

@@ -155,11 +155,11 @@ void announce(TrainingRun& r) {
                        bucket_summary(t.grad_bucket_bytes));
 }
 
-// The persistent tensors: the real batch and the fixed sample noise.
+// The persistent tensors: the real batch (behind its uploader) and the fixed sample noise.
 void allocate_batch_and_sample_noise(TrainingRun& r) {
   const ModelConfig& m = r.o.train.model;
   const int B = r.o.train.batch_size, S = m.image_size, C = m.channels;
-  r.real = r.ctx->alloc({B, C, S, S});
+  r.batches = std::make_unique<BatchUpload>(*r.ctx, Shape{B, C, S, S});
   r.fixed_z = r.ctx->alloc({TrainingRun::kSamples, m.nz, 1, 1});
   fill_normal(*r.ctx, r.fixed_z, 0.0f, 1.0f, r.o.train.seed, rng_stream::sample_noise);
   r.sample_host.resize(size_t(TrainingRun::kSamples) * C * S * S);

@@ -87,6 +87,8 @@ cudaError_t enqueue(Stream* s, std::string what, std::function<void()> run);
 // Only the streams in `needed` and those they wait for run (as on a GPU, waiting for one
 // stream does not wait for unrelated ones); empty: any stream.
 void run_until(const std::function<bool()>& done, const char* why, std::vector<Stream*> needed = {});
+// Counts a host wait on each stream of `on` (empty: every stream); see Stream::host_waits.
+void note_host_wait(const std::vector<Stream*>& on);
 void synchronize_stream(Stream* s, const char* why);
 void synchronize_device(const char* why);
 bool stream_capturing(const Stream* s);

@@ -89,6 +89,7 @@ cudaError_t cudaEventSynchronize(cudaEvent_t event) {
   if (cudaError_t e = check_capture_allows("cudaEventSynchronize"); e != cudaSuccess) return e;
   if (!event->token) return cudaSuccess;
   TokenPtr t = event->token;
+  note_host_wait({t->owner});
   run_until([t] { return t->done; }, "cudaEventSynchronize", {t->owner});
   return cudaSuccess;
 }

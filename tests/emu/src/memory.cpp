@@ -204,7 +204,10 @@ cudaError_t queue_copy(const char* call, Stream* s, void* dst, const void* src, 
     std::memmove(dst, src, bytes);
     *done = true;
   });
-  if (e == cudaSuccess && dst_pageable) run_until([&] { return *done; }, call, {s});  // returns when copied
+  if (e == cudaSuccess && dst_pageable) {  // returns when copied
+    note_host_wait({s});
+    run_until([&] { return *done; }, call, {s});
+  }
   return e;
 }
 

@@ -16,6 +16,7 @@
 
 #include <unistd.h>
 
+#include "dgemu/introspect.h"
 #include "streams.h"
 
 namespace dgemu {
@@ -123,11 +124,17 @@ void run_until(const std::function<bool()>& done, const char* why, std::vector<S
       fatal(std::string("deadlock: ") + why + " waits, but no queued work can run:" + describe_queues());
 }
 
+void note_host_wait(const std::vector<Stream*>& on) {
+  for (Stream* s : on.empty() ? streams().all : on) s->host_waits++;
+}
+
 void synchronize_stream(Stream* s, const char* why) {
+  note_host_wait({s});
   run_until([s] { return s->queue.empty(); }, why, {s});
 }
 
 void synchronize_device(const char* why) {
+  note_host_wait({});
   run_until([] {
     for (Stream* s : streams().all)
       if (!s->queue.empty()) return false;
@@ -229,3 +236,10 @@ cudaError_t cudaStreamQuery(cudaStream_t stream) {
 }
 
 }  // extern "C"
+
+extern "C" size_t dgemu_host_waits(cudaStream_t stream) {
+  using namespace dgemu;
+  Lock lock(device_mutex());
+  const Stream* s = stream_of(stream, "dgemu_host_waits");
+  return s ? s->host_waits : size_t(-1);
+}

@@ -45,6 +45,9 @@ struct Stream {
   TokenPtr last;  // the latest queued operation's
   Capture* capture = nullptr;
   std::vector<int> tail;  // while capturing: the nodes the next captured operation depends on
+  // Calls that blocked the host on this stream's work: a stream or device synchronize, an
+  // event synchronize on an event it records, a copy into pageable memory (dgemu_host_waits).
+  size_t host_waits = 0;
 };
 
 }  // namespace dgemu

@@ -10,6 +10,10 @@ size_t dgemu_live_streams(void);
 size_t dgemu_live_events(void);
 size_t dgemu_live_device_allocations(void);
 size_t dgemu_live_nccl_comms(void);
+// The calls so far that blocked the host on `stream`'s work (0: the legacy stream): its
+// synchronizes, event synchronizes on events it records, copies from it into pageable memory,
+// and device synchronizes. -1 (as size_t) for a stream that is not live.
+size_t dgemu_host_waits(cudaStream_t stream);
 // Makes collective number `n` (1-based, counted per communicator from its creation) of every
 // communicator created afterwards fail asynchronously with ncclSystemError; 0 turns it off.
 // DGEMU_NCCL_FAIL_AT=n does the same for a whole process.
