@@ -2,12 +2,14 @@
 # Breaks dg's CUDA code on purpose, one fault at a time, and checks that the gpu tests under the
 # emulator catch each (issue: "break dg itself and show the gpu tests fail"). Works in a scratch
 # clone (never in this tree), reusing one emulator build; prints a table of fault -> failing tests.
-#   bash tools/emu-mutations.sh [scratch-dir]      (default /tmp/dg-mutations; ~20 min on 2 cores)
+#   bash tools/emu-mutations.sh [scratch-dir] [fault-regex]   (default /tmp/dg-mutations, every
+#   fault; ~20 min on 2 cores). fault-regex: only the faults whose names match (grep -E).
 # Each mutation: file, a Python regex to replace (exactly once), the replacement, the ctest -R
 # filter of the tests to run, and the DGEMU_ORDER values to run them in.
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-/tmp/dg-mutations}
+only=${2:-.}
 rm -rf "$dir" && git clone -q "$src" "$dir" && cd "$dir" || exit 1
 cmake -S . -B build -G Ninja -DDG_CUDA=EMU -DDG_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null || exit 1
 cmake --build build -j2 --target gpu_tests > /dev/null || exit 1
@@ -27,6 +29,7 @@ EOF
 run() {  # name file pattern replacement test-filter orders...
   local name=$1 file=$2 pattern=$3 repl=$4 filter=$5
   shift 5
+  echo "$name" | grep -qE "$only" || return 0
   mutate "$file" "$pattern" "$repl" || { echo "| $name | mutation did not apply |"; return; }
   local failed=""
   if cmake --build build -j2 --target gpu_tests > "build/mutation.log" 2>&1; then
@@ -45,10 +48,10 @@ echo "| fault | file | gpu tests under the emulator |"
 echo "|---|---|---|"
 run "block_sum without the barrier after the warps' partial sums are stored" kernels/block_sum.cuh \
   'if \(lane == 0\) shared\[warp\] = v;\n  __syncthreads\(\);' 'if (lane == 0) shared[warp] = v;' \
-  'test_gpu/cuda (batchnorm|generator loss|activations)' forward reverse
+  'test_gpu/cuda (batchnorm|generator loss|activations|BCE|softmax)' forward reverse
 run "block_sum without the barrier that protects shared from the previous call" kernels/block_sum.cuh \
   '  __syncthreads\(\);  // `shared` may still be read by a previous call\n' '' \
-  'test_gpu/cuda (batchnorm|generator loss|activations)' forward reverse
+  'test_gpu/cuda (batchnorm|generator loss|activations|BCE|softmax)' forward reverse
 run "the compute stream does not wait for NCCL's means before the Adam step" engine/comm/nccl_communicator.cpp \
   'if \(!pending_\) return;\n    compute_waits\(ctx\);' 'if (!pending_) return;' \
   'test_gpu_mpi|test_gpu_nccl' forward reverse
@@ -66,3 +69,9 @@ run "batchnorm backward writes one sample past the end (n <= N)" kernels/batchno
 run "the non-finite check reads its shared flag before thread 0 cleared it" kernels/elementwise/elementwise_cuda.cu \
   'if \(threadIdx.x == 0\) bad = 0;\n  __syncthreads\(\);' 'if (threadIdx.x == 0) bad = 0;' \
   'test_gpu/cuda record_nonfinite' forward reverse
+run "the compute stream does not wait for the batch's copy" engine/cuda/batch_staging.cu \
+  '  DG_CUDA_CHECK\(cudaStreamWaitEvent\(cuda_.stream, copied_\[slot\], 0\)\);\n' '' \
+  'test_gpu/(batches uploaded|training steps fed)' forward reverse
+run "a staging buffer is refilled before the compute stream moved it out" engine/cuda/batch_staging.cu \
+  '  if \(uploads_ >= 2\) DG_CUDA_CHECK\(cudaStreamWaitEvent\(copy_stream_, consumed_\[slot\], 0\)\);\n' '' \
+  'test_gpu/(batches uploaded|training steps fed)' forward reverse
