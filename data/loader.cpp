@@ -13,11 +13,10 @@ namespace {
 
 constexpr size_t kAlignBytes = 64;
 
-float* default_alloc(size_t bytes) {
+float* aligned_floats(size_t bytes) {
   size_t rounded = (bytes + kAlignBytes - 1) / kAlignBytes * kAlignBytes;  // aligned_alloc wants a multiple
   return static_cast<float*>(std::aligned_alloc(kAlignBytes, rounded));
 }
-void default_free(float* p) { std::free(p); }
 
 void check_config(const ImageSet& set, const LoaderConfig& c) {
   const std::string& src = set.source;
@@ -32,15 +31,8 @@ void check_config(const ImageSet& set, const LoaderConfig& c) {
 
 }  // namespace
 
-Loader::Loader(const ImageSet& set, LoaderConfig cfg, std::function<float*(size_t)> host_alloc,
-               std::function<void(float*)> host_free)
-    : set_(set), cfg_(cfg) {
+Loader::Loader(const ImageSet& set, LoaderConfig cfg) : set_(set), cfg_(cfg) {
   check_config(set, cfg);
-  if (bool(host_alloc) != bool(host_free)) data_fail(set.source, "loader: give host_alloc and host_free together");
-  if (!host_alloc) {
-    host_alloc = default_alloc;
-    host_free = default_free;
-  }
   per_rank_ = set.count / cfg.world_size;
   batches_per_epoch_ = cfg.drop_last ? per_rank_ / cfg.batch_size : (per_rank_ + cfg.batch_size - 1) / cfg.batch_size;
   if (batches_per_epoch_ == 0) {
@@ -51,7 +43,7 @@ Loader::Loader(const ImageSet& set, LoaderConfig cfg, std::function<float*(size_
   const size_t batch_bytes = size_t(cfg.batch_size) * sample_floats_ * sizeof(float);
   slots_.resize(size_t(cfg.prefetch) + 1);
   for (Slot& s : slots_) {
-    s.images = HostBuffer(host_alloc(batch_bytes), host_free);
+    s.images = HostBuffer(aligned_floats(batch_bytes));
     if (!s.images) throw std::bad_alloc();
     if (!set.labels.empty()) s.labels.resize(size_t(cfg.batch_size));
   }

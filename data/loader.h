@@ -19,8 +19,8 @@
 #pragma once
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <exception>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -42,10 +42,9 @@ struct LoaderConfig {
 
 class Loader {
  public:
-  // `set` must outlive the Loader. host_alloc/host_free let the CUDA backend hand in
-  // pinned memory (cudaMallocHost); give both or neither (default: aligned_alloc/free).
-  Loader(const ImageSet& set, LoaderConfig cfg, std::function<float*(size_t bytes)> host_alloc = {},
-         std::function<void(float*)> host_free = {});
+  // `set` must outlive the Loader. (Batches reach a GPU through engine/batch_upload.h's
+  // pinned buffers.)
+  Loader(const ImageSet& set, LoaderConfig cfg);
   ~Loader();  // stops and joins the thread, frees the buffers
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
@@ -68,7 +67,10 @@ class Loader {
   void seek(int64_t step);
 
  private:
-  using HostBuffer = std::unique_ptr<float, std::function<void(float*)>>;
+  struct FreeFloats {
+    void operator()(float* p) const { std::free(p); }
+  };
+  using HostBuffer = std::unique_ptr<float, FreeFloats>;  // aligned_alloc'd
   struct Slot {
     HostBuffer images;            // (batch_size, channels, S, S)
     std::vector<int32_t> labels;  // (batch_size), filled when the set has labels

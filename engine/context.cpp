@@ -51,20 +51,6 @@ Tensor Context::zeros(Shape s) {
   return t;
 }
 
-float* Context::alloc_host_staging(size_t bytes) {
-#ifdef DG_HAVE_CUDA
-  if (on_cuda()) return cuda_->alloc_pinned(bytes);
-#endif
-  return static_cast<float*>(host_backing().allocate(bytes));
-}
-
-void Context::free_host_staging(float* p) {
-#ifdef DG_HAVE_CUDA
-  if (on_cuda()) return cuda_->free_pinned(p);
-#endif
-  host_backing().release(p);
-}
-
 #ifdef DG_HAVE_CUDA
 void Context::upload(Tensor dst, const float* src) {
   if (on_cuda()) return cuda_->copy_to_device(dst.data, src, size_t(dst.bytes()));

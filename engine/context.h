@@ -43,11 +43,6 @@ class Context {
   void fill(Tensor t, float value);
   void synchronize();
 
-  // Host memory for batches on their way to the device: pinned (page-locked) on CUDA, so
-  // the copy runs at full bandwidth; plain aligned memory on the CPU.
-  float* alloc_host_staging(size_t bytes);
-  void free_host_staging(float* p);
-
  private:
   ContextOptions opt_;
   std::unique_ptr<CudaState> cuda_;

@@ -185,9 +185,11 @@ static void check_labelled(const data::ImageSet& set, const ClassifierConfig& cf
   }
 }
 
+namespace {
+
 // Images idx[0..B) of `set` into the device tensors images (B, C, S, S) and labels (B),
 // through host staging.
-struct BatchUpload {
+struct LabelledBatchUpload {
   std::vector<float> images, labels;
   void run(Context& ctx, const data::ImageSet& set, const ClassifierConfig& cfg, const int32_t* idx, int B,
            Tensor images_dev, Tensor labels_dev) {
@@ -203,6 +205,8 @@ struct BatchUpload {
   }
 };
 
+}  // namespace
+
 double classifier_accuracy(Context& ctx, Classifier& net, const data::ImageSet& set, int batch_size) {
   const ClassifierConfig& cfg = net.config();
   check_labelled(set, cfg, "evaluation");
@@ -213,7 +217,7 @@ double classifier_accuracy(Context& ctx, Classifier& net, const data::ImageSet& 
   Tensor logits = ctx.alloc({B, cfg.classes}), correct = ctx.alloc({1}), total = ctx.zeros({1});
   std::vector<int32_t> idx(size_t(set.count));
   for (int i = 0; i < set.count; i++) idx[i] = i;
-  BatchUpload upload;
+  LabelledBatchUpload upload;
   for (int start = 0; start < set.count; start += B) {
     const int n = std::min(B, set.count - start);
     upload.run(ctx, set, cfg, idx.data() + start, n, images, labels);
@@ -245,7 +249,7 @@ ClassifierReport train_classifier(Context& ctx, Classifier& net, const data::Ima
   ScratchScope scratch(ctx);
   Tensor images = ctx.alloc({B, cfg.channels, cfg.image_size, cfg.image_size}), labels = ctx.alloc({B});
   Tensor loss = ctx.alloc({1}), correct = ctx.alloc({1}), sums = ctx.alloc({2});  // sums: loss, correct
-  BatchUpload upload;
+  LabelledBatchUpload upload;
   ClassifierReport report;
   int64_t step = 0;
   for (int epoch = 0; epoch < tc.epochs; epoch++) {

@@ -150,8 +150,8 @@ TEST_CASE("a truncated or foreign checkpoint is refused with a clear message") {
 TEST_CASE("a NaN stops the run naming the step and keeps the last good checkpoint") {
   TempDir dir;
   write_idx_gz(dir / "idx", 16);
-  // G's first weight becomes NaN at the end of step index 5 (dgtrain_faults' test-only hook),
-  // so the losses of step index 6 are NaN. Checkpoints are due every 2
+  // G's weights become NaN at the end of step index 5 (dgtrain_faults' test-only hook), so the
+  // losses of step index 6 are NaN. Checkpoints are due every 2
   // steps: step_000004 is the last good one; the one due after 6 steps must not be written.
   Result r = run_binary(DG_DGTRAIN_FAULTS, "DG_TEST_NAN_STEP=5",
                         "--data " + (dir / "idx") + " --steps 20 --checkpoint-every 2 " + tiny(dir / "runs", "nan"));
@@ -165,6 +165,21 @@ TEST_CASE("a NaN stops the run naming the step and keeps the last good checkpoin
   dg::SafeTensors st = dg::read_safetensors(dir / "runs/nan/checkpoints/step_000004.safetensors");
   for (const auto& [name, t] : st.tensors)
     for (float v : t.data) REQUIRE(std::isfinite(v));
+}
+
+TEST_CASE("a NaN loss between checkpoints stops the run at the logged step") {
+  TempDir dir;
+  write_idx_gz(dir / "idx", 16);
+  // The same poisoned weights (after step index 5), but no checkpoint is due after 6 steps:
+  // the losses of step 7, logged every step, stop the run before anything else is written.
+  Result r = run_binary(DG_DGTRAIN_FAULTS, "DG_TEST_NAN_STEP=5",
+                        "--data " + (dir / "idx") + " --steps 20 --checkpoint-every 4 " + tiny(dir / "runs", "nanloss"));
+  INFO(r.output);
+  CHECK(r.code == 3);
+  CHECK(r.output.find("a loss became NaN or Inf at step 7") != std::string::npos);
+  CHECK(r.output.find("last good checkpoint is " + (dir / "runs/nanloss/checkpoints/step_000004.safetensors")) !=
+        std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "runs/nanloss/checkpoints/step_000008.safetensors"));
 }
 
 TEST_CASE("--keep-checkpoints keeps the newest N and never the one a resume started from") {

@@ -55,11 +55,13 @@ TEST_CASE("training steps fed by BatchUpload never make the host wait for the co
   trainer.train_step(up.next(host.data()));  // warm-up: algorithm searches, first allocations
   dev.synchronize();
   cudaStream_t compute = dev.cuda().stream;
-  const size_t before = dgemu_host_waits(compute);
+  const size_t waits = dgemu_host_waits(compute), forced = dgemu_forced_ops(compute);
   for (int step = 0; step < 4; step++) trainer.train_step(up.next(host.data()));
-  CHECK(dgemu_host_waits(compute) == before);
-  // The count sees a wait: reading the statistics back is one.
+  CHECK(dgemu_host_waits(compute) == waits);    // no wait on the compute stream itself
+  CHECK(dgemu_forced_ops(compute) == forced);   // nor on one that waits for it
+  // The counts see a wait: reading the statistics back is one.
   trainer.stats();
-  CHECK(dgemu_host_waits(compute) > before);
+  CHECK(dgemu_host_waits(compute) > waits);
+  CHECK(dgemu_forced_ops(compute) > forced);
 }
 #endif

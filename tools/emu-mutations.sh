@@ -75,3 +75,6 @@ run "the compute stream does not wait for the batch's copy" engine/cuda/batch_st
 run "a staging buffer is refilled before the compute stream moved it out" engine/cuda/batch_staging.cu \
   '  if \(uploads_ >= 2\) DG_CUDA_CHECK\(cudaStreamWaitEvent\(copy_stream_, consumed_\[slot\], 0\)\);\n' '' \
   'test_gpu/(batches uploaded|training steps fed)' forward reverse
+run "the host refills a pinned buffer before its copy ran" engine/cuda/batch_staging.cu \
+  '  if \(uploads_ >= 2\) DG_CUDA_CHECK\(cudaEventSynchronize\(copied_\[slot\]\)\);\n' '' \
+  'test_gpu/(batches uploaded|training steps fed)' forward reverse

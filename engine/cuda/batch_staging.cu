@@ -51,6 +51,8 @@ void CudaBatchStaging::release() {
 
 void CudaBatchStaging::next(const float* host) {
   const int slot = int(uploads_ % 2);
+  // (A kernel that faulted some steps ago surfaces here, at this wait: the message names this
+  // call, not the kernel; DG_CUDA_CHECK_LAUNCH names launch errors where they happen.)
   if (uploads_ >= 2) DG_CUDA_CHECK(cudaEventSynchronize(copied_[slot]));
   std::memcpy(pinned_[slot], host, bytes_);
   if (uploads_ >= 2) DG_CUDA_CHECK(cudaStreamWaitEvent(copy_stream_, consumed_[slot], 0));

@@ -117,12 +117,4 @@ void CudaState::fill(float* p, int64_t n, float value) {
 
 void CudaState::synchronize() { DG_CUDA_CHECK(cudaStreamSynchronize(stream)); }
 
-float* CudaState::alloc_pinned(size_t bytes) {
-  void* p = nullptr;
-  DG_CUDA_CHECK(cudaMallocHost(&p, bytes));
-  return static_cast<float*>(p);
-}
-
-void CudaState::free_pinned(float* p) { cudaFreeHost(p); }
-
 }  // namespace dg

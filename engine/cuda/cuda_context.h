@@ -44,8 +44,6 @@ struct CudaState {
   void copy_to_host(float* dst, const float* src, size_t bytes);
   void fill(float* p, int64_t n, float value);
   void synchronize();
-  float* alloc_pinned(size_t bytes);  // cudaMallocHost
-  void free_pinned(float* p);
 
   int device = 0;
   bool strict_fp32 = false;  // no TF32: cuDNN CUDNN_FMA_MATH, cuBLAS pedantic

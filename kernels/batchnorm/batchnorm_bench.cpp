@@ -7,6 +7,8 @@
 
 namespace dg {
 
+namespace {
+
 // The tensors of one BN layer's cases (x, gamma, beta, dy drawn from the same streams on every
 // device; the running statistics zero).
 struct BnTensors {
@@ -16,6 +18,8 @@ struct BnTensors {
         running_mean(c.zeros({C})), running_var(c.zeros({C})), y(c.alloc({B, C, S, S})),
         dy(random_input(c, {B, C, S, S}, 7)), dx(c.alloc({B, C, S, S})), dgamma(c.zeros({C})), dbeta(c.zeros({C})) {}
 };
+
+}  // namespace
 
 // Batchnorm + the fused activation, training forward and backward, at every BN layer.
 static void bench_network(KernelBench& run, const Network& net, int B) {

@@ -64,9 +64,7 @@ void load_data(TrainingRun& r) {
            o.train.batch_size);
   const data::LoaderConfig lcfg{o.train.batch_size,         o.train.model.image_size, o.train.model.channels,
                                 o.train.seed,               r.dist.rank(),            r.dist.world_size()};
-  Context& ctx = *r.ctx;
-  r.loader = std::make_unique<data::Loader>(r.set, lcfg, [&ctx](size_t bytes) { return ctx.alloc_host_staging(bytes); },
-                                            [&ctx](float* p) { ctx.free_host_staging(p); });
+  r.loader = std::make_unique<data::Loader>(r.set, lcfg);
   if (o.train.total_steps == 0)
     o.train.total_steps =
         o.steps > 0 ? o.steps : o.epochs > 0 ? o.epochs * r.loader->batches_per_epoch() : kDefaultSteps;

@@ -85,8 +85,11 @@ Stream* stream_of(cudaStream_t handle, const char* call);
 cudaError_t enqueue(Stream* s, std::string what, std::function<void()> run);
 // Runs queued work until `done()` holds (fatal on a deadlock). `why` names the waiting call.
 // Only the streams in `needed` and those they wait for run (as on a GPU, waiting for one
-// stream does not wait for unrelated ones); empty: any stream.
-void run_until(const std::function<bool()>& done, const char* why, std::vector<Stream*> needed = {});
+// stream does not wait for unrelated ones); empty: any stream. `until`: the operation awaited
+// in `needed` (null: all their queued work); nothing queued after it, or after the records it
+// waits for, runs.
+void run_until(const std::function<bool()>& done, const char* why, std::vector<Stream*> needed = {},
+               const TokenPtr& until = nullptr);
 // Counts a host wait on each stream of `on` (empty: every stream); see Stream::host_waits.
 void note_host_wait(const std::vector<Stream*>& on);
 void synchronize_stream(Stream* s, const char* why);

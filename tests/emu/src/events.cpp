@@ -90,7 +90,7 @@ cudaError_t cudaEventSynchronize(cudaEvent_t event) {
   if (!event->token) return cudaSuccess;
   TokenPtr t = event->token;
   note_host_wait({t->owner});
-  run_until([t] { return t->done; }, "cudaEventSynchronize", {t->owner});
+  run_until([t] { return t->done; }, "cudaEventSynchronize", {t->owner}, t);
   return cudaSuccess;
 }
 
@@ -100,7 +100,7 @@ cudaError_t cudaEventQuery(cudaEvent_t event) {
   if (event->capture) return fail(cudaErrorCapturedEvent, "cudaEventQuery on an event recorded in a capture");
   if (!event->token) return cudaSuccess;
   TokenPtr t = event->token;
-  run_until([t] { return t->done; }, "cudaEventQuery", {t->owner});
+  run_until([t] { return t->done; }, "cudaEventQuery", {t->owner}, t);
   return cudaSuccess;
 }
 

@@ -206,7 +206,7 @@ cudaError_t queue_copy(const char* call, Stream* s, void* dst, const void* src, 
   });
   if (e == cudaSuccess && dst_pageable) {  // returns when copied
     note_host_wait({s});
-    run_until([&] { return *done; }, call, {s});
+    run_until([&] { return *done; }, call, {s});  // (it is the last operation of s)
   }
   return e;
 }

@@ -42,20 +42,32 @@ std::string describe_queues() {
   return s.str();
 }
 
-// The streams that `needed` depend on through the events their queued work waits for, them
-// included (all streams when `needed` is empty).
-std::vector<Stream*> closure(std::vector<Stream*> needed) {
+// The streams with queued work that `needed` depends on (all streams when `needed` is empty):
+// each needed stream's queue up to the operation that sets `until` (all of it when `until` is
+// null), and, through the events those operations wait for, each recording stream's queue up to
+// its record, and so on. Work queued after what is awaited is never needed, as on a GPU.
+std::vector<Stream*> closure(const std::vector<Stream*>& needed, const Token* until) {
   if (needed.empty()) return streams().all;
-  for (size_t i = 0; i < needed.size(); i++)
-    for (const Op& op : needed[i]->queue)
-      for (const TokenPtr& t : op.waits)
-        if (!t->done && t->owner && std::find(needed.begin(), needed.end(), t->owner) == needed.end())
-          needed.push_back(t->owner);
-  return needed;
+  std::vector<std::pair<Stream*, const Token*>> work;  // (stream, its last needed op's token)
+  for (Stream* s : needed) work.push_back({s, until});
+  std::vector<Stream*> out;
+  for (size_t i = 0; i < work.size(); i++) {
+    const auto [s, limit] = work[i];
+    for (const Op& op : s->queue) {
+      if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+      for (const TokenPtr& t : op.waits) {
+        const std::pair<Stream*, const Token*> dep{t->owner, t.get()};
+        if (!t->done && t->owner && std::find(work.begin(), work.end(), dep) == work.end()) work.push_back(dep);
+      }
+      if (limit && op.done.get() == limit) break;
+    }
+  }
+  return out;
 }
 
 // Runs one operation of `among` that may run, if any.
-bool run_one(const std::vector<Stream*>& among) {
+// `forced`: a host wait runs it (counted in Stream::forced_ops).
+bool run_one(const std::vector<Stream*>& among, bool forced = false) {
   Streams& st = streams();
   std::vector<Stream*> candidates;
   for (Stream* s : st.all)  // in scheduling order
@@ -65,6 +77,7 @@ bool run_one(const std::vector<Stream*>& among) {
   Stream* s = candidates[choose(candidates.size())];
   Op op = std::move(s->queue.front());
   s->queue.pop_front();
+  if (forced) s->forced_ops++;
   st.running = op.what;
   if (op.run) op.run();
   st.running.clear();
@@ -117,10 +130,11 @@ cudaError_t enqueue(Stream* s, std::string what, std::function<void()> run) {
   return cudaSuccess;
 }
 
-void run_until(const std::function<bool()>& done, const char* why, std::vector<Stream*> needed) {
+void run_until(const std::function<bool()>& done, const char* why, std::vector<Stream*> needed,
+               const TokenPtr& until) {
   Lock lock(device_mutex());
   while (!done())
-    if (!run_one(closure(needed)))
+    if (!run_one(closure(needed, until.get()), true))
       fatal(std::string("deadlock: ") + why + " waits, but no queued work can run:" + describe_queues());
 }
 
@@ -242,4 +256,11 @@ extern "C" size_t dgemu_host_waits(cudaStream_t stream) {
   Lock lock(device_mutex());
   const Stream* s = stream_of(stream, "dgemu_host_waits");
   return s ? s->host_waits : size_t(-1);
+}
+
+extern "C" size_t dgemu_forced_ops(cudaStream_t stream) {
+  using namespace dgemu;
+  Lock lock(device_mutex());
+  const Stream* s = stream_of(stream, "dgemu_forced_ops");
+  return s ? s->forced_ops : size_t(-1);
 }

@@ -48,6 +48,9 @@ struct Stream {
   // Calls that blocked the host on this stream's work: a stream or device synchronize, an
   // event synchronize on an event it records, a copy into pageable memory (dgemu_host_waits).
   size_t host_waits = 0;
+  // Its operations that ran because the host waited (directly, or for a stream that waits on
+  // this one through an event): the work a GPU would have made the host wait for.
+  size_t forced_ops = 0;
 };
 
 }  // namespace dgemu

@@ -14,6 +14,10 @@ size_t dgemu_live_nccl_comms(void);
 // synchronizes, event synchronizes on events it records, copies from it into pageable memory,
 // and device synchronizes. -1 (as size_t) for a stream that is not live.
 size_t dgemu_host_waits(cudaStream_t stream);
+// The operations of `stream` run so far because the host waited, on it or on a stream that
+// waits for it through an event (cudaEventQuery counts too: the emulator runs work when asked).
+// Work the background thread runs (multi-process NCCL) is not counted.
+size_t dgemu_forced_ops(cudaStream_t stream);
 // Makes collective number `n` (1-based, counted per communicator from its creation) of every
 // communicator created afterwards fail asynchronously with ncclSystemError; 0 turns it off.
 // DGEMU_NCCL_FAIL_AT=n does the same for a whole process.
