@@ -147,20 +147,29 @@ TEST_CASE("a truncated or foreign checkpoint is refused with a clear message") {
   CHECK(foreign.output.find("not a dg checkpoint") != std::string::npos);
 }
 
-TEST_CASE("a NaN stops the run naming the step and keeps the last good checkpoint") {
-  TempDir dir;
+// dgtrain_faults with G's weights made NaN at the end of step index 5 (the test-only hook), so
+// the losses of step index 6 (step 7) are NaN; 20 steps, logged every step. Either way the run
+// exits 3 naming step_000004 as the last good checkpoint.
+static Result run_poisoned(const TempDir& dir, const std::string& name, int checkpoint_every) {
   write_idx_gz(dir / "idx", 16);
-  // G's weights become NaN at the end of step index 5 (dgtrain_faults' test-only hook), so the
-  // losses of step index 6 are NaN. Checkpoints are due every 2
-  // steps: step_000004 is the last good one; the one due after 6 steps must not be written.
   Result r = run_binary(DG_DGTRAIN_FAULTS, "DG_TEST_NAN_STEP=5",
-                        "--data " + (dir / "idx") + " --steps 20 --checkpoint-every 2 " + tiny(dir / "runs", "nan"));
+                        "--data " + (dir / "idx") + " --steps 20 --checkpoint-every " +
+                            std::to_string(checkpoint_every) + " " + tiny(dir / "runs", name));
   INFO(r.output);
   CHECK(r.code == 3);
+  CHECK(r.output.find("last good checkpoint is " + (dir / ("runs/" + name + "/checkpoints/step_000004.safetensors"))) !=
+        std::string::npos);
+  return r;
+}
+
+TEST_CASE("a NaN stops the run naming the step and keeps the last good checkpoint") {
+  // Checkpoints every 2 steps: the one due after 6 steps finds the weights NaN, is not
+  // written, and stops the run.
+  TempDir dir;
+  Result r = run_poisoned(dir, "nan", 2);
+  INFO(r.output);
   CHECK(r.output.find("NaN or Inf") != std::string::npos);
   CHECK(r.output.find("step 6") != std::string::npos);
-  CHECK(r.output.find("last good checkpoint is " + (dir / "runs/nan/checkpoints/step_000004.safetensors")) !=
-        std::string::npos);
   CHECK_FALSE(fs::exists(dir / "runs/nan/checkpoints/step_000006.safetensors"));
   dg::SafeTensors st = dg::read_safetensors(dir / "runs/nan/checkpoints/step_000004.safetensors");
   for (const auto& [name, t] : st.tensors)
@@ -168,17 +177,11 @@ TEST_CASE("a NaN stops the run naming the step and keeps the last good checkpoin
 }
 
 TEST_CASE("a NaN loss between checkpoints stops the run at the logged step") {
+  // Checkpoints every 4 steps: none is due after 6; the losses of step 7 stop the run.
   TempDir dir;
-  write_idx_gz(dir / "idx", 16);
-  // The same poisoned weights (after step index 5), but no checkpoint is due after 6 steps:
-  // the losses of step 7, logged every step, stop the run before anything else is written.
-  Result r = run_binary(DG_DGTRAIN_FAULTS, "DG_TEST_NAN_STEP=5",
-                        "--data " + (dir / "idx") + " --steps 20 --checkpoint-every 4 " + tiny(dir / "runs", "nanloss"));
+  Result r = run_poisoned(dir, "nanloss", 4);
   INFO(r.output);
-  CHECK(r.code == 3);
   CHECK(r.output.find("a loss became NaN or Inf at step 7") != std::string::npos);
-  CHECK(r.output.find("last good checkpoint is " + (dir / "runs/nanloss/checkpoints/step_000004.safetensors")) !=
-        std::string::npos);
   CHECK_FALSE(fs::exists(dir / "runs/nanloss/checkpoints/step_000008.safetensors"));
 }
 

@@ -40,16 +40,15 @@ TEST_CASE("batches uploaded ahead of the device arrive whole and in order") {
 
 #ifdef DG_CUDA_EMU
 TEST_CASE("training steps fed by BatchUpload never make the host wait for the compute stream") {
-  TrainConfig cfg;
-  cfg.model.nz = 16;
-  cfg.model.ngf = cfg.model.ndf = 8;
-  cfg.batch_size = 4;
-  cfg.discriminators = 2;
   Context dev(gpu(false));
-  GanTrainer trainer(dev, cfg);
-  trainer.init_weights();
   const Shape shape{4, 1, 32, 32};
   BatchUpload up(dev, shape);
+  TrainConfig cfg;  // tiny nets, K = 2
+  cfg.model.nz = 16;
+  cfg.model.ngf = cfg.model.ndf = 8;
+  cfg.batch_size = shape[0];
+  GanTrainer trainer(dev, cfg);
+  trainer.init_weights();
   std::vector<float> host(size_t(shape.numel()));
   for (size_t i = 0; i < host.size(); i++) host[i] = float(int(i % 41) - 20) / 20.0f;
   trainer.train_step(up.next(host.data()));  // warm-up: algorithm searches, first allocations
