@@ -105,7 +105,7 @@ void Classifier::train_step(Context& ctx, const Tensor& images, const Tensor& la
   Tensor dflat = ctx.alloc(h.flat.shape);                                // (N, 64w)
   linear_backward(ctx, h.flat, p.param("fc1.weight"), dfeatures, dflat, p.grad("fc1.weight"), p.grad("fc1.bias"));
   network_backward(ctx, net_, trunk, dflat.reshaped(trunk.output().shape), Tensor{}, true);
-  adam_step(ctx, adam, step, p.params(), p.grads(), p.exp_avg(), p.exp_avg_sq());
+  adam_step(ctx, adam, StepIndex{step - 1}, p.params(), p.grads(), p.exp_avg(), p.exp_avg_sq());
 }
 
 // ---- files ----

@@ -58,6 +58,12 @@ GanTrainer::GanTrainer(Context& ctx, const TrainConfig& cfg, Communicator* comm)
   selected_ = stats_.slice(1 + 2 * K, {K});
   seed_scores_ = stats_.slice(1 + 3 * K, {K});
   first_bad_ = stats_.slice(1 + 4 * K, {1});
+  step_count_ = alloc_step_counter(ctx_, 0);
+}
+
+void GanTrainer::set_step(int64_t s) {
+  step_ = s;
+  set_step_counter(ctx_, step_count_, s);
 }
 
 void GanTrainer::init_weights() {
@@ -74,24 +80,44 @@ void GanTrainer::broadcast_state() {
   share(g_.params);
   for (const Network& d : d_) share(d.params);
   comm_.broadcast_host(&step_, sizeof step_, 0);
+  set_step_counter(ctx_, step_count_, step_);
 }
 
 void GanTrainer::train_step(const Tensor& real) {
-  const int B = cfg_.batch_size, nz = cfg_.model.nz;
-  ScratchScope scratch(ctx_);
-  Tensor z = ctx_.alloc({B, nz, 1, 1});
-  // Rows [rank B, (rank + 1) B) of the global batch's noise: W ranks of batch B draw what
-  // one process with batch W B would.
-  const uint64_t W = uint64_t(comm_.world_size()), rank = uint64_t(comm_.rank());
-  fill_normal(ctx_, z, 0.0f, 1.0f, cfg_.seed, rng_stream::train_noise, (uint64_t(step_) * W + rank) * B * nz);
-  train_step(real, z);
+  check_shape(real, {cfg_.batch_size, cfg_.model.channels, cfg_.model.image_size, cfg_.model.image_size}, "real batch");
+  if (graph_) graph_->run(real.data, [&] { queue_step(real, nullptr); });
+  else queue_step(real, nullptr);
+  step_++;
 }
 
 void GanTrainer::train_step(const Tensor& real, const Tensor& z) {
-  const int B = cfg_.batch_size;
-  check_shape(real, {B, cfg_.model.channels, cfg_.model.image_size, cfg_.model.image_size}, "real batch");
-  check_shape(z, {B, cfg_.model.nz, 1, 1}, "noise batch");
+  check_shape(real, {cfg_.batch_size, cfg_.model.channels, cfg_.model.image_size, cfg_.model.image_size}, "real batch");
+  check_shape(z, {cfg_.batch_size, cfg_.model.nz, 1, 1}, "noise batch");
+  queue_step(real, &z);
+  step_++;
+}
+
+void GanTrainer::use_cuda_graph(bool on) {
+  if (on && !graph_) graph_ = std::make_unique<StepGraph>(ctx_);
+  if (!on) graph_.reset();
+}
+
+// Everything a step queues, with the step read from the device's counter: what a CUDA graph
+// captures once (train_step(real)) and replays.
+void GanTrainer::queue_step(const Tensor& real, const Tensor* given_z) {
+  const int B = cfg_.batch_size, nz = cfg_.model.nz;
   ScratchScope scratch(ctx_);  // every activation of this step is released at its end
+  const StepIndex step = StepIndex::counted(step_count_);
+  Tensor z;
+  if (given_z) {
+    z = *given_z;
+  } else {
+    // Rows [rank B, (rank + 1) B) of the global batch's noise: W ranks of batch B draw what
+    // one process with batch W B would (step t's rows start at (t W + rank) B nz).
+    z = ctx_.alloc({B, nz, 1, 1});
+    const uint64_t W = uint64_t(comm_.world_size()), rank = uint64_t(comm_.rank()), row = uint64_t(B) * nz;
+    fill_normal(ctx_, z, 0.0f, 1.0f, cfg_.seed, rng_stream::train_noise, RngOffset(rank * row, step, W * row));
+  }
 
   // 1. fake = G(z)
   Trace g_trace;
@@ -107,8 +133,8 @@ void GanTrainer::train_step(const Tensor& real, const Tensor& z) {
 
   // 3. the generator learns against the updated discriminators
   g_step(g_trace);
-  record_nonfinite(ctx_, stats_.slice(0, {1 + 2 * int(d_.size())}), step_, first_bad_);
-  step_++;
+  record_nonfinite(ctx_, stats_.slice(0, {1 + 2 * int(d_.size())}), step, first_bad_);
+  count_step(ctx_, step_count_);
 }
 
 Tensor GanTrainer::generate(const Tensor& z, Trace* trace) {
@@ -210,15 +236,19 @@ Tensor GanTrainer::global_g_means(const Tensor& logits) {
   return means;
 }
 
-AdamConfig GanTrainer::decayed(const AdamConfig& cfg, int64_t index) const {
+AdamConfig GanTrainer::scheduled(const AdamConfig& cfg) const {
   AdamConfig a = cfg;
-  if (cfg_.lr_decay_linear) a.lr = cfg.lr * float(1.0 - double(index) / double(cfg_.total_steps));
+  a.decay_steps = cfg_.lr_decay_linear ? cfg_.total_steps : 0;
   return a;
 }
 
+float GanTrainer::lr(const AdamConfig& cfg, int64_t index) const { return learning_rate(scheduled(cfg), index); }
+
+// Adam's step and learning rate come from the device's step counter.
 void GanTrainer::adam(Network& net, const AdamConfig& cfg) {
   const ParamStore& p = net.params;
-  adam_step(ctx_, decayed(cfg, step_), step_ + 1, p.params(), p.grads(), p.exp_avg(), p.exp_avg_sq());
+  adam_step(ctx_, scheduled(cfg), StepIndex::counted(step_count_), p.params(), p.grads(), p.exp_avg(),
+            p.exp_avg_sq());
 }
 
 StepStats GanTrainer::stats() {
@@ -245,7 +275,7 @@ bool GanTrainer::state_finite() {
   Tensor flag = ctx_.zeros({1});
   auto check = [&](const ParamStore& s) {
     for (const Tensor& t : {s.params(), s.buffers(), s.exp_avg(), s.exp_avg_sq()})
-      if (t.data != nullptr && t.numel() > 0) record_nonfinite(ctx_, t, 0, flag);
+      if (t.data != nullptr && t.numel() > 0) record_nonfinite(ctx_, t, StepIndex{0}, flag);
   };
   check(g_.params);
   for (Network& d : d_) check(d.params);

@@ -6,7 +6,9 @@
 //   3. g_step:    the updated D_i score fake; generator_loss() combines the K losses
 //                 (max, max-sample, mean, softmax, gman, seed) and G takes its Adam step
 // Nothing here reads device memory back: losses and selection counts accumulate in a
-// device buffer that stats() downloads when the caller logs.
+// device buffer that stats() downloads when the caller logs. What changes from step to step
+// (the noise's offset, Adam's t and learning rate) the kernels read from a step counter in
+// device memory that the step advances, so one captured CUDA graph can replay every step.
 //
 // Data parallel (DESIGN §8), with a Communicator of W ranks: batch_size is per rank (the
 // global batch is W * B); rank r draws rows [r B, (r + 1) B) of the global batch's noise;
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "engine/comm/communicator.h"
+#include "engine/step_graph.h"
 #include "kernels/adam/adam.h"
 #include "kernels/generator_loss/generator_loss.h"
 #include "models/dcgan.h"
@@ -89,19 +92,25 @@ class GanTrainer {
   Tensor generate_eval(const Tensor& z);
 
   int64_t step() const { return step_; }
-  // cfg with the learning rate of 0-based step `index` (--lr-decay linear lowers it step by step).
-  AdamConfig decayed(const AdamConfig& cfg, int64_t index) const;
-  void set_step(int64_t s) { step_ = s; }
+  // The learning rate of 0-based step `index` for cfg (--lr-decay linear lowers it step by step).
+  float lr(const AdamConfig& cfg, int64_t index) const;
+  void set_step(int64_t s);  // (synchronous: the device's counter too)
+  // CUDA: train_step(real) captures its step as a CUDA graph after a warm-up step and replays
+  // it (engine/step_graph.h); the results are the same bits. Off by default; no-op on the CPU.
+  void use_cuda_graph(bool on);
+  const StepGraph* cuda_graph() const { return graph_.get(); }
   const TrainConfig& config() const { return cfg_; }
   Network& generator() { return g_; }
   std::vector<Network>& discriminators() { return d_; }
 
  private:
+  void queue_step(const Tensor& real, const Tensor* z);
   Tensor generate(const Tensor& z, Trace* trace);
   void d_backward(int i, const Tensor& real, const Tensor& fake);
   void g_step(const Trace& g_trace);
   void last_backward(Network& net, const GradBuckets* buckets, const Trace& trace, const Tensor& dy);
   void adam(Network& net, const AdamConfig& cfg);
+  AdamConfig scheduled(const AdamConfig& cfg) const;  // with the run's learning-rate decay
 
   void average_d_losses();
   Tensor global_g_means(const Tensor& logits);
@@ -116,6 +125,11 @@ class GanTrainer {
   std::vector<GradBuckets> d_buckets_;
   std::optional<GradBuckets> g_buckets_;
   int64_t step_ = 0;  // completed steps; Adam's t is step_ + 1
+  // The same count in the device's memory, advanced by the step itself: the step's kernels
+  // read it (noise offset, Adam's t and learning rate, the NaN record), so a captured step
+  // stays valid (kernels/step_index.h).
+  int64_t* step_count_ = nullptr;
+  std::unique_ptr<StepGraph> graph_;
   // Device buffer: [g_loss, d_real[K], d_fake[K], selected[K], seed_scores[K], first_bad]
   Tensor stats_;
   Tensor g_loss_, d_real_, d_fake_, selected_, seed_scores_, first_bad_;

@@ -135,3 +135,39 @@ TEST_CASE("gradient buckets through NCCL train exactly like one mean per network
     }
   }
 }
+
+// The step as one CUDA graph with its collectives inside (engine/step_graph.h): the buckets'
+// fork to the communication stream and join back, and synchronized BN's sums, are captured
+// once and replayed; each rank replays its own graph, and the results are those of queued steps.
+TEST_CASE("2 ranks through NCCL replaying each step as one CUDA graph train exactly like queued steps") {
+  Rank r;
+  for (bool sync : {false, true}) {
+    CAPTURE(sync);
+    TrainConfig cfg = tiny_config(4, 2, GLoss::max);
+    cfg.sync_bn = sync;
+    cfg.grad_bucket_bytes = 1;  // a bucket per layer
+    cfg.lr_decay_linear = true;
+    cfg.total_steps = 8;
+    GanTrainer queued(r.ctx, cfg, r.nccl.get()), graphed(r.ctx, cfg, r.nccl.get());
+    queued.init_weights();
+    graphed.init_weights();
+    graphed.use_cuda_graph(true);
+    Tensor real = r.ctx.alloc({cfg.batch_size, 1, 32, 32});
+    for (int step = 0; step < 5; step++) {
+      fill_images(r.ctx, real, step, r.nccl->rank() * cfg.batch_size);
+      queued.train_step(real);
+      graphed.train_step(real);
+    }
+    CHECK(graphed.cuda_graph()->failure() == "");
+    CHECK(graphed.cuda_graph()->launches() == 4);
+    for (auto part : {&ParamStore::params, &ParamStore::exp_avg_sq, &ParamStore::buffers}) {
+      CHECK(same_bits(r.ctx, (queued.generator().params.*part)(), (graphed.generator().params.*part)()));
+      for (int i = 0; i < 2; i++)
+        CHECK(same_bits(r.ctx, (queued.discriminators()[i].params.*part)(), (graphed.discriminators()[i].params.*part)()));
+    }
+    const StepStats a = queued.stats(), b = graphed.stats();
+    CHECK(a.g_loss == b.g_loss);
+    CHECK(a.selected == b.selected);
+    CHECK(same_state_on_every_rank(r.ctx, graphed));
+  }
+}

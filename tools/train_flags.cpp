@@ -68,6 +68,11 @@ void add_run_flags(CLI::App& app, TrainOptions& o) {
                "GPU: only deterministic cuDNN convolution algorithms, so a run and its resume repeat bit for bit "
                "(may be slower; the CPU backend is always deterministic)")
       ->group("Run");
+  app.add_option("--cuda-graph", o.cuda_graph,
+                 "GPU: on: after a warm-up step, capture the step as one CUDA graph and replay it (the same "
+                 "results, one launch per step)")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->group("Run");
   app.add_option("--out", o.out, "folder that holds run folders")->group("Run");
   app.add_option("--run-name", o.run_name, "run folder name (default: model, K, g-loss and the time)")->group("Run");
   app.add_option("--sample-every", o.sample_every, "steps between sample grids (0: only at the end)")->check(non_negative)->group("Run");

@@ -5,6 +5,7 @@
 set(dg_cuda_sources
   ${CMAKE_CURRENT_LIST_DIR}/cuda_context.cu
   ${CMAKE_CURRENT_LIST_DIR}/batch_staging.cu
+  ${CMAKE_CURRENT_LIST_DIR}/cuda_graph.cu
   ${CMAKE_CURRENT_LIST_DIR}/timing.cu
   ${DG_OP_CUDA_SOURCES}
 )

@@ -1,12 +1,14 @@
-// Adam on the CPU: adam::update (adam_math.h) over the flat buffers, threads over chunks.
+// Adam on the CPU: the step's scalars (adam_math.h), then adam::update over the flat buffers,
+// threads over chunks.
 #include "engine/context.h"
 #include "engine/cpu/parallel.h"
 #include "kernels/adam/adam_math.h"
 
 namespace dg::cpu {
 
-void adam_step(Context&, const adam::Scalars& k, Tensor params, const Tensor& grads, Tensor exp_avg,
+void adam_step(Context&, const AdamConfig& cfg, StepIndex step, Tensor params, const Tensor& grads, Tensor exp_avg,
                Tensor exp_avg_sq) {
+  const adam::Scalars k = adam::scalars(cfg, step.value());
   const int64_t n = params.numel();
   float* __restrict p = params.data;
   float* __restrict m = exp_avg.data;

@@ -19,10 +19,16 @@ TEST_CASE("cuda Adam and axpy match the CPU") {
   for (int i = 0; i < 1001; i++) v.c.data[i] = std::fabs(v.c.data[i]);
   t.dev.upload(v.g, v.c.data);
   AdamConfig cfg{1e-3f, 0.5f, 0.999f, 1e-8f, 0.01f};
-  for (int step = 1; step <= 3; step++) {
-    adam_step(t.cpu, cfg, step, p.c, g.c, m.c, v.c);
-    adam_step(t.dev, cfg, step, p.g, g.g, m.g, v.g);
+  // The device reads its step from a counter it advances (as a replayed CUDA graph does); the
+  // CPU is given each step; a decaying learning rate.
+  cfg.decay_steps = 5;
+  int64_t* done = alloc_step_counter(t.dev, 0);
+  for (int64_t step = 0; step < 3; step++) {
+    adam_step(t.cpu, cfg, StepIndex{step}, p.c, g.c, m.c, v.c);
+    adam_step(t.dev, cfg, StepIndex::counted(done), p.g, g.g, m.g, v.g);
+    count_step(t.dev, done);
   }
+  CHECK(read_step_counter(t.dev, done) == 3);
   CHECK(t.error(p) < 1e-6);
   CHECK(t.error(m) < 1e-6);
   CHECK(t.error(v) < 1e-6);

@@ -13,16 +13,24 @@
 
 namespace dg::adam {
 
-// The per-step scalars, computed once on the host in double then rounded, as PyTorch:
-// lr / (1 - beta1^t) and sqrt(1 - beta2^t).
+// The learning rate of 0-based step `index`: lr, or with decay_steps lr * (1 - index / decay_steps).
+DG_HD float lr_at(const AdamConfig& cfg, int64_t index) {
+  if (cfg.decay_steps <= 0) return cfg.lr;
+  return fp::mul(cfg.lr, float(fp::dsub(1.0, fp::ddiv(double(index), double(cfg.decay_steps)))));
+}
+
+// The per-step scalars of 0-based step `index` (t = index + 1), computed in double then
+// rounded, as PyTorch: lr / (1 - beta1^t) and sqrt(1 - beta2^t). Computed by the kernel itself
+// when the step is read on the device, hence fp::powi rather than pow: the same bits anywhere.
 struct Scalars {
   float beta1, beta2, eps, weight_decay;
   float step_size, bias2_sqrt;
 };
-inline Scalars scalars(const AdamConfig& cfg, int64_t step) {
-  const float bias1 = 1.0f - float(std::pow(double(cfg.beta1), double(step)));
-  return {cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay, cfg.lr / bias1,
-          float(std::sqrt(1.0 - std::pow(double(cfg.beta2), double(step))))};
+DG_HD Scalars scalars(const AdamConfig& cfg, int64_t index) {
+  const int64_t t = index + 1;
+  const float bias1 = fp::sub(1.0f, float(fp::powi(double(cfg.beta1), t)));
+  return {cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay, fp::div(lr_at(cfg, index), bias1),
+          float(fp::dsqrt(fp::dsub(1.0, fp::powi(double(cfg.beta2), t))))};
 }
 
 // One parameter's step: updates p, m and v in place.

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "engine/context.h"
+#include "kernels/step_index.h"
 
 namespace dg::cpu {
 
@@ -16,13 +17,15 @@ void scale(Context&, Tensor x, float alpha) {
 
 void copy(Context&, const Tensor& src, Tensor dst) { std::copy(src.data, src.data + src.numel(), dst.data); }
 
-void record_nonfinite(Context&, const Tensor& values, int64_t step, Tensor first_bad) {
+void record_nonfinite(Context&, const Tensor& values, StepIndex step, Tensor first_bad) {
   if (first_bad.data[0] != 0.0f) return;
   for (int64_t i = 0; i < values.numel(); i++)
     if (!std::isfinite(values.data[i])) {
-      first_bad.data[0] = float(step + 1);  // exact for steps below 2^24
+      first_bad.data[0] = float(step.value() + 1);  // exact for steps below 2^24
       return;
     }
 }
+
+void count_step(Context&, int64_t* count) { ++*count; }
 
 }  // namespace dg::cpu

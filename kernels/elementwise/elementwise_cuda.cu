@@ -1,4 +1,4 @@
-// Small elementwise kernels: axpy, scale, copy and the non-finite record. Grid-stride loops
+// Small elementwise kernels: axpy, scale, copy, the non-finite record and the step count. Grid-stride loops
 // over flat tensors (kernels/launch.cuh); arguments checked by elementwise.cpp.
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/cuda_context.h"
@@ -39,21 +39,27 @@ void copy(Context& ctx, const Tensor& src, Tensor dst) {
 }
 
 // One block: first_bad[0] = step + 1 when any value is not finite and nothing was recorded.
-static __global__ void record_nonfinite_kernel(const float* v, int64_t n, float step_plus_1, float* first_bad) {
+static __global__ void record_nonfinite_kernel(const float* v, int64_t n, StepIndex step, float* first_bad) {
   __shared__ int bad;
   if (threadIdx.x == 0) bad = 0;
   __syncthreads();
   for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
     if (!isfinite(v[i])) bad = 1;  // benign race: every writer writes 1
   __syncthreads();
-  if (threadIdx.x == 0 && bad && first_bad[0] == 0.0f) first_bad[0] = step_plus_1;
+  if (threadIdx.x == 0 && bad && first_bad[0] == 0.0f) first_bad[0] = float(step.value() + 1);
 }
 
-void record_nonfinite(Context& ctx, const Tensor& values, int64_t step, Tensor first_bad) {
+void record_nonfinite(Context& ctx, const Tensor& values, StepIndex step, Tensor first_bad) {
   check_on_device(values, "record_nonfinite");
   check_on_device(first_bad, "record_nonfinite");
-  DG_LAUNCH(record_nonfinite_kernel, 1, 256, 0, ctx.cuda().stream, values.data, values.numel(), float(step + 1),
-            first_bad.data);
+  DG_LAUNCH(record_nonfinite_kernel, 1, 256, 0, ctx.cuda().stream, values.data, values.numel(), step, first_bad.data);
+  DG_CUDA_CHECK_LAUNCH();
+}
+
+static __global__ void count_step_kernel(int64_t* count) { ++*count; }
+
+void count_step(Context& ctx, int64_t* count) {
+  DG_LAUNCH(count_step_kernel, 1, 1, 0, ctx.cuda().stream, count);
   DG_CUDA_CHECK_LAUNCH();
 }
 

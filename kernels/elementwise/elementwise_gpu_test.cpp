@@ -28,15 +28,15 @@ TEST_CASE("cuda record_nonfinite records the first step with a NaN or an Inf any
       CAPTURE(where);
       CAPTURE(bad);
       auto v = t.random({4096}, 61), rec = t.zeros({1});
-      record_nonfinite(t.dev, v.g, 6, rec.g);
+      record_nonfinite(t.dev, v.g, StepIndex{6}, rec.g);
       CHECK(first(rec) == 0.0f);  // all finite: nothing recorded
       v.c.data[where] = bad;
       t.dev.upload(v.g, v.c.data);
-      record_nonfinite(t.cpu, v.c, 7, rec.c);
-      record_nonfinite(t.dev, v.g, 7, rec.g);
+      record_nonfinite(t.cpu, v.c, StepIndex{7}, rec.c);
+      record_nonfinite(t.dev, v.g, StepIndex{7}, rec.g);
       CHECK(rec.c.data[0] == 8.0f);  // step + 1
       CHECK(first(rec) == 8.0f);
-      record_nonfinite(t.dev, v.g, 9, rec.g);
+      record_nonfinite(t.dev, v.g, StepIndex{9}, rec.g);
       CHECK(first(rec) == 8.0f);  // the first stays
     }
 }

@@ -34,12 +34,26 @@ TEST_CASE("axpy, scale and copy by hand") {
 TEST_CASE("record_nonfinite keeps the first step with a NaN or an Inf") {
   Context ctx;
   Tensor first_bad = ctx.zeros({1});
-  record_nonfinite(ctx, tensor_of(ctx, {1, 2, 3}), 0, first_bad);
+  record_nonfinite(ctx, tensor_of(ctx, {1, 2, 3}), StepIndex{0}, first_bad);
   CHECK(first_bad.data[0] == 0.0f);  // all finite: nothing recorded
-  record_nonfinite(ctx, tensor_of(ctx, {1, INFINITY, 3}), 4, first_bad);
+  record_nonfinite(ctx, tensor_of(ctx, {1, INFINITY, 3}), StepIndex{4}, first_bad);
   CHECK(first_bad.data[0] == 5.0f);  // step index 4 is step 5
-  record_nonfinite(ctx, tensor_of(ctx, {NAN}), 7, first_bad);
+  record_nonfinite(ctx, tensor_of(ctx, {NAN}), StepIndex{7}, first_bad);
   CHECK(first_bad.data[0] == 5.0f);  // the first one stays
-  CHECK_THROWS_WITH_AS(record_nonfinite(ctx, tensor_of(ctx, {1}), 0, Tensor{}), doctest::Contains("first_bad"),
+  CHECK_THROWS_WITH_AS(record_nonfinite(ctx, tensor_of(ctx, {1}), StepIndex{0}, Tensor{}), doctest::Contains("first_bad"),
                        dg::Error);
+  CHECK_THROWS_WITH_AS(record_nonfinite(ctx, tensor_of(ctx, {1}), StepIndex{-2}, first_bad),
+                       doctest::Contains("got -2"), dg::Error);
+}
+
+TEST_CASE("count_step advances a counter that a counted step index reads when its op runs") {
+  Context ctx;
+  int64_t done = 0;
+  count_step(ctx, &done);
+  count_step(ctx, &done);
+  CHECK(done == 2);
+  Tensor first_bad = ctx.zeros({1});
+  record_nonfinite(ctx, tensor_of(ctx, {NAN}), StepIndex::counted(&done), first_bad);
+  CHECK(first_bad.data[0] == 3.0f);  // step index 2 is step 3
+  CHECK_THROWS_WITH_AS(count_step(ctx, nullptr), doctest::Contains("no counter"), dg::Error);
 }

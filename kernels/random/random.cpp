@@ -1,4 +1,4 @@
-// fill_normal's entry: no arguments to check (any tensor, any offset); the CPU body is
+// fill_normal's entry: any tensor, any offset (a given step index must not be negative); the CPU body is
 // random_cpu.cpp, the CUDA body random_cuda.cu.
 #include "kernels/random/random.h"
 
@@ -7,7 +7,9 @@
 namespace dg {
 DG_OP_BODIES(fill_normal)
 
-void fill_normal(Context& ctx, Tensor t, float mean, float std, uint64_t seed, uint64_t stream, uint64_t offset) {
+void fill_normal(Context& ctx, Tensor t, float mean, float std, uint64_t seed, uint64_t stream, RngOffset offset) {
+  DG_CHECK(offset.step.done != nullptr || offset.step.index >= 0, "fill_normal: the step index counts from 0, got ",
+           offset.step.index);
   DG_DISPATCH(ctx, fill_normal(ctx, t, mean, std, seed, stream, offset));
 }
 

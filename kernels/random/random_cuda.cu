@@ -14,11 +14,12 @@ namespace dg::cuda {
 // does not fuse that product and sum into one fma (GCC contracts in C++ unless
 // -ffp-contract=off).
 static __global__ void fill_normal_kernel(float* t, int64_t n, float mean, float std, uint64_t seed, uint64_t stream,
-                                          uint64_t offset) {
+                                          RngOffset at) {
+  const uint64_t offset = at.value();
   DG_GRID_STRIDE(i, n) t[i] = fp::add(mean, fp::mul(std, rng::normal_at(seed, stream, offset + uint64_t(i))));
 }
 
-void fill_normal(Context& ctx, Tensor t, float mean, float std, uint64_t seed, uint64_t stream, uint64_t offset) {
+void fill_normal(Context& ctx, Tensor t, float mean, float std, uint64_t seed, uint64_t stream, RngOffset offset) {
   kernels::check_on_device(t, "fill_normal");
   if (t.numel() == 0) return;
   DG_LAUNCH(fill_normal_kernel, blocks_for(t.numel(), 256), 256, 0, ctx.cuda().stream, t.data, t.numel(), mean, std,

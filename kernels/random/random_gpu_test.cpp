@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/elementwise/elementwise.h"
 #include "kernels/random/random.h"
 #include "tests/gpu_twin.h"
 
@@ -22,6 +23,15 @@ TEST_CASE("cuda fill_normal equals the CPU bit for bit") {
   std::vector<float> h(100003);
   t.dev.download(r.g, h.data());
   int differ = 0;
+  for (int i = 0; i < 100003; i++) differ += h[size_t(i)] != r.c.data[i];
+  CHECK(differ == 0);
+  // The training noise's offset, its step read on the device: the same numbers as the CPU's
+  // with the step given.
+  int64_t* done = alloc_step_counter(t.dev, 5);
+  fill_normal(t.cpu, r.c, 0.0f, 1.0f, 77, 1, RngOffset(3, StepIndex{5}, 1000));
+  fill_normal(t.dev, r.g, 0.0f, 1.0f, 77, 1, RngOffset(3, StepIndex::counted(done), 1000));
+  t.dev.download(r.g, h.data());
+  differ = 0;
   for (int i = 0; i < 100003; i++) differ += h[size_t(i)] != r.c.data[i];
   CHECK(differ == 0);
 }

@@ -64,6 +64,18 @@ TEST_CASE("fill_normal is reproducible and addressable by offset") {
   Tensor e = ctx.alloc({1000});
   fill_normal(ctx, e, 0.0f, 1.0f, 43, 3);  // another seed
   CHECK(e.data[0] != a.data[0]);
+  // base + step * per_step, the step given or read from a counter as the fill runs: both
+  // start at element 10 + 3 * 100 = 310.
+  Tensor f = ctx.alloc({500}), g = ctx.alloc({500});
+  int64_t done = 3;
+  fill_normal(ctx, f, 0.0f, 1.0f, 42, 3, RngOffset(10, StepIndex{3}, 100));
+  fill_normal(ctx, g, 0.0f, 1.0f, 42, 3, RngOffset(10, StepIndex::counted(&done), 100));
+  for (int i = 0; i < 500; i++) {
+    CHECK(f.data[i] == a.data[i + 310]);
+    CHECK(g.data[i] == a.data[i + 310]);
+  }
+  CHECK_THROWS_WITH_AS(fill_normal(ctx, f, 0.0f, 1.0f, 42, 3, RngOffset(0, StepIndex{-1}, 1)),
+                       doctest::Contains("got -1"), dg::Error);
 }
 
 TEST_CASE("fill_normal: mean and variance over 1e6 samples") {

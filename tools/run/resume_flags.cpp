@@ -24,6 +24,7 @@ constexpr ResumableFlag kResumableFlags[] = {
     {"--keep-checkpoints", [](TrainOptions& s, const TrainOptions& l) { s.keep_checkpoints = l.keep_checkpoints; }},
     {"--data", [](TrainOptions& s, const TrainOptions& l) { s.data = l.data; }},
     {"--dashboard", [](TrainOptions& s, const TrainOptions& l) { s.dashboard = l.dashboard; }},
+    {"--cuda-graph", [](TrainOptions& s, const TrainOptions& l) { s.cuda_graph = l.cuda_graph; }},
 };
 
 }  // namespace

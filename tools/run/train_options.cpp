@@ -84,6 +84,7 @@ nlohmann::json to_json(const TrainOptions& o) {
       {"seed", t.seed},
       {"device", o.device},
       {"deterministic", o.deterministic},
+      {"cuda_graph", o.cuda_graph},
       {"out", o.out},
       {"run_name", o.run_name},
       {"sample_every", o.sample_every},
@@ -153,6 +154,8 @@ TrainOptions options_from_json(const nlohmann::json& j) {
     t.seed = seed.get<uint64_t>();
     o.device = j.at("device");
     o.deterministic = j.value("deterministic", false);
+    o.cuda_graph = j.value("cuda_graph", "on");  // (runs made before graphs: on, the same results)
+    DG_CHECK(o.cuda_graph == "on" || o.cuda_graph == "off", "config.json: cuda_graph must be on or off, got ", o.cuda_graph);
     o.out = j.at("out");
     o.run_name = j.at("run_name");
     o.sample_every = int_field(j, "sample_every", 0, big);

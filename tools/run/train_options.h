@@ -19,6 +19,7 @@ struct TrainOptions {
   std::string data_format = "auto";
   std::string device = "auto";   // auto | cpu | cuda
   bool deterministic = false;    // GPU: deterministic cuDNN algorithms (the CPU always is)
+  std::string cuda_graph = "on"; // GPU: each step one CUDA graph replay (engine/step_graph.h)
   std::string out = "runs";
   std::string run_name;          // default: derived from the model and the time
   int64_t steps = 0;             // 0: from epochs

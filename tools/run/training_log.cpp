@@ -58,8 +58,8 @@ std::optional<int> log_step(TrainingRun& r) {
                                {"selected", shortest_decimals(s.selected)}};
   if (r.root) {
     r.folder->append_metrics(line);
-    r.events->scalars(step, train_scalars(s, img_s, r.trainer->decayed(r.o.train.adam_g, step - 1).lr,
-                                          r.trainer->decayed(r.o.train.adam_d, step - 1).lr));
+    r.events->scalars(step, train_scalars(s, img_s, r.trainer->lr(r.o.train.adam_g, step - 1),
+                                          r.trainer->lr(r.o.train.adam_d, step - 1)));
   }
   r.progress.update(step, img_s, loss_summary(s), eta);
   r.last_log_time = now;

@@ -29,6 +29,14 @@ std::optional<int> after_step(TrainingRun& r, bool* early_stop) {
   return std::nullopt;
 }
 
+// Once, when capturing the step as a CUDA graph failed (the run goes on without one).
+void report_graph_failure(TrainingRun& r) {
+  const StepGraph* g = r.trainer->cuda_graph();
+  if (!g || g->failure().empty() || r.graph_failure_reported) return;
+  r.graph_failure_reported = true;
+  r.progress.message("dgtrain: --cuda-graph: capturing the step failed, going on without a graph: " + g->failure());
+}
+
 int stop_on_signal(TrainingRun& r, int sig) {
   if (std::optional<int> code = checkpoint_or_stop(r)) return *code;
   if (r.root)
@@ -42,6 +50,10 @@ int finish(TrainingRun& r) {
   if (r.root && dashboard)
     if (const std::string why = draw_dashboard(r.folder_path); !why.empty())
       r.progress.message("dgtrain: no dashboard.png: " + why);
+  if (const StepGraph* g = r.trainer->cuda_graph(); r.root && g)
+    std::printf("dgtrain: CUDA graph: %lld steps replayed, %lld run as they are, %lld captures\n",
+                static_cast<long long>(g->launches()), static_cast<long long>(g->eager()),
+                static_cast<long long>(g->captures()));
   if (r.root)
     std::printf("dgtrain: done, %lld steps. Run folder: %s (samples/, checkpoints/, metrics.jsonl, TensorBoard "
                 "events%s)\n",
@@ -60,6 +72,7 @@ int train_loop(TrainingRun& r) {
   int sig = 0;
   while (r.trainer->step() < r.total && (sig = int(r.comm->max_over_ranks(stop_signal_received()))) == 0) {
     r.trainer->train_step(r.batches->next(r.loader->next()));
+    report_graph_failure(r);
     if (r.hooks.after_train_step) r.hooks.after_train_step(*r.ctx, *r.trainer);
     bool early_stop = false;
     if (std::optional<int> code = after_step(r, &early_stop)) return *code;

@@ -87,6 +87,7 @@ struct TrainingRun {
   Metadata resumed_meta;        // the metadata of the checkpoint a resume started from
   std::string resumed_from;     // that checkpoint (rank 0)
   std::string last_checkpoint;  // named when the run stops
+  bool graph_failure_reported = false;  // --cuda-graph: said once that capturing failed
 
   static constexpr int kSamples = 64;  // images in a sample grid
 

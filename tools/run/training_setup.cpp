@@ -112,6 +112,7 @@ void resume_on_root(TrainingRun& r) {
 
 void start_or_resume_trainer(TrainingRun& r) {
   r.trainer = std::make_unique<GanTrainer>(*r.ctx, r.o.train, r.comm);
+  r.trainer->use_cuda_graph(r.o.cuda_graph == "on" && r.ctx->on_cuda());
   if (r.resuming && r.root)
     resume_on_root(r);
   else if (!r.resuming)

@@ -1,0 +1,52 @@
+// StepGraph: a training step captured once as a CUDA graph and replayed (dgtrain --cuda-graph),
+// so that a step costs the host one launch instead of a few hundred.
+//
+// run(key, step): the first call runs step() as it is (the warm-up: cuDNN's algorithm searches,
+// the arena's first blocks); the second captures what step() queues on the context's stream
+// (and the streams it forks to) and launches the graph; later calls launch it again. A graph
+// holds the addresses its step used, so it is replayed only while the step would use the same
+// memory: the arena's position and the caller's key (the batch tensor's address) as they were
+// at the capture. Otherwise step() runs as it is, and the next call captures anew. The step
+// must queue the same work every time and read what changes per step from device memory
+// (kernels/step_index.h). On the CPU step() runs every time.
+//
+// A capture that fails (a call the step makes that a capture cannot hold) is not fatal: the
+// step runs as it is, then and from then on, and failure() says why (dgtrain prints it).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "engine/arena.h"
+#include "engine/context.h"
+
+namespace dg {
+
+struct CudaGraph;  // engine/cuda/cuda_graph.h
+
+class StepGraph {
+ public:
+  explicit StepGraph(Context& ctx);
+  ~StepGraph();
+  StepGraph(const StepGraph&) = delete;
+  StepGraph& operator=(const StepGraph&) = delete;
+
+  void run(const void* key, const std::function<void()>& step);
+
+  int64_t captures() const { return captures_; }  // graphs made
+  int64_t launches() const { return launches_; }  // steps run as a graph
+  int64_t eager() const { return eager_; }        // steps run as they are
+  const std::string& failure() const { return failure_; }  // why capturing failed; "" if it did not
+
+ private:
+  Context& ctx_;
+  std::unique_ptr<CudaGraph> graph_;
+  bool warm_ = false;  // a step ran at key_ and mark_
+  const void* key_ = nullptr;
+  Arena::Mark mark_;
+  int64_t captures_ = 0, launches_ = 0, eager_ = 0;
+  std::string failure_;
+};
+
+}  // namespace dg

@@ -1,0 +1,132 @@
+// The training step as one CUDA graph (engine/step_graph.h, GanTrainer::use_cuda_graph): a run
+// whose steps are replays of one captured graph equals a run whose steps are queued one by one,
+// bit for bit, step counter, learning-rate decay and noise offsets included (each replay reads
+// them from device memory; a value frozen into the graph at its capture would show from the
+// second replay on). Under the emulator the graph's nodes run in an order their dependencies
+// allow (forward, reverse or random): a dependency the capture missed shows too.
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "engine/batch_upload.h"
+#include "models/gan_trainer.h"
+#include "tests/gpu_twin.h"
+
+using namespace dg;
+using dg::test::gpu;
+
+namespace {
+
+std::vector<float> host(Context& ctx, const Tensor& t) {
+  std::vector<float> h(size_t(t.numel()));
+  if (t.numel() > 0) ctx.download(t, h.data());
+  return h;
+}
+
+// Every value a checkpoint holds, of G and each D, one after the other.
+std::vector<float> state(Context& ctx, GanTrainer& t) {
+  std::vector<float> all;
+  auto add = [&](const ParamStore& p) {
+    for (const Tensor& x : {p.params(), p.buffers(), p.exp_avg(), p.exp_avg_sq()}) {
+      const std::vector<float> h = host(ctx, x);
+      all.insert(all.end(), h.begin(), h.end());
+    }
+  };
+  add(t.generator().params);
+  for (Network& d : t.discriminators()) add(d.params);
+  return all;
+}
+
+TrainConfig tiny(GLoss mode) {
+  TrainConfig cfg;  // K = 2
+  cfg.model.nz = 16;
+  cfg.model.ngf = cfg.model.ndf = 8;
+  cfg.batch_size = 4;
+  cfg.g_loss.mode = mode;
+  cfg.lr_decay_linear = true;  // the learning rate changes every step
+  cfg.total_steps = 8;
+  return cfg;
+}
+
+ContextOptions deterministic_gpu() {
+  ContextOptions o = gpu(false);
+  o.deterministic = true;
+  return o;
+}
+
+// Two trainers from the same weights on one context (the same convolution algorithms,
+// deterministic ones): one replays a CUDA graph, one queues its steps; batches of `shape`
+// arrive through one BatchUpload.
+struct GraphedAndQueued {
+  Context dev{deterministic_gpu()};
+  GanTrainer graphed, queued;
+  BatchUpload up;
+  GraphedAndQueued(const TrainConfig& cfg, Shape shape) : graphed(dev, cfg), queued(dev, cfg), up(dev, shape) {
+    graphed.init_weights();
+    queued.init_weights();
+    graphed.use_cuda_graph(true);
+  }
+  void step(const Tensor& real) {
+    graphed.train_step(real);
+    queued.train_step(real);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("training steps replayed as one CUDA graph equal the steps queued one by one, bit for bit") {
+  for (GLoss mode : {GLoss::max, GLoss::max_sample}) {
+    CAPTURE(int(mode));
+    const Shape shape{4, 1, 32, 32};
+    GraphedAndQueued t(tiny(mode), shape);
+    Context& dev = t.dev;
+    GanTrainer &graphed = t.graphed, &queued = t.queued;
+    std::vector<float> batch(size_t(shape.numel()));
+    for (int step = 0; step < 6; step++) {
+      for (size_t i = 0; i < batch.size(); i++) batch[i] = float(int((i * 7 + size_t(step) * 13) % 41) - 20) / 20.0f;
+      t.step(t.up.next(batch.data()));
+      if (step == 3) {  // statistics read between replays (it resets the selection counts)
+        const StepStats a = graphed.stats(), b = queued.stats();
+        CHECK(a.g_loss == b.g_loss);
+        CHECK(a.selected == b.selected);
+      }
+    }
+    // Step 0 ran as it is (the warm-up), step 1 was captured, steps 1-5 were replays.
+    REQUIRE(graphed.cuda_graph() != nullptr);
+    CHECK(graphed.cuda_graph()->failure() == "");
+    CHECK(graphed.cuda_graph()->eager() == 1);
+    CHECK(graphed.cuda_graph()->captures() == 1);
+    CHECK(graphed.cuda_graph()->launches() == 5);
+    CHECK(graphed.step() == 6);
+    const StepStats a = graphed.stats(), b = queued.stats();
+    CHECK(a.g_loss == b.g_loss);
+    CHECK(a.d_real == b.d_real);
+    CHECK(a.d_fake == b.d_fake);
+    CHECK(a.selected == b.selected);
+    CHECK(state(dev, graphed) == state(dev, queued));
+    CHECK(graphed.first_nonfinite_step() == -1);
+  }
+}
+
+TEST_CASE("a CUDA graph is captured again when the step's memory moves, and the results stay equal") {
+  const Shape shape{4, 1, 32, 32};
+  GraphedAndQueued t(tiny(GLoss::max), shape);
+  Context& dev = t.dev;
+  GanTrainer &graphed = t.graphed, &queued = t.queued;
+  std::vector<float> batch(size_t(shape.numel()), 0.25f);
+  Tensor other = dev.alloc(shape);  // a second batch tensor: another key
+  dev.upload(other, batch.data());
+  for (int step = 0; step < 7; step++) {
+    batch[size_t(step)] = -0.5f;
+    Tensor real = t.up.next(batch.data());
+    if (step == 3) real = other;       // another batch address: run as it is
+    if (step == 5) dev.alloc({1000});  // the arena moved: the step's scratch moved
+    t.step(real);
+  }
+  // As they are: step 0 (the warm-up), 3 (another key), 4 (the first key again: a warm-up),
+  // 5 (the arena moved: a warm-up). Captured at steps 1 and 6; replays 1, 2 and 6.
+  CHECK(graphed.cuda_graph()->eager() == 4);
+  CHECK(graphed.cuda_graph()->captures() == 2);
+  CHECK(graphed.cuda_graph()->launches() == 3);
+  CHECK(state(dev, graphed) == state(dev, queued));
+}
