@@ -24,11 +24,14 @@ namespace dg {
 struct TrainBenchCase {
   std::string arch = "dcgan";  // dcgan, image size below
   int image_size = 32, discriminators = 2, batch = 64;
+  bool cuda_graph = false;  // GPU: the steps replayed as one CUDA graph (engine/step_graph.h)
 };
 
 struct TrainBenchResult {
   TrainBenchCase c;
   double ms_per_step = 0, img_per_s = 0, peak_mb = 0, gflop_per_step = 0, tflop_s = 0, mfu = 0;
+  int64_t graph_nodes = 0, graph_replays = 0;  // with cuda_graph: the graph's nodes, the timed steps replayed
+  std::string graph_failure;                   // why no graph was captured, if so
   nlohmann::json to_json() const;
 };
 

@@ -50,11 +50,13 @@ def main():
            "PyTorch: bench/pytorch/train_baseline.py (median of CUDA-event step times; peak = "
            "torch.cuda.max_memory_allocated). Same models, K-discriminator step, batch and TF32 convolutions.",
            "- ratios: img/s dg / PyTorch (above 1: dg faster); peak PyTorch / dg (above 1: dg leaner)", ""]
-    head = "| model | K | batch | dg img/s | " + " | ".join(f"{m} img/s (ratio)" for m in modes) + \
+    head = "| model | K | batch | dg CUDA graph | dg img/s | " + " | ".join(f"{m} img/s (ratio)" for m in modes) + \
            " | dg peak MB | " + " | ".join(f"{m} MB (ratio)" for m in modes) + " |"
     out += [head, "|" + " --- |" * (head.count("|") - 1)]
     for r in (r for r in dg if r["bench"] == "train"):
-        row = [r["arch"], str(r["k"]), str(r["batch"]), f"{r['img_per_s']:.0f}"]
+        graph = ("on, %d nodes" % r["graph_nodes"]) if r.get("cuda_graph") and r.get("graph_nodes") else \
+            "failed" if r.get("cuda_graph") else "off"
+        row = [r["arch"], str(r["k"]), str(r["batch"]), graph, f"{r['img_per_s']:.0f}"]
         for m in modes:
             t = theirs.get((m, r["arch"], r["k"], r["batch"]))
             row.append(f"{t['img_per_s']:.0f} ({r['img_per_s'] / t['img_per_s']:.2f}x)" if t else "-")
@@ -64,7 +66,8 @@ def main():
             row.append(f"{t['peak_mb']:.0f} ({t['peak_mb'] / r['peak_mb']:.2f}x)" if t and t["peak_mb"] else "-")
         out.append("| " + " | ".join(row) + " |")
     out += ["", "MFU (dg, against the GEMM rate above): " + ", ".join(
-        f"{r['arch']} K={r['k']} b{r['batch']}: {100 * r['mfu']:.1f}%" for r in dg if r["bench"] == "train")]
+        f"{r['arch']} K={r['k']} b{r['batch']}{' graph' if r.get('cuda_graph') else ''}: {100 * r['mfu']:.1f}%"
+        for r in dg if r["bench"] == "train")]
     os.makedirs(args.out, exist_ok=True)
     slug = re.sub(r"[^a-z0-9]+", "-", device.lower()).strip("-")
     path = os.path.join(args.out, f"{date}-{slug}.md")

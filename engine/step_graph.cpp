@@ -32,6 +32,7 @@ void StepGraph::run(const void* key, const std::function<void()>& step) {
         return;
       }
       captures_++;
+      nodes_ = int64_t(graph_->nodes());
     }
     if (same) {
       graph_->launch();

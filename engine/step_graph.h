@@ -37,6 +37,9 @@ class StepGraph {
   int64_t captures() const { return captures_; }  // graphs made
   int64_t launches() const { return launches_; }  // steps run as a graph
   int64_t eager() const { return eager_; }        // steps run as they are
+  // Nodes of the latest graph (kernels, copies, memsets, library work; 0 before a capture): the
+  // launches a step costs the device, where a replay costs the host one.
+  int64_t nodes() const { return nodes_; }
   const std::string& failure() const { return failure_; }  // why capturing failed; "" if it did not
 
  private:
@@ -45,7 +48,7 @@ class StepGraph {
   bool warm_ = false;  // a step ran at key_ and mark_
   const void* key_ = nullptr;
   Arena::Mark mark_;
-  int64_t captures_ = 0, launches_ = 0, eager_ = 0;
+  int64_t captures_ = 0, launches_ = 0, eager_ = 0, nodes_ = 0;
   std::string failure_;
 };
 

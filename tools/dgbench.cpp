@@ -44,6 +44,7 @@ struct BenchArgs {
   int warmup = 5, steps = 20, repeats = 50;
   std::string kernel_batches = "64,128";
   std::string archs = "dcgan32,dcgan64", ks = "1,2", batches = "32,64,128,256";
+  std::string cuda_graph = "both";
   int64_t fid_samples = 10000;
   std::string fid_networks = "dg-classifier,inception-v3-fid";
   std::string allreduce_sizes = "32,64";
@@ -68,6 +69,9 @@ void add_bench_flags(CLI::App& app, BenchArgs& a) {
   a.train->add_option("--warmup", a.warmup, "untimed steps first (cuDNN's algorithm search happens here)")
       ->check(CLI::Range(1, 1000));
   a.train->add_option("--steps", a.steps, "timed steps (the median is reported)")->check(CLI::Range(1, 100000));
+  a.train->add_option("--cuda-graph", a.cuda_graph, "GPU: steps replayed as one CUDA graph (on), queued one by one "
+                      "(off), or both side by side")
+      ->check(CLI::IsMember({"on", "off", "both"}));
   a.fid = app.add_subcommand("fid", "seconds of one FID evaluation, classifier and Inception features");
   a.fid->add_option("--network", a.fid_networks, "comma-separated: dg-classifier, inception-v3-fid");
   a.fid->add_option("--samples", a.fid_samples, "generated (and real) samples")
@@ -158,20 +162,27 @@ void run_kernels(const BenchArgs& a, const dg::ContextOptions& copt, const dg::D
 void run_train(const BenchArgs& a, const dg::ContextOptions& copt, const dg::DeviceLimits& limits,
                std::ofstream& json) {
   std::printf("model FLOPs per step = 3 F_G + (7K + 1) F_D (bench/bench_train.h); MFU against the GEMM rate\n");
-  std::printf("%-8s %2s %5s %10s %10s %9s %10s %9s %6s\n", "model", "K", "batch", "ms/step", "img/s", "peak MB",
-              "GFLOP/step", "TFLOP/s", "MFU");
+  std::printf("%-8s %2s %5s %5s %10s %10s %9s %10s %9s %6s %11s\n", "model", "K", "batch", "graph", "ms/step", "img/s",
+              "peak MB", "GFLOP/step", "TFLOP/s", "MFU", "graph nodes");
+  std::vector<bool> graphs;  // (the CPU has no graphs)
+  if (a.cuda_graph != "on" || copt.device != dg::Device::cuda) graphs.push_back(false);
+  if (a.cuda_graph != "off" && copt.device == dg::Device::cuda) graphs.push_back(true);
   std::stringstream arch_list(a.archs);
   for (std::string arch; std::getline(arch_list, arch, ',');) {
     DG_CHECK(arch.rfind("dcgan", 0) == 0, "--arch: '", arch, "' (use dcgan32, dcgan64 or dcgan128)");
     const int size = parse_ints(arch.substr(5), "--arch")[0];
     for (int k : parse_ints(a.ks, "--k"))
-      for (int b : parse_ints(a.batches, "--batch")) {
-        const dg::TrainBenchResult r = dg::bench_train_case(copt, {"dcgan", size, k, b}, a.warmup, a.steps, limits);
-        std::printf("%-8s %2d %5d %10.3f %10.0f %9.1f %10.2f %9.3f %5.1f%%\n", arch.c_str(), k, b, r.ms_per_step,
-                    r.img_per_s, r.peak_mb, r.gflop_per_step, r.tflop_s, 100 * r.mfu);
-        std::fflush(stdout);
-        if (json.is_open()) json << r.to_json().dump() << "\n";
-      }
+      for (int b : parse_ints(a.batches, "--batch"))
+        for (bool graph : graphs) {
+          const dg::TrainBenchResult r =
+              dg::bench_train_case(copt, {"dcgan", size, k, b, graph}, a.warmup, a.steps, limits);
+          std::printf("%-8s %2d %5d %5s %10.3f %10.0f %9.1f %10.2f %9.3f %5.1f%% %11s\n", arch.c_str(), k, b,
+                      graph ? "on" : "off", r.ms_per_step, r.img_per_s, r.peak_mb, r.gflop_per_step, r.tflop_s,
+                      100 * r.mfu, graph ? std::to_string(r.graph_nodes).c_str() : "-");
+          if (!r.graph_failure.empty()) std::printf("    no graph: %s\n", r.graph_failure.c_str());
+          std::fflush(stdout);
+          if (json.is_open()) json << r.to_json().dump() << "\n";
+        }
   }
 }
 

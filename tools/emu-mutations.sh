@@ -62,9 +62,9 @@ run "conv backward-filter overwrites the gradient (beta 0) instead of accumulati
 run "linear backward-data reads w transposed" kernels/linear/linear_cublas.cu \
   'CUBLAS_OP_N, CUBLAS_OP_N, d.I, d.N, d.O, &one, w.data, d.I' 'CUBLAS_OP_T, CUBLAS_OP_N, d.I, d.N, d.O, &one, w.data, d.O' \
   'test_gpu/cuda linear' forward
-run "batchnorm backward writes one sample past the end (n <= N)" kernels/batchnorm/batchnorm_cuda.cu \
-  'for \(ChannelCursor it\(P\); it.n < N; it.next\(\)\) \{\n    const int64_t i = it.index\(c, C\);\n    const float xhat = __fmul_rn\(__fsub_rn\(x\[i\], mean\), invstd\);\n    const float g = bn_grad_at_z\(act, dy\[i\], xhat, gm, bt\);\n    dx\[i\]' \
-  'for (ChannelCursor it(P); it.n <= N; it.next()) {\n    const int64_t i = it.index(c, C);\n    const float xhat = __fmul_rn(__fsub_rn(x[i], mean), invstd);\n    const float g = bn_grad_at_z(act, dy[i], xhat, gm, bt);\n    dx[i]' \
+run "batchnorm backward writes one sample past its slice (n <= n1)" kernels/batchnorm/batchnorm_cuda.cu \
+  'for \(ChannelCursor it\(P, sl.n0\); it.n < sl.n1; it.next\(\)\) \{\n    const int64_t i = it.index\(c, C\);\n    const float xhat = __fmul_rn\(__fsub_rn\(x\[i\], mean\), invstd\);\n    const float g = bn_grad_at_z\(act, dy\[i\], xhat, gm, bt\);\n    dx\[i\]' \
+  'for (ChannelCursor it(P, sl.n0); it.n <= sl.n1; it.next()) {\n    const int64_t i = it.index(c, C);\n    const float xhat = __fmul_rn(__fsub_rn(x[i], mean), invstd);\n    const float g = bn_grad_at_z(act, dy[i], xhat, gm, bt);\n    dx[i]' \
   'test_gpu/cuda batchnorm' forward
 run "the non-finite check reads its shared flag before thread 0 cleared it" kernels/elementwise/elementwise_cuda.cu \
   'if \(threadIdx.x == 0\) bad = 0;\n  __syncthreads\(\);' 'if (threadIdx.x == 0) bad = 0;' \
@@ -78,3 +78,15 @@ run "a staging buffer is refilled before the compute stream moved it out" engine
 run "the host refills a pinned buffer before its copy ran" engine/cuda/batch_staging.cu \
   '  if \(uploads_ >= 2\) DG_CUDA_CHECK\(cudaEventSynchronize\(copied_\[slot\]\)\);\n' '' \
   'test_gpu/(batches uploaded|training steps fed)' forward reverse
+run "split batchnorm combines one slice too few" kernels/batchnorm/batchnorm_cuda.cu \
+  'for \(int s = 1; s < S; s\+\+\) sum \+= partial\[r \* S \+ s\];' 'for (int s = 1; s < S - 1; s++) sum += partial[r * S + s];' \
+  'test_gpu/cuda batchnorm|test_gpu_nccl' forward
+run "Adam's step given by the host (frozen into a captured graph)" models/gan_trainer.cpp \
+  'StepIndex::counted\(step_count_\), p.params\(\)' 'StepIndex{step_}, p.params()' \
+  'test_gpu/.*CUDA graph|test_gpu_mpi/.*CUDA graph' forward
+run "the training noise's offset given by the host (frozen into a captured graph)" models/gan_trainer.cpp \
+  'RngOffset\(rank \* row, step, W \* row\)' 'RngOffset(rank * row, StepIndex{step_}, W * row)' \
+  'test_gpu/.*CUDA graph|test_gpu_mpi/.*CUDA graph' forward
+run "the step counter never advances" models/gan_trainer.cpp \
+  '  count_step\(ctx_, step_count_\);\n' '' \
+  'test_gpu_dgtrain' forward

@@ -4,7 +4,7 @@
 # first, each phase under its own time limit and skipped when the deadline is too near:
 #   1. the GPU tests (label gpu: every CUDA op against the CPU, the PyTorch golden step on the
 #      GPU, the deterministic resume, NCCL with one rank)                       (issue #3)
-#   2. dgbench train and the PyTorch baseline in eager FP32 and AMP bf16, dcgan32/64, K = 1, 2,
+#   2. dgbench train (steps queued and replayed as a CUDA graph) and the PyTorch baseline in eager FP32 and AMP bf16, dcgan32/64, K = 1, 2,
 #      batch 64, and the comparison table                                        (issue #6)
 #   3. dgbench kernels at batch 64                                               (issue #6)
 #   4. the compiled PyTorch modes for the same configurations, as long as time is left
@@ -56,7 +56,7 @@ phase "gpu tests" 200 ctest --test-dir build-gpu -L gpu -j4 --output-on-failure
 phase "golden tests (CPU, as a check of this build)" 60 ctest --test-dir build-gpu -R '^test_golden/' --output-on-failure
 
 configs="--arch dcgan32,dcgan64 --k 1,2 --batch 64"
-phase "dgbench train" 90 build-gpu/tools/dgbench --json "$out/dg.jsonl" train $configs --warmup 10 --steps 50
+phase "dgbench train" 120 build-gpu/tools/dgbench --json "$out/dg.jsonl" train $configs --cuda-graph both --warmup 10 --steps 50
 phase "PyTorch eager and AMP" 120 env PYTHONUNBUFFERED=1 python3 bench/pytorch/train_baseline.py $configs \
   --modes eager,amp-bf16 --warmup 10 --steps 50 --json "$out/pytorch.jsonl"
 report=(python3 bench/make_report.py "$out/dg.jsonl" "$out/pytorch.jsonl" --out "$out"

@@ -18,7 +18,8 @@ CudaGraph::CudaGraph(cudaStream_t stream, const std::function<void()>& work) : s
   }
   cudaGraph_t graph = nullptr;
   DG_CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
-  const cudaError_t made = cudaGraphInstantiate(&exec_, graph, 0);
+  cudaError_t made = cudaGraphGetNodes(graph, nullptr, &nodes_);
+  if (made == cudaSuccess) made = cudaGraphInstantiate(&exec_, graph, 0);
   cudaGraphDestroy(graph);  // the executable graph keeps what it needs
   DG_CUDA_CHECK(made);
 }

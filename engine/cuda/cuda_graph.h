@@ -17,10 +17,12 @@ struct CudaGraph {
   CudaGraph& operator=(const CudaGraph&) = delete;
 
   void launch();
+  size_t nodes() const { return nodes_; }  // the captured graph's nodes (cudaGraphGetNodes)
 
  private:
   cudaStream_t stream_ = nullptr;
   cudaGraphExec_t exec_ = nullptr;
+  size_t nodes_ = 0;
 };
 
 }  // namespace dg

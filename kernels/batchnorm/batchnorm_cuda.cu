@@ -1,16 +1,23 @@
 // BatchNorm2d with a fused activation on the device (batchnorm_cpu.cpp has the
-// math). One block per channel walks that channel's M = N*H*W values; sums are taken in
-// double with a fixed reduction tree (kernels::block_sum), as the CPU reference accumulates
-// in double, so results never depend on timing. The block size depends on M only.
+// math). Sums are taken in double with fixed reduction trees (kernels::block_sum, then the
+// slices of a channel in slice order), as the CPU reference accumulates in double, so results
+// never depend on timing. The block size depends on the shape only.
 //
 // Float expressions are spelled with __fmul_rn/__fadd_rn/__fsub_rn in the CPU's order: nvcc
 // would otherwise fuse a*b+c into one fma and round differently from the CPU twin.
 //
-// Synchronized BN (BatchNormConfig::sync, --sync-bn): the same passes split into kernels at
-// each cross-rank sum (channel sums -> all-reduce -> squared deviations -> all-reduce ->
-// normalize; backward: the two gradient sums -> all-reduce -> dx); both run the same device
-// functions for each pass (bn_normalize, bn_grad_sums, bn_grad_dx), so one rank gives the
-// fused kernels' bits.
+// Two ways through, one set of device functions (bn_normalize, bn_grad_sums, bn_grad_dx):
+//   - fused: one block per channel walks that channel's M = N*H*W values: statistics,
+//     normalization and activation in one kernel (backward: both sums and dx in one);
+//   - split: the channel's samples cut into S slices (bn_splits: S > 1 when there are fewer
+//     channels than a large GPU has SMs, so that C*S blocks fill it), one block per (channel,
+//     slice), a kernel at each sum over the slices: slice sums -> combined in slice order ->
+//     squared deviations -> combined -> normalize (backward: the two gradient sums -> combined
+//     -> dx). Synchronized BN (BatchNormConfig::sync, --sync-bn) takes this way with any S and
+//     all-reduces each combined sum over the ranks.
+// With S = 1 the two ways give the same bits, so one rank of synchronized BN gives the fused
+// kernels' bits, and with S > 1 one rank gives the split kernels' bits.
+#include <algorithm>
 #include <cmath>
 
 #include "engine/comm/communicator.h"
@@ -29,15 +36,36 @@ constexpr int kMaxThreads = 1024;
 // at 32x32) still streams its values with many loads in flight.
 static int bn_threads(int64_t M) { return M >= 65536 ? 1024 : M >= 8192 ? 512 : 256; }
 
-// Walks the values of channel c of an (N, C, H, W) tensor, P = H*W per sample. Value k of
-// the channel (k in [0, M)) is sample n = k / P, position p = k % P, at ((n*C + c)*P + p).
+// Blocks per channel (the split way's S): 1 with at least kSplitBelow channels; else enough
+// slices for about kTargetBlocks blocks, each of whole samples and at least kMinSliceValues
+// values. A function of the shape alone: the same on every device and rank.
+constexpr int kSplitBelow = 128;        // channels; an H100/H200 has 132 SMs
+constexpr int kTargetBlocks = 256;
+constexpr int64_t kMinSliceValues = 256;
+static int bn_splits(int N, int C, int64_t P) {
+  if (C >= kSplitBelow) return 1;
+  const int64_t want = (kTargetBlocks + C - 1) / C, most = int64_t(N) * P / kMinSliceValues;
+  return int(std::max<int64_t>(1, std::min<int64_t>({want, most, N})));
+}
+
+// This block's samples [n0, n1): slice blockIdx.y of gridDim.y over N samples (the whole batch
+// in the fused kernels).
+struct Slice {
+  int n0, n1;
+};
+__device__ __forceinline__ Slice slice_of(int N) {
+  return {int(int64_t(N) * blockIdx.y / gridDim.y), int(int64_t(N) * (blockIdx.y + 1) / gridDim.y)};
+}
+
+// Walks the values of channel c of an (N, C, H, W) tensor, P = H*W per sample, from sample
+// n0. Value k of the walk is sample n = n0 + k / P, position p = k % P, at ((n*C + c)*P + p).
 // Thread t visits k = t, t + T, t + 2T, ... (T = blockDim.x); (n, p) steps by (T / P, T % P)
-// with at most one carry (p + T % P < 2P), so no 64-bit division runs per element.
-// k < M exactly when n < N.
+// with at most one carry (p + T % P < 2P), so no 64-bit division runs per element. The walk
+// ends when n reaches the slice's end.
 struct ChannelCursor {
   int64_t n, p, P, dn, dp;
-  __device__ explicit ChannelCursor(int64_t P_)
-      : n(threadIdx.x / P_), p(threadIdx.x % P_), P(P_), dn(blockDim.x / P_), dp(blockDim.x % P_) {}
+  __device__ ChannelCursor(int64_t P_, int n0)
+      : n(n0 + threadIdx.x / P_), p(threadIdx.x % P_), P(P_), dn(blockDim.x / P_), dp(blockDim.x % P_) {}
   __device__ void next() {
     n += dn;
     p += dp;
@@ -54,17 +82,18 @@ __device__ __forceinline__ float bn_apply(Activation act, float x, float scale, 
   return act::forward(act, __fadd_rn(__fmul_rn(x, scale), shift));
 }
 
-// The forward's last pass over channel c (block c), from its statistics over M values (M
-// summed over the ranks with sync BN): saves mean and invstd, updates the running statistics
-// (the variance takes the unbiased estimate, as PyTorch) and writes y. Fused and synchronized
-// BN share it.
+// The forward's last pass over channel c (blockIdx.x), this block's slice of it, from the
+// channel's statistics over M values (M summed over the ranks with sync BN): the first slice's
+// block saves mean and invstd and updates the running statistics (the variance takes the
+// unbiased estimate, as PyTorch); every block writes its slice of y.
 __device__ __forceinline__ void bn_normalize(const float* x, const float* gamma, const float* beta,
                                              float* running_mean, float* running_var, float* y, float* saved_mean,
                                              float* saved_invstd, int N, int C, int64_t P, float eps, float momentum,
                                              Activation act, double M, double mean, double var) {
   const int c = blockIdx.x;
+  const Slice sl = slice_of(N);
   const float invstd = float(1.0 / sqrt(var + eps));
-  if (threadIdx.x == 0) {
+  if (threadIdx.x == 0 && blockIdx.y == 0) {
     saved_mean[c] = float(mean);
     saved_invstd[c] = invstd;
     if (running_mean) {
@@ -73,10 +102,29 @@ __device__ __forceinline__ void bn_normalize(const float* x, const float* gamma,
     }
   }
   const float scale = __fmul_rn(gamma[c], invstd), shift = __fsub_rn(beta[c], __fmul_rn(float(mean), scale));
-  for (ChannelCursor it(P); it.n < N; it.next()) {
+  for (ChannelCursor it(P, sl.n0); it.n < sl.n1; it.next()) {
     const int64_t i = it.index(c, C);
     y[i] = bn_apply(act, x[i], scale, shift);
   }
+}
+
+// Sum of this block's slice of channel c, over the block (every thread gets it).
+__device__ __forceinline__ double bn_slice_sum(const float* x, int N, int C, int64_t P, double* shared) {
+  const Slice sl = slice_of(N);
+  double s = 0.0;
+  for (ChannelCursor it(P, sl.n0); it.n < sl.n1; it.next()) s += x[it.index(blockIdx.x, C)];
+  return kernels::block_sum(s, shared);
+}
+
+// Sum of (x - mean)^2 over this block's slice: the variance about the mean, no cancellation.
+__device__ __forceinline__ double bn_slice_sq(const float* x, int N, int C, int64_t P, double mean, double* shared) {
+  const Slice sl = slice_of(N);
+  double s = 0.0;
+  for (ChannelCursor it(P, sl.n0); it.n < sl.n1; it.next()) {
+    const double d = x[it.index(blockIdx.x, C)] - mean;
+    s += d * d;
+  }
+  return kernels::block_sum(s, shared);
 }
 
 static __global__ void __launch_bounds__(kMaxThreads)
@@ -84,19 +132,11 @@ static __global__ void __launch_bounds__(kMaxThreads)
                             float* running_var, float* y, float* saved_mean, float* saved_invstd, int N, int C,
                             int64_t P, float eps, float momentum, Activation act) {
   __shared__ double shared[32];
-  const int c = blockIdx.x;
-  const int64_t M = int64_t(N) * P;
-  double sum = 0.0;
-  for (ChannelCursor it(P); it.n < N; it.next()) sum += x[it.index(c, C)];
-  const double mean = kernels::block_sum(sum, shared) / double(M);
-  double sq = 0.0;  // second pass: the variance about the mean, no cancellation
-  for (ChannelCursor it(P); it.n < N; it.next()) {
-    const double d = x[it.index(c, C)] - mean;
-    sq += d * d;
-  }
-  const double var = kernels::block_sum(sq, shared) / double(M);  // biased, for normalizing
-  bn_normalize(x, gamma, beta, running_mean, running_var, y, saved_mean, saved_invstd, N, C, P, eps, momentum, act,
-               double(M), mean, var);
+  const double M = double(N) * double(P);
+  const double mean = bn_slice_sum(x, N, C, P, shared) / M;
+  const double var = bn_slice_sq(x, N, C, P, mean, shared) / M;  // biased, for normalizing
+  bn_normalize(x, gamma, beta, running_mean, running_var, y, saved_mean, saved_invstd, N, C, P, eps, momentum, act, M,
+               mean, var);
 }
 
 // Eval mode is elementwise: each value finds its channel's running statistics.
@@ -116,16 +156,16 @@ __device__ __forceinline__ float bn_grad_at_z(Activation act, float dy, float xh
   return __fmul_rn(dy, act::derivative(act, __fadd_rn(__fmul_rn(gm, xhat), bt)));
 }
 
-// Backward pass 1 of channel c (block c): sum g and sum g * xhat over the block's values,
-// reduced over the block (every thread gets both). Fused and synchronized BN share it, so one
-// rank of the latter gives the former's bits.
+// Backward pass 1 over this block's slice of channel c: sum g and sum g * xhat, reduced over
+// the block (every thread gets both).
 __device__ __forceinline__ void bn_grad_sums(const float* dy, const float* x, int N, int C, int64_t P, float mean,
                                              float invstd, float gm, float bt, Activation act,
                                              double* shared, double& sum_g, double& sum_gx) {
   const int c = blockIdx.x;
+  const Slice sl = slice_of(N);
   sum_g = 0.0;
   sum_gx = 0.0;
-  for (ChannelCursor it(P); it.n < N; it.next()) {
+  for (ChannelCursor it(P, sl.n0); it.n < sl.n1; it.next()) {
     const int64_t i = it.index(c, C);
     const float xhat = __fmul_rn(__fsub_rn(x[i], mean), invstd);
     const float g = bn_grad_at_z(act, dy[i], xhat, gm, bt);
@@ -136,15 +176,16 @@ __device__ __forceinline__ void bn_grad_sums(const float* dy, const float* x, in
   sum_gx = kernels::block_sum(sum_gx, shared);
 }
 
-// Backward pass 2 of channel c: dx = gamma * invstd / M * (M g - sum g - xhat * sum g xhat)
-// [overwrite], M the count (over all ranks with sync BN). Each value is read and written by
-// the same thread, so dx may alias dy.
+// Backward pass 2 over this block's slice: dx = gamma * invstd / M * (M g - sum g - xhat *
+// sum g xhat) [overwrite], M the channel's count (over all ranks with sync BN). Each value is
+// read and written by the same thread, so dx may alias dy.
 __device__ __forceinline__ void bn_grad_dx(const float* dy, const float* x, float* dx, int N, int C, int64_t P,
                                            float mean, float invstd, float gm, float bt, Activation act,
                                            float M, float fg, float fgx) {
   const int c = blockIdx.x;
+  const Slice sl = slice_of(N);
   const float k = __fdiv_rn(__fmul_rn(gm, invstd), M);
-  for (ChannelCursor it(P); it.n < N; it.next()) {
+  for (ChannelCursor it(P, sl.n0); it.n < sl.n1; it.next()) {
     const int64_t i = it.index(c, C);
     const float xhat = __fmul_rn(__fsub_rn(x[i], mean), invstd);
     const float g = bn_grad_at_z(act, dy[i], xhat, gm, bt);
@@ -169,73 +210,71 @@ static __global__ void __launch_bounds__(kMaxThreads)
 }
 
 
-// ---- synchronized BN: the fused kernels' passes, one kernel each ----
-// Channel sums in double: sums[c] = sum of channel c's values; block 0 also writes the count
-// sums[C] = N*P (summed over the ranks with the rest).
+// ---- the split way: a kernel at each sum over a channel's slices ----
+// Slice sums: partial[c S + s] = sum of slice s of channel c (grid C x S).
 static __global__ void __launch_bounds__(kMaxThreads)
-    bn_sync_sum_kernel(const float* x, int N, int C, int64_t P, double* sums) {
+    bn_split_sum_kernel(const float* x, int N, int C, int64_t P, double* partial) {
   __shared__ double shared[32];
-  const int c = blockIdx.x;
-  double s = 0.0;
-  for (ChannelCursor it(P); it.n < N; it.next()) s += x[it.index(c, C)];
-  s = kernels::block_sum(s, shared);
-  if (threadIdx.x == 0) {
-    sums[c] = s;
-    if (c == 0) sums[C] = double(N) * double(P);
-  }
+  const double s = bn_slice_sum(x, N, C, P, shared);
+  if (threadIdx.x == 0) partial[int64_t(blockIdx.x) * gridDim.y + blockIdx.y] = s;
 }
 
-// Squared deviations from the global mean sums[c] / sums[C].
-static __global__ void __launch_bounds__(kMaxThreads)
-    bn_sync_sq_kernel(const float* x, int N, int C, int64_t P, const double* sums, double* sq) {
-  __shared__ double shared[32];
-  const int c = blockIdx.x;
-  const double mean = sums[c] / sums[C];
-  double s = 0.0;
-  for (ChannelCursor it(P); it.n < N; it.next()) {
-    const double d = x[it.index(c, C)] - mean;
-    s += d * d;
+// out[r] = the S slice sums of row r in slice order (the first as it is, so that S = 1 gives it
+// unchanged), for rows [0, rows); out[rows] = count. With `add` (the backward's first C rows into
+// dbeta, the next C into dgamma), this rank's sums also accumulate into the parameter gradients.
+static __global__ void bn_split_combine_kernel(const double* partial, int64_t rows, int S, double count, double* out,
+                                               float* dbeta, float* dgamma) {
+  DG_GRID_STRIDE(r, rows) {
+    double sum = partial[r * S];
+    for (int s = 1; s < S; s++) sum += partial[r * S + s];
+    out[r] = sum;
+    const int64_t C = rows / 2;
+    if (dbeta && r < C) dbeta[r] += float(sum);
+    if (dgamma && r >= C) dgamma[r - C] += float(sum);
   }
-  s = kernels::block_sum(s, shared);
-  if (threadIdx.x == 0) sq[c] = s;
+  if (blockIdx.x == 0 && threadIdx.x == 0) out[rows] = count;
 }
 
-// Normalizes with the global statistics; the running ones take the global batch's.
+// Slice sums of squared deviations from the channel mean sums[c] / sums[C].
 static __global__ void __launch_bounds__(kMaxThreads)
-    bn_sync_apply_kernel(const float* x, const float* gamma, const float* beta, float* running_mean,
-                         float* running_var, float* y, float* saved_mean, float* saved_invstd, int N, int C,
-                         int64_t P, float eps, float momentum, Activation act, const double* sums,
-                         const double* sq) {
+    bn_split_sq_kernel(const float* x, int N, int C, int64_t P, const double* sums, double* partial) {
+  __shared__ double shared[32];
+  const double s = bn_slice_sq(x, N, C, P, sums[blockIdx.x] / sums[C], shared);
+  if (threadIdx.x == 0) partial[int64_t(blockIdx.x) * gridDim.y + blockIdx.y] = s;
+}
+
+// Normalizes with the combined statistics (over the ranks with sync BN).
+static __global__ void __launch_bounds__(kMaxThreads)
+    bn_split_apply_kernel(const float* x, const float* gamma, const float* beta, float* running_mean,
+                          float* running_var, float* y, float* saved_mean, float* saved_invstd, int N, int C,
+                          int64_t P, float eps, float momentum, Activation act, const double* sums,
+                          const double* sq) {
   const int c = blockIdx.x;
   const double M = sums[C];
   bn_normalize(x, gamma, beta, running_mean, running_var, y, saved_mean, saved_invstd, N, C, P, eps, momentum, act, M,
                sums[c] / M, sq[c] / M);
 }
 
-// Backward pass 1: this rank's dbeta/dgamma (accumulated; the gradient all-reduce averages
-// them) and the sums behind dx: sums[c] = sum g, sums[C + c] = sum g xhat, sums[2C] = N*P.
+// Backward pass 1, slice sums: partial[c S + s] = sum g, partial[(C + c) S + s] = sum g xhat.
 static __global__ void __launch_bounds__(kMaxThreads)
-    bn_sync_backward_sums_kernel(const float* dy, const float* x, const float* gamma, const float* beta,
-                                 const float* saved_mean, const float* saved_invstd, float* dgamma, float* dbeta,
-                                 int N, int C, int64_t P, Activation act, double* sums) {
+    bn_split_backward_sums_kernel(const float* dy, const float* x, const float* gamma, const float* beta,
+                                  const float* saved_mean, const float* saved_invstd, int N, int C, int64_t P,
+                                  Activation act, double* partial) {
   __shared__ double shared[32];
-  const int c = blockIdx.x;
+  const int c = blockIdx.x, S = int(gridDim.y);
   double sum_g, sum_gx;
   bn_grad_sums(dy, x, N, C, P, saved_mean[c], saved_invstd[c], gamma[c], beta[c], act, shared, sum_g, sum_gx);
   if (threadIdx.x == 0) {
-    if (dbeta) dbeta[c] += float(sum_g);
-    if (dgamma) dgamma[c] += float(sum_gx);
-    sums[c] = sum_g;
-    sums[C + c] = sum_gx;
-    if (c == 0) sums[2 * C] = double(N) * double(P);
+    partial[int64_t(c) * S + blockIdx.y] = sum_g;
+    partial[int64_t(C + c) * S + blockIdx.y] = sum_gx;
   }
 }
 
-// Backward pass 2: dx from the sums over all ranks (M: the global count).
+// Backward pass 2: dx from the combined sums (M: the count, over the ranks with sync BN).
 static __global__ void __launch_bounds__(kMaxThreads)
-    bn_sync_backward_dx_kernel(const float* dy, const float* x, const float* gamma, const float* beta,
-                               const float* saved_mean, const float* saved_invstd, float* dx, int N, int C,
-                               int64_t P, Activation act, const double* sums) {
+    bn_split_backward_dx_kernel(const float* dy, const float* x, const float* gamma, const float* beta,
+                                const float* saved_mean, const float* saved_invstd, float* dx, int N, int C,
+                                int64_t P, Activation act, const double* sums) {
   const int c = blockIdx.x;
   bn_grad_dx(dy, x, dx, N, C, P, saved_mean[c], saved_invstd[c], gamma[c], beta[c], act, float(sums[2 * C]),
              float(sums[c]), float(sums[C + c]));
@@ -246,41 +285,62 @@ static double* scratch_doubles(Context& ctx, int64_t n) {
   return reinterpret_cast<double*>(ctx.alloc({int(2 * n)}).data);
 }
 
-static void forward_train_sync(Context& ctx, const BatchNormConfig& cfg, const Tensor& x, const Tensor& gamma,
-                               const Tensor& beta, Tensor running_mean, Tensor running_var, Tensor y,
-                               const BatchNormSaved& saved) {
-  const int N = x.n(), C = x.c();
-  const int64_t P = int64_t(x.h()) * x.w();
-  const int threads = bn_threads(N * P);
-  cudaStream_t stream = ctx.cuda().stream;
-  double* sums = scratch_doubles(ctx, C + 1);
-  double* sq = scratch_doubles(ctx, C);
-  DG_LAUNCH(bn_sync_sum_kernel, C, threads, 0, stream, x.data, N, C, P, sums);
-  DG_CUDA_CHECK_LAUNCH();
-  cfg.sync->all_reduce_sum(ctx, sums, C + 1);
-  DG_LAUNCH(bn_sync_sq_kernel, C, threads, 0, stream, x.data, N, C, P, sums, sq);
-  DG_CUDA_CHECK_LAUNCH();
-  cfg.sync->all_reduce_sum(ctx, sq, C);
-  DG_LAUNCH(bn_sync_apply_kernel, C, threads, 0, stream, x.data, gamma.data, beta.data, running_mean.data,
-            running_var.data, y.data, saved.mean.data, saved.invstd.data, N, C, P, cfg.eps, cfg.momentum,
-            cfg.act, sums, sq);
+// The grid of the split way, its threads (those of a slice's values: the fused kernels' with
+// S = 1), and the combine's launch over `rows` rows.
+struct SplitLaunch {
+  int S, threads;
+  dim3 grid;
+  SplitLaunch(int N, int C, int64_t P)
+      : S(bn_splits(N, C, P)), threads(bn_threads(int64_t(N / S) * P)), grid(unsigned(C), unsigned(S)) {}
+};
+static void combine(Context& ctx, const double* partial, int64_t rows, int S, double count, double* out,
+                    float* dbeta = nullptr, float* dgamma = nullptr) {
+  DG_LAUNCH(bn_split_combine_kernel, blocks_for(rows, 256), 256, 0, ctx.cuda().stream, partial, rows, S, count, out,
+            dbeta, dgamma);
   DG_CUDA_CHECK_LAUNCH();
 }
 
-static void backward_sync(Context& ctx, const BatchNormConfig& cfg, const Tensor& dy, const Tensor& x,
-                          const Tensor& gamma, const Tensor& beta, const BatchNormSaved& saved, Tensor dx,
-                          Tensor dgamma, Tensor dbeta) {
+static void forward_train_split(Context& ctx, const BatchNormConfig& cfg, const Tensor& x, const Tensor& gamma,
+                                const Tensor& beta, Tensor running_mean, Tensor running_var, Tensor y,
+                                const BatchNormSaved& saved) {
   const int N = x.n(), C = x.c();
   const int64_t P = int64_t(x.h()) * x.w();
-  const int threads = bn_threads(N * P);
+  const SplitLaunch l(N, C, P);
   cudaStream_t stream = ctx.cuda().stream;
-  double* sums = scratch_doubles(ctx, 2 * int64_t(C) + 1);
-  DG_LAUNCH(bn_sync_backward_sums_kernel, C, threads, 0, stream, dy.data, x.data, gamma.data, beta.data,
-            saved.mean.data, saved.invstd.data, dgamma.data, dbeta.data, N, C, P, cfg.act, sums);
+  double* partial = scratch_doubles(ctx, int64_t(C) * l.S);
+  double* sums = scratch_doubles(ctx, C + 1);
+  double* sq = scratch_doubles(ctx, C + 1);
+  DG_LAUNCH(bn_split_sum_kernel, l.grid, l.threads, 0, stream, x.data, N, C, P, partial);
   DG_CUDA_CHECK_LAUNCH();
-  cfg.sync->all_reduce_sum(ctx, sums, 2 * int64_t(C) + 1);
-  DG_LAUNCH(bn_sync_backward_dx_kernel, C, threads, 0, stream, dy.data, x.data, gamma.data, beta.data, saved.mean.data,
-            saved.invstd.data, dx.data, N, C, P, cfg.act, sums);
+  combine(ctx, partial, C, l.S, double(N) * double(P), sums);
+  if (cfg.sync) cfg.sync->all_reduce_sum(ctx, sums, C + 1);
+  DG_LAUNCH(bn_split_sq_kernel, l.grid, l.threads, 0, stream, x.data, N, C, P, sums, partial);
+  DG_CUDA_CHECK_LAUNCH();
+  combine(ctx, partial, C, l.S, 0.0, sq);
+  if (cfg.sync) cfg.sync->all_reduce_sum(ctx, sq, C);
+  DG_LAUNCH(bn_split_apply_kernel, l.grid, l.threads, 0, stream, x.data, gamma.data, beta.data, running_mean.data,
+            running_var.data, y.data, saved.mean.data, saved.invstd.data, N, C, P, cfg.eps, cfg.momentum, cfg.act,
+            sums, sq);
+  DG_CUDA_CHECK_LAUNCH();
+}
+
+static void backward_split(Context& ctx, const BatchNormConfig& cfg, const Tensor& dy, const Tensor& x,
+                           const Tensor& gamma, const Tensor& beta, const BatchNormSaved& saved, Tensor dx,
+                           Tensor dgamma, Tensor dbeta) {
+  const int N = x.n(), C = x.c();
+  const int64_t P = int64_t(x.h()) * x.w();
+  const SplitLaunch l(N, C, P);
+  cudaStream_t stream = ctx.cuda().stream;
+  double* partial = scratch_doubles(ctx, 2 * int64_t(C) * l.S);
+  double* sums = scratch_doubles(ctx, 2 * int64_t(C) + 1);
+  DG_LAUNCH(bn_split_backward_sums_kernel, l.grid, l.threads, 0, stream, dy.data, x.data, gamma.data, beta.data,
+            saved.mean.data, saved.invstd.data, N, C, P, cfg.act, partial);
+  DG_CUDA_CHECK_LAUNCH();
+  // dgamma/dbeta: this rank's sums (the gradient all-reduce averages them).
+  combine(ctx, partial, 2 * int64_t(C), l.S, double(N) * double(P), sums, dbeta.data, dgamma.data);
+  if (cfg.sync) cfg.sync->all_reduce_sum(ctx, sums, 2 * int64_t(C) + 1);
+  DG_LAUNCH(bn_split_backward_dx_kernel, l.grid, l.threads, 0, stream, dy.data, x.data, gamma.data, beta.data,
+            saved.mean.data, saved.invstd.data, dx.data, N, C, P, cfg.act, sums);
   DG_CUDA_CHECK_LAUNCH();
 }
 
@@ -291,8 +351,8 @@ BatchNormSaved batchnorm2d_forward_train(Context& ctx, const BatchNormConfig& cf
   const int64_t P = int64_t(x.h()) * x.w(), M = x.n() * P;
   BatchNormSaved saved{ctx.alloc({C}), ctx.alloc({C})};
   if (C == 0) return saved;  // a grid of zero blocks is a launch error
-  if (cfg.sync) {
-    forward_train_sync(ctx, cfg, x, gamma, beta, running_mean, running_var, y, saved);
+  if (cfg.sync || bn_splits(x.n(), C, P) > 1) {
+    forward_train_split(ctx, cfg, x, gamma, beta, running_mean, running_var, y, saved);
     return saved;
   }
   DG_LAUNCH(bn_forward_train_kernel, C, bn_threads(M), 0, ctx.cuda().stream, x.data, gamma.data, beta.data,
@@ -318,7 +378,7 @@ void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor
   const int C = x.c();
   const int64_t P = int64_t(x.h()) * x.w(), M = x.n() * P;
   if (M == 0 || C == 0) return;
-  if (cfg.sync) return backward_sync(ctx, cfg, dy, x, gamma, beta, saved, dx, dgamma, dbeta);
+  if (cfg.sync || bn_splits(x.n(), C, P) > 1) return backward_split(ctx, cfg, dy, x, gamma, beta, saved, dx, dgamma, dbeta);
   DG_LAUNCH(bn_backward_kernel, C, bn_threads(M), 0, ctx.cuda().stream, dy.data, x.data, gamma.data, beta.data,
             saved.mean.data, saved.invstd.data, dx.data, dgamma.data, dbeta.data, x.n(), C, P,
             cfg.act);

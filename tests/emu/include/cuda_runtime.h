@@ -26,6 +26,7 @@ enum cudaError {
   cudaErrorIllegalAddress = 700,
   cudaErrorLaunchOutOfResources = 701,
   cudaErrorLaunchFailure = 719,
+  cudaErrorNotSupported = 801,
   cudaErrorStreamCaptureUnsupported = 900,
   cudaErrorStreamCaptureInvalidated = 901,
   cudaErrorStreamCaptureUnmatched = 903,
@@ -76,6 +77,7 @@ typedef struct dgemu_stream* cudaStream_t;
 typedef struct dgemu_event* cudaEvent_t;
 typedef struct dgemu_graph* cudaGraph_t;
 typedef struct dgemu_graph_exec* cudaGraphExec_t;
+typedef struct dgemu_graph_node* cudaGraphNode_t;  // (no node objects: cudaGraphGetNodes counts only)
 #define cudaStreamLegacy ((cudaStream_t)0x1)
 #define cudaStreamPerThread ((cudaStream_t)0x2)
 
@@ -148,6 +150,7 @@ cudaError_t cudaGraphInstantiate(cudaGraphExec_t* exec, cudaGraph_t graph, unsig
 cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t stream);
 cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec);
 cudaError_t cudaGraphDestroy(cudaGraph_t graph);
+cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t* nodes, size_t* numNodes);
 }
 
 #include "dgemu/launch.h"

@@ -57,6 +57,17 @@ cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
   return cudaSuccess;
 }
 
+// The count only (nodes == NULL), which is what dg asks for; the emulator has no node objects.
+// Its nodes are every captured operation: kernels, copies, memsets, library calls, NCCL
+// collectives, and in the emulator's builds the arena's NaN/poison marks (not on a GPU).
+cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t* nodes, size_t* numNodes) {
+  Lock lock(device_mutex());
+  if (!graph || !numNodes) return fail(cudaErrorInvalidValue, "cudaGraphGetNodes: a null graph or numNodes");
+  if (nodes) return fail(cudaErrorNotSupported, "cudaGraphGetNodes: the emulator gives only the count (nodes == NULL)");
+  *numNodes = graph->data->nodes.size();
+  return cudaSuccess;
+}
+
 cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
   Lock lock(device_mutex());
   delete graph;
