@@ -8,6 +8,7 @@
 
 #include <vector>
 
+#include "bench/step_model.h"
 #include "engine/batch_upload.h"
 #include "models/gan_trainer.h"
 #include "tests/gpu_twin.h"
@@ -97,6 +98,8 @@ TEST_CASE("training steps replayed as one CUDA graph equal the steps queued one 
     CHECK(graphed.cuda_graph()->eager() == 1);
     CHECK(graphed.cuda_graph()->captures() == 1);
     CHECK(graphed.cuda_graph()->launches() == 5);
+    // The graph's nodes are the launches dgbench's step model counts (bench/step_model.h).
+    CHECK(graphed.cuda_graph()->nodes() == model_step(tiny(mode)).launches);
     CHECK(graphed.step() == 6);
     const StepStats a = graphed.stats(), b = queued.stats();
     CHECK(a.g_loss == b.g_loss);

@@ -2,10 +2,14 @@
 //   dgbench limits   the device's copy bandwidth and dense math rate
 //   dgbench kernels  every custom kernel and convolution, checked against the CPU, then timed
 //                    (bench/bench_kernels.h)
-//   dgbench train    whole training steps: ms/step, img/s, peak memory, MFU (bench/bench_train.h)
+//   dgbench train    whole training steps: ms/step, img/s, peak memory, MFU (bench/bench_train.h),
+//                    on the GPU with and without CUDA graphs, beside the model below
+//   dgbench model    a step's launches, bytes and FLOPs from the op shapes and a MODELLED step time
+//                    on an H100 and an H200 (bench/step_model.h; no device needed)
 //   dgbench fid      seconds of one FID evaluation per feature network (bench/bench_fid.h)
 //   dgbench allreduce  the gradient all-reduce per network, under `mpirun -np N` (bench/bench_allreduce.h)
 // Tables to stdout; --json FILE appends one JSON object per line for bench/compare.sh.
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -16,6 +20,7 @@
 #include "bench/bench_fid.h"
 #include "bench/bench_kernels.h"
 #include "bench/bench_train.h"
+#include "bench/step_model.h"
 #include "engine/timing.h"
 #include "tools/run/device_choice.h"
 #include "tools/run/distributed.h"
@@ -45,12 +50,14 @@ struct BenchArgs {
   std::string kernel_batches = "64,128";
   std::string archs = "dcgan32,dcgan64", ks = "1,2", batches = "32,64,128,256";
   std::string cuda_graph = "both";
+  std::string model_batches = "64,128";
   int64_t fid_samples = 10000;
   std::string fid_networks = "dg-classifier,inception-v3-fid";
   std::string allreduce_sizes = "32,64";
   int step_batch = 64;
   double bucket_mb = 2;
-  CLI::App *limits = nullptr, *kernels = nullptr, *train = nullptr, *fid = nullptr, *allreduce = nullptr;
+  CLI::App *limits = nullptr, *kernels = nullptr, *train = nullptr, *fid = nullptr, *allreduce = nullptr,
+           *model = nullptr;
 };
 
 void add_bench_flags(CLI::App& app, BenchArgs& a) {
@@ -72,6 +79,11 @@ void add_bench_flags(CLI::App& app, BenchArgs& a) {
   a.train->add_option("--cuda-graph", a.cuda_graph, "GPU: steps replayed as one CUDA graph (on), queued one by one "
                       "(off), or both side by side")
       ->check(CLI::IsMember({"on", "off", "both"}));
+  a.model = app.add_subcommand("model", "the step's launches, bytes and FLOPs from the op shapes, and a MODELLED "
+                                       "step time on an H100 and an H200 (bench/step_model.h; needs no GPU)");
+  a.model->add_option("--arch", a.archs, "comma-separated: dcgan32, dcgan64, dcgan128");
+  a.model->add_option("--k", a.ks, "comma-separated discriminator counts");
+  a.model->add_option("--batch", a.model_batches, "comma-separated batch sizes");
   a.fid = app.add_subcommand("fid", "seconds of one FID evaluation, classifier and Inception features");
   a.fid->add_option("--network", a.fid_networks, "comma-separated: dg-classifier, inception-v3-fid");
   a.fid->add_option("--samples", a.fid_samples, "generated (and real) samples")
@@ -124,6 +136,58 @@ int run_allreduce(const BenchArgs& a, const dg::ContextOptions& copt, dg::Distri
   return 0;
 }
 
+// The configurations of --arch (dcgan<size>), --k and `batches`, as trainer configs.
+std::vector<dg::TrainConfig> train_configs(const BenchArgs& a, const std::string& batches) {
+  std::vector<dg::TrainConfig> v;
+  std::stringstream arch_list(a.archs);
+  for (std::string arch; std::getline(arch_list, arch, ',');) {
+    DG_CHECK(arch.rfind("dcgan", 0) == 0, "--arch: '", arch, "' (use dcgan32, dcgan64 or dcgan128)");
+    for (int k : parse_ints(a.ks, "--k"))
+      for (int b : parse_ints(batches, "--batch")) {
+        dg::TrainConfig cfg;
+        cfg.model.image_size = parse_ints(arch.substr(5), "--arch")[0];
+        cfg.model.channels = 3;
+        cfg.discriminators = k;
+        cfg.batch_size = b;
+        dg::validate(cfg);
+        v.push_back(cfg);
+      }
+  }
+  return v;
+}
+
+// dgbench model: no device; every figure a model (bench/step_model.h).
+int run_model(const BenchArgs& a) {
+  std::ofstream json;
+  if (!a.json_path.empty()) json.open(a.json_path, std::ios::app);
+  std::printf("MODEL, not a measurement (bench/step_model.h): launches, bytes and convolution FLOPs of one step from "
+              "the op shapes;\nms = FLOPs / TF32 rate + bytes / bandwidth + launches x launch cost, no overlap\n");
+  for (const dg::DeviceModel& d : dg::device_models())
+    std::printf("  %s: %.1f TFLOP/s, %.1f TB/s, %.1f us per graph node, %.1f us per queued launch (%s)\n",
+                d.name.c_str(), d.tf32_tflop_s, d.hbm_tb_s, d.graph_launch_us, d.stream_launch_us, d.source.c_str());
+  std::printf("%-8s %2s %5s %9s %9s %10s", "model", "K", "batch", "launches", "MB/step", "GFLOP/step");
+  for (const dg::DeviceModel& d : dg::device_models())
+    std::printf(" %9s %9s %9s", (d.name + " ms").c_str(), "no graph", "img/s");
+  std::printf("\n");
+  for (const dg::TrainConfig& cfg : train_configs(a, a.model_batches)) {
+    const dg::StepModel m = dg::model_step(cfg);
+    const std::string arch = "dcgan" + std::to_string(cfg.model.image_size);
+    std::printf("%-8s %2d %5d %9lld %9.1f %10.2f", arch.c_str(), cfg.discriminators, cfg.batch_size,
+                static_cast<long long>(m.launches), m.bytes / 1e6, m.flops / 1e9);
+    nlohmann::json row{{"bench", "model"},  {"arch", arch},       {"k", cfg.discriminators}, {"batch", cfg.batch_size},
+                       {"launches", m.launches}, {"mb", m.bytes / 1e6}, {"gflop", m.flops / 1e9}};
+    for (const dg::DeviceModel& d : dg::device_models()) {
+      const double graph = dg::model_ms(m, d, true), stream = dg::model_ms(m, d, false);
+      std::printf(" %9.3f %9.3f %9.0f", graph, stream, cfg.batch_size / (graph * 1e-3));
+      row[d.name + "_ms_graph"] = graph;
+      row[d.name + "_ms_no_graph"] = stream;
+    }
+    std::printf("\n");
+    if (json.is_open()) json << row.dump() << "\n";
+  }
+  return 0;
+}
+
 dg::DeviceLimits run_limits(const dg::ContextOptions& copt, std::ofstream& json) {
   dg::DeviceLimits limits;
   {
@@ -159,31 +223,41 @@ void run_kernels(const BenchArgs& a, const dg::ContextOptions& copt, const dg::D
                     });
 }
 
+// The step model of the device dgbench measures on, when it is one the model knows.
+const dg::DeviceModel* model_of(const dg::DeviceLimits& limits) {
+  for (const dg::DeviceModel& d : dg::device_models()) {
+    std::string upper = d.name;
+    for (char& ch : upper) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+    if (limits.describe.find(upper) != std::string::npos) return &d;
+  }
+  return nullptr;
+}
+
 void run_train(const BenchArgs& a, const dg::ContextOptions& copt, const dg::DeviceLimits& limits,
                std::ofstream& json) {
   std::printf("model FLOPs per step = 3 F_G + (7K + 1) F_D (bench/bench_train.h); MFU against the GEMM rate\n");
-  std::printf("%-8s %2s %5s %5s %10s %10s %9s %10s %9s %6s %11s\n", "model", "K", "batch", "graph", "ms/step", "img/s",
-              "peak MB", "GFLOP/step", "TFLOP/s", "MFU", "graph nodes");
+  const dg::DeviceModel* model = copt.device == dg::Device::cuda ? model_of(limits) : nullptr;
+  if (model)
+    std::printf("model ms: MODELLED for %s from the op shapes (bench/step_model.h, `dgbench model`), beside the "
+                "measured ms\n", model->name.c_str());
+  std::printf("%-8s %2s %5s %5s %10s %10s %9s %10s %9s %6s %11s %9s\n", "model", "K", "batch", "graph", "ms/step",
+              "img/s", "peak MB", "GFLOP/step", "TFLOP/s", "MFU", "graph nodes", "model ms");
   std::vector<bool> graphs;  // (the CPU has no graphs)
   if (a.cuda_graph != "on" || copt.device != dg::Device::cuda) graphs.push_back(false);
   if (a.cuda_graph != "off" && copt.device == dg::Device::cuda) graphs.push_back(true);
-  std::stringstream arch_list(a.archs);
-  for (std::string arch; std::getline(arch_list, arch, ',');) {
-    DG_CHECK(arch.rfind("dcgan", 0) == 0, "--arch: '", arch, "' (use dcgan32, dcgan64 or dcgan128)");
-    const int size = parse_ints(arch.substr(5), "--arch")[0];
-    for (int k : parse_ints(a.ks, "--k"))
-      for (int b : parse_ints(a.batches, "--batch"))
-        for (bool graph : graphs) {
-          const dg::TrainBenchResult r =
-              dg::bench_train_case(copt, {"dcgan", size, k, b, graph}, a.warmup, a.steps, limits);
-          std::printf("%-8s %2d %5d %5s %10.3f %10.0f %9.1f %10.2f %9.3f %5.1f%% %11s\n", arch.c_str(), k, b,
-                      graph ? "on" : "off", r.ms_per_step, r.img_per_s, r.peak_mb, r.gflop_per_step, r.tflop_s,
-                      100 * r.mfu, graph ? std::to_string(r.graph_nodes).c_str() : "-");
-          if (!r.graph_failure.empty()) std::printf("    no graph: %s\n", r.graph_failure.c_str());
-          std::fflush(stdout);
-          if (json.is_open()) json << r.to_json().dump() << "\n";
-        }
-  }
+  for (const dg::TrainConfig& cfg : train_configs(a, a.batches))
+    for (bool graph : graphs) {
+      const int size = cfg.model.image_size, k = cfg.discriminators, b = cfg.batch_size;
+      const dg::TrainBenchResult r = dg::bench_train_case(copt, {"dcgan", size, k, b, graph}, a.warmup, a.steps, limits);
+      const std::string modelled =
+          model ? std::to_string(dg::model_ms(dg::model_step(cfg), *model, graph)).substr(0, 7) : "-";
+      std::printf("dcgan%-3d %2d %5d %5s %10.3f %10.0f %9.1f %10.2f %9.3f %5.1f%% %11s %9s\n", size, k, b,
+                  graph ? "on" : "off", r.ms_per_step, r.img_per_s, r.peak_mb, r.gflop_per_step, r.tflop_s,
+                  100 * r.mfu, graph ? std::to_string(r.graph_nodes).c_str() : "-", modelled.c_str());
+      if (!r.graph_failure.empty()) std::printf("    no graph: %s\n", r.graph_failure.c_str());
+      std::fflush(stdout);
+      if (json.is_open()) json << r.to_json().dump() << "\n";
+    }
 }
 
 void run_fid(const BenchArgs& a, const dg::ContextOptions& copt, std::ofstream& json) {
@@ -235,6 +309,7 @@ int main(int argc, char** argv) {
     copt.device = chosen.device;
     copt.strict_fp32 = a.strict;
     if (copt.device == dg::Device::cuda) copt.cuda_device = dist->cuda_device();
+    if (*a.model) return run_model(a);
     return *a.allreduce ? run_allreduce(a, copt, *dist) : run_on_one_device(a, copt);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dgbench: error: %s\n", e.what());

@@ -2,6 +2,8 @@
 // fused CUDA kernels (batchnorm_cuda.cu); the cuDNN alternative (batchnorm_cudnn.cu) on CUDA.
 #include "kernels/batchnorm/batchnorm.h"
 
+#include <algorithm>
+
 #include "engine/dispatch.h"
 
 namespace dg {
@@ -10,6 +12,14 @@ DG_OP_BODIES(batchnorm2d_forward_eval)
 DG_OP_BODIES(batchnorm2d_backward)
 DG_OP_BODIES(cudnn_batchnorm_forward_train)  // (cuDNN's: its CPU twin is declared, never defined)
 DG_OP_BODIES(cudnn_batchnorm_backward)
+
+int batchnorm_cuda_splits(int N, int C, int64_t P) {
+  constexpr int kSplitBelow = 128, kTargetBlocks = 256;
+  constexpr int64_t kMinSliceValues = 256;
+  if (C >= kSplitBelow) return 1;
+  const int64_t want = (kTargetBlocks + C - 1) / C, most = int64_t(N) * P / kMinSliceValues;
+  return int(std::max<int64_t>(1, std::min<int64_t>({want, most, int64_t(N)})));
+}
 
 // x (N, C, H, W); gamma, beta (C); `y` (y, dy or dx) like x.
 static void check_args(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& y, const char* op,

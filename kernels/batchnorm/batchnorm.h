@@ -41,6 +41,13 @@ void batchnorm2d_backward(Context& ctx, const BatchNormConfig& cfg, const Tensor
                           const Tensor& gamma, const Tensor& beta, const BatchNormSaved& saved, Tensor dx,
                           Tensor dgamma, Tensor dbeta);
 
+// Blocks per channel of the CUDA kernels for a batch (N, C, H, W), P = H*W: 1 (one block per
+// channel, the fused kernels) or S > 1 (the split way, batchnorm_cuda.cu): S > 1 only with fewer
+// than 128 channels (an H100/H200 has 132 SMs), enough slices of whole samples for about 256
+// blocks, each slice at least 256 values. A function of the shape alone: the same on every
+// device and rank. (Here, not in the .cu file: dgbench's step model counts launches with it.)
+int batchnorm_cuda_splits(int N, int C, int64_t P);
+
 // The alternative dgbench times next to the fused kernels, on CUDA only (batchnorm_cudnn.cu):
 // cuDNN's batchnorm, then the activation as a kernel of its own. saved.mean/invstd (C) are
 // filled by the forward; the backward needs the pre-activation output; dgamma/dbeta accumulate.

@@ -17,7 +17,6 @@
 //     all-reduces each combined sum over the ranks.
 // With S = 1 the two ways give the same bits, so one rank of synchronized BN gives the fused
 // kernels' bits, and with S > 1 one rank gives the split kernels' bits.
-#include <algorithm>
 #include <cmath>
 
 #include "engine/comm/communicator.h"
@@ -36,17 +35,7 @@ constexpr int kMaxThreads = 1024;
 // at 32x32) still streams its values with many loads in flight.
 static int bn_threads(int64_t M) { return M >= 65536 ? 1024 : M >= 8192 ? 512 : 256; }
 
-// Blocks per channel (the split way's S): 1 with at least kSplitBelow channels; else enough
-// slices for about kTargetBlocks blocks, each of whole samples and at least kMinSliceValues
-// values. A function of the shape alone: the same on every device and rank.
-constexpr int kSplitBelow = 128;        // channels; an H100/H200 has 132 SMs
-constexpr int kTargetBlocks = 256;
-constexpr int64_t kMinSliceValues = 256;
-static int bn_splits(int N, int C, int64_t P) {
-  if (C >= kSplitBelow) return 1;
-  const int64_t want = (kTargetBlocks + C - 1) / C, most = int64_t(N) * P / kMinSliceValues;
-  return int(std::max<int64_t>(1, std::min<int64_t>({want, most, N})));
-}
+static int bn_splits(int N, int C, int64_t P) { return batchnorm_cuda_splits(N, C, P); }
 
 // This block's samples [n0, n1): slice blockIdx.y of gridDim.y over N samples (the whole batch
 // in the fused kernels).

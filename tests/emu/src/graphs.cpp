@@ -58,13 +58,15 @@ cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
 }
 
 // The count only (nodes == NULL), which is what dg asks for; the emulator has no node objects.
-// Its nodes are every captured operation: kernels, copies, memsets, library calls, NCCL
-// collectives, and in the emulator's builds the arena's NaN/poison marks (not on a GPU).
+// Its nodes are the captured operations a GPU would have as nodes: kernels, copies, memsets,
+// library calls (one node each here), NCCL collectives; not the emulator's own marks of arena
+// ranges (dgemu_mark_async, memory.cpp), which a GPU build does not make.
 cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t* nodes, size_t* numNodes) {
   Lock lock(device_mutex());
   if (!graph || !numNodes) return fail(cudaErrorInvalidValue, "cudaGraphGetNodes: a null graph or numNodes");
   if (nodes) return fail(cudaErrorNotSupported, "cudaGraphGetNodes: the emulator gives only the count (nodes == NULL)");
-  *numNodes = graph->data->nodes.size();
+  *numNodes = size_t(std::count_if(graph->data->nodes.begin(), graph->data->nodes.end(),
+                                   [](const Node& n) { return n.op.what.rfind("arena range", 0) != 0; }));
   return cudaSuccess;
 }
 
