@@ -46,16 +46,17 @@ std::vector<LayerShapes> shapes(const Network& net, int N) {
   return v;
 }
 
-bool split(int N, const LayerShapes& s) { return batchnorm_cuda_splits(N, s.bn_C, s.bn_P) > 1; }
+// The batchnorm's split kernels: S > 1, or synchronized BN (which takes them at any S).
+bool split(int N, const LayerShapes& s, bool sync) { return sync || batchnorm_cuda_splits(N, s.bn_C, s.bn_P) > 1; }
 
 // network_forward in training mode: the conv, then the fused batchnorm (1 launch, or 5 split)
 // or a standalone activation.
-void forward(Counter& c, const Network& net, int N) {
+void forward(Counter& c, const Network& net, int N, bool sync) {
   const std::vector<LayerShapes> v = shapes(net, N);
   for (size_t i = 0; i < v.size(); i++) {
     const LayerSpec& l = net.layers[i];
     c.op(1, v[i].in + v[i].w + v[i].out, 2 * v[i].macs);
-    if (l.batchnorm) c.op(split(N, v[i]) ? 5 : 1, 2 * v[i].out);
+    if (l.batchnorm) c.op(split(N, v[i], sync) ? 5 : 1, 2 * v[i].out);
     else if (l.act.kind != Act::identity) c.op(1, 2 * v[i].out);
   }
 }
@@ -63,11 +64,11 @@ void forward(Counter& c, const Network& net, int N) {
 // network_backward: last layer first; the batchnorm's backward (1 launch, or 3 split) or the
 // activation's, the filter gradient when wanted (accumulated: dw read and written), the data
 // gradient for every layer but the first, and for the first when dx is wanted.
-void backward(Counter& c, const Network& net, int N, bool param_grads, bool dx) {
+void backward(Counter& c, const Network& net, int N, bool sync, bool param_grads, bool dx) {
   const std::vector<LayerShapes> v = shapes(net, N);
   for (int i = int(v.size()) - 1; i >= 0; i--) {
     const LayerSpec& l = net.layers[size_t(i)];
-    if (l.batchnorm) c.op(split(N, v[size_t(i)]) ? 3 : 1, 3 * v[size_t(i)].out);
+    if (l.batchnorm) c.op(split(N, v[size_t(i)], sync) ? 3 : 1, 3 * v[size_t(i)].out);
     else if (l.act.kind != Act::identity) c.op(1, 3 * v[size_t(i)].out);
     if (param_grads) c.op(1, v[size_t(i)].in + v[size_t(i)].out + 2 * v[size_t(i)].w, 2 * v[size_t(i)].macs);
     if (i == 0 && !dx) break;
@@ -79,6 +80,7 @@ void backward(Counter& c, const Network& net, int N, bool param_grads, bool dx) 
 
 StepModel model_step(const TrainConfig& cfg) {
   const int K = cfg.discriminators, B = cfg.batch_size;
+  const bool sync = cfg.sync_bn;
   const Network g = build_generator(cfg.model);
   std::vector<Network> d;
   for (int i = 0; i < K; i++) d.push_back(build_discriminator(cfg.model, i));
@@ -86,28 +88,28 @@ StepModel model_step(const TrainConfig& cfg) {
   const double fake = double(B) * cfg.model.channels * cfg.model.image_size * cfg.model.image_size;
   Counter c;
   c.op(1, double(B) * cfg.model.nz);  // the noise
-  forward(c, g, B);
+  forward(c, g, B, sync);
   for (const Network& net : d) {      // each D: zero grads, real and fake passes with BCE
     c.op(1, n_d);
     for (int pass = 0; pass < 2; pass++) {
-      forward(c, net, B);
+      forward(c, net, B, sync);
       c.op(1, 2.0 * B);
-      backward(c, net, B, true, false);
+      backward(c, net, B, sync, true, false);
     }
   }
   for (int i = 0; i < K; i++) c.op(1, 7 * n_d);  // Adam: p, g, m, v read; p, m, v written
   if (cfg.g_loss.mode == GLoss::seed) c.op(1, 4.0 * K);
   for (const Network& net : d) {  // every D scores the fake batch; logits side by side
-    forward(c, net, B);
+    forward(c, net, B, sync);
     c.op(1, 2.0 * B);
   }
   c.op(1, 3.0 * K * B);  // generator loss
   for (int i = 0; i < K; i++) {
-    backward(c, d[size_t(i)], B, false, true);
+    backward(c, d[size_t(i)], B, sync, false, true);
     if (i > 0) c.op(1, 3 * fake);  // dfake += dfake_i
   }
   c.op(1, n_g);  // G: zero grads, backward, Adam
-  backward(c, g, B, true, false);
+  backward(c, g, B, sync, true, false);
   c.op(1, 7 * n_g);
   c.op(1, 2.0 + 4 * K);  // the non-finite record
   c.op(1, 0);            // the step counter

@@ -1,6 +1,8 @@
 // The shape of a training step's cost on the CUDA backend, from the op shapes: a MODEL, not a
-// measurement (issue: the GPU step as one CUDA graph). For one GanTrainer step (K
-// discriminators, one process, --g-loss max, batch B):
+// measurement (issue: the GPU step as one CUDA graph). For one GanTrainer step of ONE process
+// (K discriminators, any --g-loss, batch B; --sync-bn takes the split batchnorm kernels; with
+// several ranks the NCCL collectives, the global means' BCE and max-sample's averaging are not
+// counted):
 //   launches  kernels, copies and library calls dg queues, counted op by op as the trainer and
 //             the CUDA bodies issue them (a cuDNN call counts 1; cuDNN may run more kernels).
 //             tests/test_gpu_graph.cpp holds this count equal to the nodes of the step's

@@ -21,7 +21,7 @@ void StepGraph::run(const void* key, const std::function<void()>& step) {
 #ifdef DG_HAVE_CUDA
   if (ctx_.on_cuda() && failure_.empty()) {
     const Arena::Mark m = ctx_.arena().mark();
-    const bool same = warm_ && key == key_ && m.block == mark_.block && m.offset == mark_.offset;
+    const bool same = warm_ && key == key_ && m.block == mark_.block && m.offset == mark_.offset && eager_ >= 2;
     if (same && !graph_) {
       try {
         graph_ = std::make_unique<CudaGraph>(ctx_.cuda().stream, step);

@@ -1,12 +1,15 @@
 // StepGraph: a training step captured once as a CUDA graph and replayed (dgtrain --cuda-graph),
 // so that a step costs the host one launch instead of a few hundred.
 //
-// run(key, step): the first call runs step() as it is (the warm-up: cuDNN's algorithm searches,
-// the arena's first blocks); the second captures what step() queues on the context's stream
-// (and the streams it forks to) and launches the graph; later calls launch it again. A graph
+// run(key, step): the first two calls run step() as it is (the warm-up: cuDNN's algorithm
+// searches, with their own scratch, then the step exactly as it will be captured, so that the
+// arena has grown to what the capture needs: a capture cannot cudaMalloc); the third captures
+// what step() queues on the context's stream (and the streams it forks to) and launches the
+// graph; later calls launch it again. A graph
 // holds the addresses its step used, so it is replayed only while the step would use the same
 // memory: the arena's position and the caller's key (the batch tensor's address) as they were
-// at the capture. Otherwise step() runs as it is, and the next call captures anew. The step
+// at the capture. Otherwise step() runs as it is (one warm-up at the new memory), and the next
+// call captures anew. The step
 // must queue the same work every time and read what changes per step from device memory
 // (kernels/step_index.h). On the CPU step() runs every time.
 //

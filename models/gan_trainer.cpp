@@ -87,6 +87,7 @@ void GanTrainer::train_step(const Tensor& real) {
   check_shape(real, {cfg_.batch_size, cfg_.model.channels, cfg_.model.image_size, cfg_.model.image_size}, "real batch");
   if (graph_) graph_->run(real.data, [&] { queue_step(real, nullptr); });
   else queue_step(real, nullptr);
+  comm_.check_errors();  // (a replayed step calls nothing else of the communicator)
   step_++;
 }
 

@@ -23,6 +23,7 @@ class Counting final : public Communicator {
     inner_.start_mean(ctx, t);
   }
   void finish_means(Context& ctx) override { inner_.finish_means(ctx); }
+  void check_errors() override { inner_.check_errors(); }
   int64_t max_over_ranks(int64_t v) override { return inner_.max_over_ranks(v); }
   void broadcast_host(void* d, size_t bytes, int root) override { inner_.broadcast_host(d, bytes, root); }
   int64_t means = 0, sums = 0;

@@ -159,4 +159,51 @@ TEST_CASE("an asynchronous NCCL error stops training, named, and aborts the comm
   CHECK(error.find("aborted") != std::string::npos);
   CHECK(dgemu_live_nccl_comms() == comms);  // aborted, so freed
 }
+
+// The same when the failing collective runs inside a replayed CUDA graph, where the trainer
+// makes no other call to the communicator: its check after each step names the failure.
+TEST_CASE("an asynchronous NCCL error inside a replayed CUDA graph stops training, named") {
+  ContextOptions opt;
+  opt.device = Device::cuda;
+  Context ctx(opt);
+  std::unique_ptr<Communicator> one = make_single_process_communicator();
+  TrainConfig cfg;
+  cfg.model.nz = 16;
+  cfg.model.ngf = 8;
+  cfg.model.ndf = 8;
+  cfg.batch_size = 4;
+  Tensor real = ctx.alloc({cfg.batch_size, 1, 32, 32});
+  fill_normal(ctx, real, 0.0f, 0.5f, 99, 7, 0);
+  int64_t per_step = 0;  // the collectives of one step
+  {
+    std::unique_ptr<Communicator> nccl = make_nccl_communicator(ctx, *one);
+    dg::test::Counting counted(*nccl);
+    GanTrainer trainer(ctx, cfg, &counted);
+    trainer.init_weights();
+    trainer.train_step(real);
+    per_step = counted.means + counted.sums;
+  }
+  REQUIRE(per_step > 0);
+  // Steps 0 and 1 run as they are, step 2 is captured and replayed: the first collective of
+  // step 3, the second replay, fails.
+  dgemu_nccl_fail_at(static_cast<unsigned long long>(3 * per_step + 1));
+  std::unique_ptr<Communicator> nccl = make_nccl_communicator(ctx, *one);
+  dgemu_nccl_fail_at(0);
+  GanTrainer trainer(ctx, cfg, nccl.get());
+  trainer.init_weights();
+  trainer.use_cuda_graph(true);
+  std::string error;
+  int failed_at = -1;
+  for (int step = 0; step < 8 && error.empty(); step++) try {
+      trainer.train_step(real);
+      trainer.stats();  // the device runs the step
+    } catch (const dg::Error& e) {
+      error = e.what();
+      failed_at = step;
+    }
+  INFO(error);
+  CHECK(error.find("NCCL failed on rank 0 of 1") != std::string::npos);
+  CHECK(failed_at == 4);  // step 3 ran the failure; the check after step 4's replay saw it
+  CHECK(trainer.cuda_graph()->launches() == 3);
+}
 #endif

@@ -51,6 +51,11 @@ class Communicator {
   // Every mean started on ctx is complete before ctx's next operation.
   virtual void finish_means(Context& ctx) = 0;
 
+  // Throws dg::Error when a collective queued earlier failed asynchronously (NCCL: the
+  // communicator is then aborted). The other calls check too; a step replayed as a CUDA graph
+  // makes none of them, so the trainer asks after every step. No synchronization.
+  virtual void check_errors() {}
+
   // Host control values.
   virtual int64_t max_over_ranks(int64_t value) = 0;
   virtual void broadcast_host(void* data, size_t bytes, int root) = 0;

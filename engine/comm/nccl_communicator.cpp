@@ -87,6 +87,8 @@ class NcclCommunicator final : public Communicator {
     check_async_error();
   }
 
+  void check_errors() override { check_async_error(); }
+
   int64_t max_over_ranks(int64_t value) override { return host_.max_over_ranks(value); }
   void broadcast_host(void* data, size_t bytes, int root) override { host_.broadcast_host(data, bytes, root); }
 
