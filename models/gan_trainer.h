@@ -95,7 +95,7 @@ class GanTrainer {
   // The learning rate of 0-based step `index` for cfg (--lr-decay linear lowers it step by step).
   float lr(const AdamConfig& cfg, int64_t index) const;
   void set_step(int64_t s);  // (synchronous: the device's counter too)
-  // CUDA: train_step(real) captures its step as a CUDA graph after a warm-up step and replays
+  // CUDA: train_step(real) captures its step as a CUDA graph after two warm-up steps and replays
   // it (engine/step_graph.h); the results are the same bits. Off by default; no-op on the CPU.
   void use_cuda_graph(bool on);
   const StepGraph* cuda_graph() const { return graph_.get(); }

@@ -69,7 +69,7 @@ void add_run_flags(CLI::App& app, TrainOptions& o) {
                "(may be slower; the CPU backend is always deterministic)")
       ->group("Run");
   app.add_option("--cuda-graph", o.cuda_graph,
-                 "GPU: on: after a warm-up step, capture the step as one CUDA graph and replay it (the same "
+                 "GPU: on: after two warm-up steps, capture the step as one CUDA graph and replay it (the same "
                  "results, one launch per step)")
       ->check(CLI::IsMember({"on", "off"}))
       ->group("Run");
