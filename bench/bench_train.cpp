@@ -11,7 +11,8 @@ nlohmann::json TrainBenchResult::to_json() const {
   return {{"bench", "train"},          {"arch", c.arch + std::to_string(c.image_size)},
           {"k", c.discriminators},     {"batch", c.batch},
           {"ms_per_step", ms_per_step}, {"img_per_s", img_per_s},
-          {"peak_mb", peak_mb},        {"gflop_per_step", gflop_per_step},
+          {"peak_mb", peak_mb},        {"held_mb", held_mb},
+          {"gflop_per_step", gflop_per_step},
           {"tflop_s", tflop_s},        {"mfu", mfu},
           {"cuda_graph", c.cuda_graph}, {"graph_nodes", graph_nodes},
           {"graph_replays", graph_replays}, {"graph_failure", graph_failure}};
@@ -42,6 +43,7 @@ TrainBenchResult bench_train_case(const ContextOptions& copt, const TrainBenchCa
   r.ms_per_step = median(ms);
   r.img_per_s = c.batch / (r.ms_per_step * 1e-3);
   r.peak_mb = double(ctx.arena().peak_bytes()) / (1 << 20);
+  r.held_mb = double(ctx.arena().held_peak_bytes()) / (1 << 20);
   const double f_g = 2.0 * double(network_forward_macs(trainer.generator())) * c.batch;
   const double f_d = 2.0 * double(network_forward_macs(trainer.discriminators()[0])) * c.batch;
   r.gflop_per_step = (3 * f_g + (7 * c.discriminators + 1) * f_d) / 1e9;

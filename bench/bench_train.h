@@ -1,5 +1,6 @@
 // dgbench train: whole K-discriminator training steps (DESIGN §5) on one device, per
-// (model, K, batch): median ms/step, img/s, peak arena bytes, and model FLOP utilisation.
+// (model, K, batch): median ms/step, img/s, peak arena bytes (with the ops' workspaces, and held:
+// without them, the same on every backend; engine/arena.h), and model FLOP utilisation.
 //
 // Model FLOPs of one step, with F_G and F_D the forward FLOPs of G and of one D on the batch
 // (2 x multiply-adds, counted from the layer shapes; a backward pass is 2 forwards: data and
@@ -29,7 +30,7 @@ struct TrainBenchCase {
 
 struct TrainBenchResult {
   TrainBenchCase c;
-  double ms_per_step = 0, img_per_s = 0, peak_mb = 0, gflop_per_step = 0, tflop_s = 0, mfu = 0;
+  double ms_per_step = 0, img_per_s = 0, peak_mb = 0, held_mb = 0, gflop_per_step = 0, tflop_s = 0, mfu = 0;
   int64_t graph_nodes = 0, graph_replays = 0;  // with cuda_graph: the graph's nodes, the timed steps replayed
   std::string graph_failure;                   // why no graph was captured, if so
   nlohmann::json to_json() const;

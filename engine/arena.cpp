@@ -67,6 +67,7 @@ void* Arena::allocate(size_t bytes) {
   offset_ = at + need;
   in_use_ += need;
   if (in_use_ > peak_) peak_ = in_use_;
+  if (workspace_depth_ == 0 && in_use_ > held_peak_) held_peak_ = in_use_;
   if (backing_.on_change) backing_.on_change(p, bytes, true);
   return p;
 }

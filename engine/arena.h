@@ -3,7 +3,10 @@
 // Training allocates its parameters once, then per step allocates activations and
 // scratch and releases them back to a mark. Memory is taken from the backing allocator
 // in large blocks and never returned until the arena dies, so a steady-state step
-// makes no allocator calls. `peak_bytes` is the high-water mark of bytes in use.
+// makes no allocator calls. `peak_bytes` is the high-water mark of bytes in use;
+// `held_peak_bytes` the same without the ops' workspaces (between begin_workspace() and
+// end_workspace(): cuDNN's workspace, the CPU convolutions' im2col buffers), which depend
+// on the backend and on the algorithms chosen, while what the model holds does not.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -47,6 +50,9 @@ class Arena {
 
   size_t in_use_bytes() const { return in_use_; }
   size_t peak_bytes() const { return peak_; }
+  size_t held_peak_bytes() const { return held_peak_; }
+  void begin_workspace() { workspace_depth_++; }
+  void end_workspace() { workspace_depth_--; }
   size_t reserved_bytes() const { return reserved_; }
 
  private:
@@ -58,7 +64,8 @@ class Arena {
   size_t block_bytes_;
   std::vector<Block> blocks_;
   size_t current_ = 0, offset_ = 0;  // bump position: blocks_[current_] + offset_
-  size_t in_use_ = 0, peak_ = 0, reserved_ = 0;
+  size_t in_use_ = 0, peak_ = 0, held_peak_ = 0, reserved_ = 0;
+  int workspace_depth_ = 0;
 };
 
 }  // namespace dg

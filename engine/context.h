@@ -63,6 +63,20 @@ class ScratchScope {
   Arena::Mark mark_;
 };
 
+// An op's working memory (im2col buffers, cuDNN's workspace, partial sums): a ScratchScope
+// whose allocations stay out of the arena's held peak (Arena::held_peak_bytes).
+class WorkspaceScope {
+ public:
+  explicit WorkspaceScope(Context& ctx) : scope_(ctx), arena_(ctx.arena()) { arena_.begin_workspace(); }
+  ~WorkspaceScope() { arena_.end_workspace(); }
+  WorkspaceScope(const WorkspaceScope&) = delete;
+  WorkspaceScope& operator=(const WorkspaceScope&) = delete;
+
+ private:
+  ScratchScope scope_;
+  Arena& arena_;
+};
+
 // True when this build has the CUDA backend and a CUDA device is visible.
 bool cuda_available();
 bool cuda_built();

@@ -125,8 +125,12 @@ void GanTrainer::queue_step(const Tensor& real, const Tensor* given_z) {
   Tensor fake = generate(z, &g_trace);
 
   // 2. each discriminator learns on the real batch and the (detached) fake batch; the
-  //    gradient means of D_i run beside the later D's passes
-  for (int i = 0; i < int(d_.size()); i++) d_backward(i, real, fake);
+  //    gradient means of D_i run beside the later D's passes. What a D pass allocates is free
+  //    again after it (its gradients and losses go to memory held outside the step).
+  for (int i = 0; i < int(d_.size()); i++) {
+    ScratchScope pass(ctx_);
+    d_backward(i, real, fake);
+  }
   average_d_losses();     // (a collective: with several ranks it also completes the means)
   comm_.finish_means(ctx_);
   for (Network& d : d_) adam(d, cfg_.adam_d);
@@ -148,12 +152,16 @@ void GanTrainer::d_backward(int i, const Tensor& real, const Tensor& fake) {
   Network& d = d_[i];
   const int B = cfg_.batch_size;
   d.params.zero_grads(ctx_);
-  Tensor dlogits = ctx_.alloc({B, 1, 1, 1});
   // Real: target 1 (or 1 - label_smooth). Parameter gradients accumulate over both passes.
-  Trace real_trace = network_forward(ctx_, d, real, Mode::train);
-  bce_with_logits(ctx_, real_trace.output(), 1.0f - cfg_.label_smooth, Tensor{}, d_real_.slice(i, {1}), dlogits);
-  network_backward(ctx_, d, real_trace, dlogits, Tensor{}, true);
+  {
+    ScratchScope real_pass(ctx_);
+    Tensor dlogits = ctx_.alloc({B, 1, 1, 1});
+    Trace real_trace = network_forward(ctx_, d, real, Mode::train);
+    bce_with_logits(ctx_, real_trace.output(), 1.0f - cfg_.label_smooth, Tensor{}, d_real_.slice(i, {1}), dlogits);
+    network_backward(ctx_, d, real_trace, dlogits, Tensor{}, true);
+  }
   // Fake: target 0; no gradient flows into G here.
+  Tensor dlogits = ctx_.alloc({B, 1, 1, 1});
   Trace fake_trace = network_forward(ctx_, d, fake, Mode::train);
   bce_with_logits(ctx_, fake_trace.output(), 0.0f, Tensor{}, d_fake_.slice(i, {1}), dlogits);
   last_backward(d, d_buckets_.empty() ? nullptr : &d_buckets_[i], fake_trace, dlogits);
@@ -174,8 +182,20 @@ void GanTrainer::last_backward(Network& net, const GradBuckets* buckets, const T
 }
 
 void GanTrainer::g_step(const Trace& g_trace) {
+  Tensor dfake = ctx_.alloc(g_trace.output().shape);
+  {
+    ScratchScope d_passes(ctx_);  // the D's passes are free again before G's backward
+    fake_gradient(g_trace.output(), dfake);
+  }
+  g_.params.zero_grads(ctx_);
+  last_backward(g_, g_buckets_ ? &*g_buckets_ : nullptr, g_trace, dfake);
+  comm_.finish_means(ctx_);
+  adam(g_, cfg_.adam_g);
+}
+
+// dfake = the gradient of the generator's loss at the fake images, through the K D's.
+void GanTrainer::fake_gradient(const Tensor& fake, Tensor dfake) {
   const int K = int(d_.size()), B = cfg_.batch_size;
-  Tensor fake = g_trace.output();
   // Every D scores the fake batch; the K logit vectors go side by side.
   std::vector<Trace> traces;
   Tensor logits = ctx_.alloc({K, B});
@@ -204,21 +224,17 @@ void GanTrainer::g_step(const Trace& g_trace) {
   // the CPU, where looking at dlogits costs nothing, a D whose dlogits are all zero (not
   // selected by max or seed, or given no sample by max-sample) is skipped: its input gradient
   // is zero, and adding it would change nothing.
-  Tensor dfake = ctx_.alloc(fake.shape);
   Tensor dfake_i = K > 1 ? ctx_.alloc(fake.shape) : dfake;
   bool first = true;
   for (int i = 0; i < K; i++) {
     const Tensor dl = dlogits.slice(int64_t(i) * B, {B, 1, 1, 1});
     if (!ctx_.on_cuda() && std::all_of(dl.data, dl.data + B, [](float v) { return v == 0.0f; })) continue;
+    ScratchScope backward(ctx_);
     network_backward(ctx_, d_[i], traces[i], dl, first ? dfake : dfake_i, false);
     if (!first) axpy(ctx_, 1.0f, dfake_i, dfake);
     first = false;
   }
   if (first) ctx_.fill(dfake, 0.0f);  // every D skipped
-  g_.params.zero_grads(ctx_);
-  last_backward(g_, g_buckets_ ? &*g_buckets_ : nullptr, g_trace, dfake);
-  comm_.finish_means(ctx_);
-  adam(g_, cfg_.adam_g);
 }
 
 // The D losses of this step (logged, and the `seed` rule's scores) over the global batch.

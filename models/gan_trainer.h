@@ -108,6 +108,7 @@ class GanTrainer {
   Tensor generate(const Tensor& z, Trace* trace);
   void d_backward(int i, const Tensor& real, const Tensor& fake);
   void g_step(const Trace& g_trace);
+  void fake_gradient(const Tensor& fake, Tensor dfake);
   void last_backward(Network& net, const GradBuckets* buckets, const Trace& trace, const Tensor& dy);
   void adam(Network& net, const AdamConfig& cfg);
   AdamConfig scheduled(const AdamConfig& cfg) const;  // with the run's learning-rate decay

@@ -1,5 +1,7 @@
 #include "models/network.h"
 
+#include <algorithm>
+
 namespace dg {
 
 void declare_parameters(Network& net) {
@@ -46,7 +48,9 @@ Trace network_forward(Context& ctx, Network& net, const Tensor& x, Mode mode) {
       else
         batchnorm2d_forward_eval(ctx, layer_bn(net, l), u, gamma, beta, rm, rv, out);
     } else if (l.act.kind != Act::identity) {
-      out = ctx.alloc(u.shape);
+      // An activation whose derivative follows from its output overwrites u: the trace keeps
+      // one tensor where PyTorch's in-place LeakyReLU (and Tanh, which saves its output) keeps one.
+      if (!act_derivative_from_output(l.act)) out = ctx.alloc(u.shape);
       activation_forward(ctx, l.act, u, out);
     }
     t.conv_out.push_back(u);
@@ -62,20 +66,33 @@ void network_backward(Context& ctx, Network& net, const Trace& t, const Tensor& 
   DG_CHECK(t.mode == Mode::train, net.name, ": backward through an eval-mode forward");
   check_shape(dy, t.output().shape, (net.name + " output gradient").c_str());
   const ParamStore& p = net.params;
+  // The gradients between the layers take turns in two buffers of the largest one's size: a
+  // layer's output gradient da gives du (before batchnorm/activation), du gives din (the layer
+  // input's gradient, the next da), and each is dead once the next is computed.
+  int64_t largest = 0;
+  for (size_t i = 0; i < net.layers.size(); i++)
+    largest = std::max({largest, t.conv_out[i].numel(), i > 0 ? t.layer_out[i - 1].numel() : int64_t(0)});
+  const Tensor turns[2] = {ctx.alloc({int(largest)}), ctx.alloc({int(largest)})};
+  auto other_than = [&](const Tensor& g, const Shape& shape) {
+    return (g.data == turns[0].data ? turns[1] : turns[0]).slice(0, shape);
+  };
   Tensor da = dy;  // gradient at the current layer's output
   for (int i = int(net.layers.size()) - 1; i >= 0; i--) {
     const LayerSpec& l = net.layers[i];
     const Tensor& u = t.conv_out[i];
     Tensor du = da;
     if (l.batchnorm) {
-      du = ctx.alloc(u.shape);
+      du = other_than(da, u.shape);
       Tensor gamma = p.param(l.bn_prefix + ".weight"), beta = p.param(l.bn_prefix + ".bias");
       Tensor dgamma = param_grads ? p.grad(l.bn_prefix + ".weight") : Tensor{};
       Tensor dbeta = param_grads ? p.grad(l.bn_prefix + ".bias") : Tensor{};
       batchnorm2d_backward(ctx, layer_bn(net, l), da, u, gamma, beta, t.bn_saved[i], du, dgamma, dbeta);
     } else if (l.act.kind != Act::identity) {
-      du = ctx.alloc(u.shape);
-      activation_backward(ctx, l.act, u, da, du);
+      du = other_than(da, u.shape);
+      if (t.layer_out[i].data == u.data)  // u was overwritten by the activation's output
+        activation_backward_at_output(ctx, l.act, u, da, du);
+      else
+        activation_backward(ctx, l.act, u, da, du);
     }
     const Tensor& in = i > 0 ? t.layer_out[i - 1] : t.input;
     Tensor w = p.param(l.conv_name);
@@ -86,7 +103,7 @@ void network_backward(Context& ctx, Network& net, const Trace& t, const Tensor& 
         conv2d_backward_filter(ctx, in, du, l.geom, p.grad(l.conv_name));
       if (layer_done) layer_done(i);
     }
-    Tensor din = i > 0 ? ctx.alloc(in.shape) : dx;
+    Tensor din = i > 0 ? other_than(du, in.shape) : dx;
     if (din.data == nullptr) break;  // the input gradient is not wanted
     if (l.transposed)
       conv_transpose2d_backward_data(ctx, du, w, l.geom, din);

@@ -40,8 +40,9 @@ struct Network {
 
 enum class Mode { train, eval };
 
-// Per layer: the conv output u and the layer output a (a == u when there is nothing after
-// the conv), and the batch statistics when there is a batchnorm.
+// Per layer: the conv output u and the layer output a (the same tensor when there is nothing
+// after the conv, or when a standalone activation whose derivative follows from its output
+// overwrote u), and the batch statistics when there is a batchnorm.
 struct Trace {
   Tensor input;
   std::vector<Tensor> conv_out, layer_out;

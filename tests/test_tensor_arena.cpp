@@ -53,6 +53,22 @@ TEST_CASE("arena: alignment, peak, release and reuse") {
   CHECK(arena.allocate(8) == a);
 }
 
+TEST_CASE("arena: the held peak leaves the ops' workspaces out") {
+  Context ctx;
+  Arena& arena = ctx.arena();
+  const size_t base = arena.in_use_bytes();
+  ctx.alloc({64});  // 256 bytes, held
+  {
+    WorkspaceScope w(ctx);
+    ctx.alloc({1024});  // 4096 bytes of an op's workspace
+    CHECK(arena.in_use_bytes() == base + 256 + 4096);
+  }
+  CHECK(arena.in_use_bytes() == base + 256);  // released with its scope
+  ctx.alloc({128});                            // 512 more held
+  CHECK(arena.peak_bytes() == base + 256 + 4096);
+  CHECK(arena.held_peak_bytes() == base + 256 + 512);
+}
+
 TEST_CASE("scratch scopes release on exit") {
   Context ctx;
   size_t before = ctx.arena().in_use_bytes();

@@ -240,8 +240,10 @@ void run_train(const BenchArgs& a, const dg::ContextOptions& copt, const dg::Dev
   if (model)
     std::printf("model ms: MODELLED for %s from the op shapes (bench/step_model.h, `dgbench model`), beside the "
                 "measured ms\n", model->name.c_str());
-  std::printf("%-8s %2s %5s %5s %10s %10s %9s %10s %9s %6s %11s %9s\n", "model", "K", "batch", "graph", "ms/step",
-              "img/s", "peak MB", "GFLOP/step", "TFLOP/s", "MFU", "graph nodes", "model ms");
+  std::printf("peak MB: the arena's high-water mark; held MB: the same without the ops' workspaces (cuDNN's, "
+              "im2col's), equal on every backend\n");
+  std::printf("%-8s %2s %5s %5s %10s %10s %9s %9s %10s %9s %6s %11s %9s\n", "model", "K", "batch", "graph",
+              "ms/step", "img/s", "peak MB", "held MB", "GFLOP/step", "TFLOP/s", "MFU", "graph nodes", "model ms");
   std::vector<bool> graphs;  // (the CPU has no graphs)
   if (a.cuda_graph != "on" || copt.device != dg::Device::cuda) graphs.push_back(false);
   if (a.cuda_graph != "off" && copt.device == dg::Device::cuda) graphs.push_back(true);
@@ -251,8 +253,8 @@ void run_train(const BenchArgs& a, const dg::ContextOptions& copt, const dg::Dev
       const dg::TrainBenchResult r = dg::bench_train_case(copt, {"dcgan", size, k, b, graph}, a.warmup, a.steps, limits);
       const std::string modelled =
           model ? std::to_string(dg::model_ms(dg::model_step(cfg), *model, graph)).substr(0, 7) : "-";
-      std::printf("dcgan%-3d %2d %5d %5s %10.3f %10.0f %9.1f %10.2f %9.3f %5.1f%% %11s %9s\n", size, k, b,
-                  graph ? "on" : "off", r.ms_per_step, r.img_per_s, r.peak_mb, r.gflop_per_step, r.tflop_s,
+      std::printf("dcgan%-3d %2d %5d %5s %10.3f %10.0f %9.1f %9.1f %10.2f %9.3f %5.1f%% %11s %9s\n", size, k, b,
+                  graph ? "on" : "off", r.ms_per_step, r.img_per_s, r.peak_mb, r.held_mb, r.gflop_per_step, r.tflop_s,
                   100 * r.mfu, graph ? std::to_string(r.graph_nodes).c_str() : "-", modelled.c_str());
       if (!r.graph_failure.empty()) std::printf("    no graph: %s\n", r.graph_failure.c_str());
       std::fflush(stdout);

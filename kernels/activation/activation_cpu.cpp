@@ -20,4 +20,12 @@ void activation_backward(Context&, Activation act, const Tensor& x, const Tensor
   });
 }
 
+void activation_backward_at_output(Context&, Activation act, const Tensor& y, const Tensor& dy, Tensor dx) {
+  const int64_t n = y.numel();
+  act::with_kind(act, [&](auto a) {
+#pragma omp parallel for schedule(static) if (n >= kParallelMinWork)
+    for (int64_t i = 0; i < n; i++) dx.data[i] = dy.data[i] * act::derivative_at_output(a, y.data[i]);
+  });
+}
+
 }  // namespace dg::cpu

@@ -25,5 +25,10 @@ TEST_CASE("cuda activations match the CPU") {
     });
     CHECK(t.error(y) < 1e-6);
     CHECK(t.error(dx) < 1e-6);
+    if (act_derivative_from_output(a)) {  // from the output: the same dx
+      auto dx_out = t.empty(s);
+      t.both([&](Context& ctx) { activation_backward_at_output(ctx, a, y.on(ctx), dy.on(ctx), dx_out.on(ctx)); });
+      CHECK(t.error(dx_out) < 1e-6);
+    }
   }
 }

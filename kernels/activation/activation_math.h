@@ -43,6 +43,20 @@ DG_HD float derivative(Activation a, float x) {
   return 1.0f;
 }
 
+// act'(x) from y = act(x), where act_derivative_from_output(a): the value derivative(a, x) gives
+// (with a slope >= 0, y > 0 exactly when x > 0, NaN included; tanh' = 1 - y^2 with y = tanhf(x)).
+DG_HD float derivative_at_output(Activation a, float y) {
+  using namespace fp;
+  switch (a.kind) {
+    case Act::identity: return 1.0f;
+    case Act::relu: return y > 0.0f ? 1.0f : 0.0f;
+    case Act::leaky_relu: return y > 0.0f ? 1.0f : a.slope;
+    case Act::tanh: return sub(1.0f, mul(y, y));
+    case Act::mish: break;  // (not invertible: the entry refuses it)
+  }
+  return NAN;
+}
+
 // CPU loops: an activation whose kind is part of its type converts to Activation{K, slope}.
 template <Act K>
 struct Fixed {

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 
 #include "kernels/activation/activation.h"
 #include "tests/gradcheck.h"
@@ -51,4 +53,28 @@ TEST_CASE("activation forward values") {
   activation_forward(ctx, {Act::relu}, x, y);
   CHECK(y.data[0] == 0.0f);
   CHECK(y.data[3] == doctest::Approx(0.7f));
+}
+
+TEST_CASE("activation backward from the output equals the backward from the input, bit for bit") {
+  Context ctx;
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  const float xs[] = {-3.0f, -0.5f, -0.0f, 0.0f, 1e-30f, -1e-30f, 0.7f, 25.0f, inf, -inf, nan};
+  const int n = int(sizeof xs / sizeof xs[0]);
+  Tensor x = ctx.alloc({n}), y = ctx.alloc({n}), dy = dg::test::random_tensor(ctx, {n}, 5);
+  Tensor dx_in = ctx.alloc({n}), dx_out = ctx.alloc({n});
+  ctx.upload(x, xs);
+  for (Activation a : {Activation{Act::relu}, Activation{Act::leaky_relu, 0.2f}, Activation{Act::leaky_relu, 0.0f},
+                       Activation{Act::tanh}, Activation{Act::identity}}) {
+    CAPTURE(act_name(a.kind));
+    CAPTURE(a.slope);
+    REQUIRE(act_derivative_from_output(a));
+    activation_forward(ctx, a, x, y);
+    activation_backward(ctx, a, x, dy, dx_in);
+    activation_backward_at_output(ctx, a, y, dy, dx_out);
+    CHECK(std::memcmp(dx_in.data, dx_out.data, sizeof(float) * n) == 0);
+  }
+  CHECK_FALSE(act_derivative_from_output({Act::mish}));
+  CHECK_FALSE(act_derivative_from_output({Act::leaky_relu, -0.5f}));  // y > 0 for x < 0 too
+  CHECK_THROWS_WITH_AS(activation_backward_at_output(ctx, {Act::mish}, y, dy, dx_out),
+                       doctest::Contains("mish (slope 0.2) has no derivative from its output alone"), dg::Error);
 }

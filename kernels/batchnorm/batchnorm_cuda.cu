@@ -269,7 +269,7 @@ static __global__ void __launch_bounds__(kMaxThreads)
              float(sums[c]), float(sums[C + c]));
 }
 
-// n doubles of scratch from the context's arena (the step's scope releases them).
+// n doubles of scratch from the context's arena (released by the caller's WorkspaceScope).
 static double* scratch_doubles(Context& ctx, int64_t n) {
   return reinterpret_cast<double*>(ctx.alloc({int(2 * n)}).data);
 }
@@ -296,6 +296,7 @@ static void forward_train_split(Context& ctx, const BatchNormConfig& cfg, const 
   const int64_t P = int64_t(x.h()) * x.w();
   const SplitLaunch l(N, C, P);
   cudaStream_t stream = ctx.cuda().stream;
+  WorkspaceScope workspace(ctx);
   double* partial = scratch_doubles(ctx, int64_t(C) * l.S);
   double* sums = scratch_doubles(ctx, C + 1);
   double* sq = scratch_doubles(ctx, C + 1);
@@ -320,6 +321,7 @@ static void backward_split(Context& ctx, const BatchNormConfig& cfg, const Tenso
   const int64_t P = int64_t(x.h()) * x.w();
   const SplitLaunch l(N, C, P);
   cudaStream_t stream = ctx.cuda().stream;
+  WorkspaceScope workspace(ctx);
   double* partial = scratch_doubles(ctx, 2 * int64_t(C) * l.S);
   double* sums = scratch_doubles(ctx, 2 * int64_t(C) + 1);
   DG_LAUNCH(bn_split_backward_sums_kernel, l.grid, l.threads, 0, stream, dy.data, x.data, gamma.data, beta.data,

@@ -42,7 +42,7 @@ void cudnn_batchnorm_backward(Context& ctx, const BatchNormConfig& cfg, const Te
                               Tensor dgamma, Tensor dbeta) {
   BnDescs d(x);
   // Through the activation first (at the pre-activation BN output), then cuDNN's backward.
-  ScratchScope scratch(ctx);
+  WorkspaceScope scratch(ctx);
   Tensor dz = ctx.alloc(dy.shape);
   dg::activation_backward(ctx, cfg.act, y_pre_act, dy, dz);
   const float one = 1.0f, zero = 0.0f;

@@ -131,7 +131,7 @@ ConvAlgo pick(const std::vector<Perf>& results, int count, const std::vector<Per
           cs.deterministic_convs ? " (deterministic only)" : "");
 }
 
-// A workspace from the arena (released by the caller's ScratchScope).
+// A workspace from the arena (released by the caller's WorkspaceScope).
 void* workspace(Context& ctx, size_t bytes) { return bytes ? ctx.arena().allocate(bytes) : nullptr; }
 
 // The algorithm search's workspace: as much as kMaxWorkspaceBytes, or what is free. With
@@ -168,7 +168,7 @@ void forward(Context& ctx, const Tensor& in, const Tensor& w, Tensor out, ConvGe
   check_on_gpu(in, w, out, op);
   CudaState& cs = ctx.cuda();
   ConvDescs d(in, w, out, g, cs.strict_fp32);
-  ScratchScope scratch(ctx);
+  WorkspaceScope scratch(ctx);
   const std::string key = algo_key("fwd", in, w, out, g, cs);
   auto it = cs.conv_algos.find(key);
   if (it == cs.conv_algos.end()) {  // Find writes trial results into `out`, which we overwrite anyway
@@ -199,7 +199,7 @@ void backward_data(Context& ctx, const Tensor& dout, const Tensor& w, Tensor din
   check_on_gpu(din, w, dout, op);
   CudaState& cs = ctx.cuda();
   ConvDescs d(din, w, dout, g, cs.strict_fp32);
-  ScratchScope scratch(ctx);
+  WorkspaceScope scratch(ctx);
   const std::string key = algo_key("bwd-data", din, w, dout, g, cs);
   auto it = cs.conv_algos.find(key);
   if (it == cs.conv_algos.end()) {  // Find writes trial results into `din`, which we overwrite anyway
@@ -231,7 +231,7 @@ void backward_filter(Context& ctx, const Tensor& in, const Tensor& dout, Tensor 
   check_on_gpu(in, dw, dout, op);
   CudaState& cs = ctx.cuda();
   ConvDescs d(in, dw, dout, g, cs.strict_fp32);
-  ScratchScope scratch(ctx);
+  WorkspaceScope scratch(ctx);
   const std::string key = algo_key("bwd-filter", in, dw, dout, g, cs);
   auto it = cs.conv_algos.find(key);
   if (it == cs.conv_algos.end()) {

@@ -148,7 +148,7 @@ bool conv_gemm_fits(const ColGeom& g, int O) {
 }
 
 void conv_forward_gemm(Context& ctx, const ColGeom& g, int O, const float* image, const float* w, float* out) {
-  ScratchScope scratch(ctx);
+  WorkspaceScope scratch(ctx);
   DG_CHECK(conv_gemm_fits(g, O), "a convolution too large for 32-bit offsets (", g.N, "x", g.C, "x", g.H, "x", g.W, " -> ", O, " channels)");
   // out^T (pixels x O) = taps (pixels x KH KW C) of the channel-last padded image, read in
   // place, * w^T (KH KW C x O), packed; into pixel-major rows (adjacent columns), then NCHW.
@@ -181,7 +181,7 @@ void conv_forward_gemm(Context& ctx, const ColGeom& g, int O, const float* image
 
 void conv_backward_filter_gemm(Context& ctx, const ColGeom& g, int O, const float* image, const float* dout,
                                float* dw) {
-  ScratchScope scratch(ctx);
+  WorkspaceScope scratch(ctx);
   DG_CHECK(conv_gemm_fits(g, O), "a convolution too large for 32-bit offsets (", g.N, "x", g.C, "x", g.H, "x", g.W, " -> ", O, " channels)");
   // dw^T (C KH KW x O) = im2col (C KH KW x pixels), read in place, * dout^T (pixels x O), packed;
   // into a row-major dw^T (adjacent columns), then added to dw by 8 x 8 transposed blocks.
@@ -227,7 +227,7 @@ bool backward_data_is_one_pixel(const ColGeom& g) {
 
 void conv_backward_data_gemm(Context& ctx, const ColGeom& g, int O, const float* dout, const float* w,
                              float* dimage) {
-  ScratchScope scratch(ctx);
+  WorkspaceScope scratch(ctx);
   DG_CHECK(conv_gemm_fits(g, O), "a convolution too large for 32-bit offsets (", g.N, "x", g.C, "x", g.H, "x", g.W, " -> ", O, " channels)");
   if (backward_data_is_one_pixel(g)) return backward_data_one_pixel(ctx, g, O, dout, w, dimage);
   const int s = g.stride, kk = g.KH * g.KW;

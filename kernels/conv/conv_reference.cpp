@@ -10,7 +10,7 @@ static float* scratch_floats(Context& ctx, int64_t count) {
 }
 
 void conv_forward_im2col(Context& ctx, const ColGeom& g, int O, const float* image, const float* w, float* out) {
-  ScratchScope scratch(ctx);
+  WorkspaceScope scratch(ctx);
   float* col = scratch_floats(ctx, g.rows() * g.cols());
   float* yt = scratch_floats(ctx, O * g.cols());
   im2col(image, g, col);
@@ -20,7 +20,7 @@ void conv_forward_im2col(Context& ctx, const ColGeom& g, int O, const float* ima
 
 void conv_backward_data_im2col(Context& ctx, const ColGeom& g, int O, const float* dout, const float* w,
                                float* dimage) {
-  ScratchScope scratch(ctx);
+  WorkspaceScope scratch(ctx);
   float* dyt = scratch_floats(ctx, O * g.cols());
   float* dcol = scratch_floats(ctx, g.rows() * g.cols());
   nchw_to_cnp(dout, g.N, O, int64_t(g.Ho) * g.Wo, dyt);
@@ -30,7 +30,7 @@ void conv_backward_data_im2col(Context& ctx, const ColGeom& g, int O, const floa
 
 void conv_backward_filter_im2col(Context& ctx, const ColGeom& g, int O, const float* image, const float* dout,
                                  float* dw) {
-  ScratchScope scratch(ctx);
+  WorkspaceScope scratch(ctx);
   float* col = scratch_floats(ctx, g.rows() * g.cols());
   float* dyt = scratch_floats(ctx, O * g.cols());
   im2col(image, g, col);
