@@ -34,7 +34,8 @@ def main():
         subprocess.run([sys.executable, os.path.join(here, "pytorch", "op_census.py"), "--batch", "64,128", "--json",
                         pt_json], check=True, stdout=subprocess.DEVNULL)
         dg = [json.loads(line) for line in open(dg_json)]
-        held = {(r["arch"], r["k"], r["batch"]): r["held_mb"] for r in map(json.loads, open(held_json))}
+        held = {(r["arch"], r["k"], r["batch"]): r["held_mb"] for r in map(json.loads, open(held_json))
+                if r.get("bench") == "train"}
         pt = {(r["arch"], r["k"], r["batch"]): r for r in map(json.loads, open(pt_json))}
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     date = datetime.date.today().isoformat()
