@@ -46,12 +46,13 @@ def main():
            f"- driver: {run(['nvidia-smi', '--query-gpu=driver_version', '--format=csv,noheader'])}",
            f"- PyTorch {env.get('torch')}, its cuDNN {env.get('cudnn')}",
            f"- command: `{args.command}`",
-           "- dg: `dgbench train` (median ms/step after warm-up, CUDA events; peak = dg's arena high-water mark); "
+           "- dg: `dgbench train` (median ms/step after warm-up, CUDA events; peak = dg's arena high-water mark; held = "
+           "the same without the ops' workspaces, cuDNN's included: the CPU's plan of it); "
            "PyTorch: bench/pytorch/train_baseline.py (median of CUDA-event step times; peak = "
            "torch.cuda.max_memory_allocated). Same models, K-discriminator step, batch and TF32 convolutions.",
            "- ratios: img/s dg / PyTorch (above 1: dg faster); peak PyTorch / dg (above 1: dg leaner)", ""]
     head = "| model | K | batch | dg CUDA graph | dg img/s | " + " | ".join(f"{m} img/s (ratio)" for m in modes) + \
-           " | dg peak MB | " + " | ".join(f"{m} MB (ratio)" for m in modes) + " |"
+           " | dg peak MB | dg held MB | " + " | ".join(f"{m} MB (ratio)" for m in modes) + " |"
     out += [head, "|" + " --- |" * (head.count("|") - 1)]
     for r in (r for r in dg if r["bench"] == "train"):
         graph = ("on, %d nodes" % r["graph_nodes"]) if r.get("cuda_graph") and r.get("graph_nodes") else \
@@ -60,7 +61,7 @@ def main():
         for m in modes:
             t = theirs.get((m, r["arch"], r["k"], r["batch"]))
             row.append(f"{t['img_per_s']:.0f} ({r['img_per_s'] / t['img_per_s']:.2f}x)" if t else "-")
-        row.append(f"{r['peak_mb']:.0f}")
+        row += [f"{r['peak_mb']:.0f}", f"{r['held_mb']:.0f}" if "held_mb" in r else "-"]
         for m in modes:
             t = theirs.get((m, r["arch"], r["k"], r["batch"]))
             row.append(f"{t['peak_mb']:.0f} ({t['peak_mb'] / r['peak_mb']:.2f}x)" if t and t["peak_mb"] else "-")
