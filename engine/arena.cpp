@@ -72,6 +72,13 @@ void* Arena::allocate(size_t bytes) {
   return p;
 }
 
+void Arena::reuse(void* range, size_t range_bytes, size_t bytes) {
+  DG_CHECK(bytes <= range_bytes, "arena reuse of ", bytes, " bytes of a ", range_bytes, "-byte range");
+  if (!backing_.on_change) return;
+  backing_.on_change(range, range_bytes, false);
+  backing_.on_change(range, bytes, true);
+}
+
 void Arena::release(Mark m) {
   DG_CHECK(m.block < current_ || (m.block == current_ && m.offset <= offset_),
            "arena release to a mark that is not below the current position");

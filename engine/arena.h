@@ -47,6 +47,10 @@ class Arena {
   };
   Mark mark() const { return {current_, offset_, in_use_}; }
   void release(Mark m);  // frees everything allocated after m
+  // A range handed out earlier is used anew, now its first `bytes` alone (gradient buffers that
+  // take turns): told to the backing's on_change as if freed and allocated again, so that
+  // sanitizer builds poison the rest and the emulator refills the used part with NaN.
+  void reuse(void* range, size_t range_bytes, size_t bytes);
 
   size_t in_use_bytes() const { return in_use_; }
   size_t peak_bytes() const { return peak_; }

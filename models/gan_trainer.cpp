@@ -243,7 +243,7 @@ void GanTrainer::average_d_losses() {
 }
 
 // L_i = mean_b BCE(D_i(fake)_b, 1) of this rank's batch, averaged over the ranks: the mean
-// over the global batch (every rank's batch has B rows). (K), in the step's scratch.
+// over the global batch (every rank's batch has B rows). (K), in the caller's scratch.
 Tensor GanTrainer::global_g_means(const Tensor& logits) {
   const int K = int(d_.size()), B = cfg_.batch_size;
   Tensor means = ctx_.alloc({K});

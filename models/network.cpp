@@ -69,12 +69,16 @@ void network_backward(Context& ctx, Network& net, const Trace& t, const Tensor& 
   // The gradients between the layers take turns in two buffers of the largest one's size: a
   // layer's output gradient da gives du (before batchnorm/activation), du gives din (the layer
   // input's gradient, the next da), and each is dead once the next is computed.
-  int64_t largest = 0;
+  Shape largest = t.conv_out[0].shape;
   for (size_t i = 0; i < net.layers.size(); i++)
-    largest = std::max({largest, t.conv_out[i].numel(), i > 0 ? t.layer_out[i - 1].numel() : int64_t(0)});
-  const Tensor turns[2] = {ctx.alloc({int(largest)}), ctx.alloc({int(largest)})};
+    for (const Tensor* g : {&t.conv_out[i], i > 0 ? &t.layer_out[i - 1] : &t.conv_out[i]})
+      if (g->numel() > largest.numel()) largest = g->shape;
+  const Tensor turns[2] = {ctx.alloc(largest), ctx.alloc(largest)};
   auto other_than = [&](const Tensor& g, const Shape& shape) {
-    return (g.data == turns[0].data ? turns[1] : turns[0]).slice(0, shape);
+    const Tensor& turn = g.data == turns[0].data ? turns[1] : turns[0];
+    const Tensor r = turn.slice(0, shape);
+    ctx.arena().reuse(turn.data, size_t(turn.bytes()), size_t(r.bytes()));  // (fresh to the sanitizers)
+    return r;
   };
   Tensor da = dy;  // gradient at the current layer's output
   for (int i = int(net.layers.size()) - 1; i >= 0; i--) {

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <tuple>
 #include <vector>
 
 #include "engine/batch_upload.h"
@@ -67,6 +68,23 @@ TEST_CASE("arena: the held peak leaves the ops' workspaces out") {
   ctx.alloc({128});                            // 512 more held
   CHECK(arena.peak_bytes() == base + 256 + 4096);
   CHECK(arena.held_peak_bytes() == base + 256 + 512);
+}
+
+TEST_CASE("arena: a range used anew is told to the backing as freed and handed out again") {
+  std::vector<std::tuple<char*, size_t, bool>> told;
+  ArenaBacking backing = host_backing();
+  backing.on_change = [&](void* p, size_t bytes, bool in_use) { told.emplace_back(static_cast<char*>(p), bytes, in_use); };
+  Arena arena(backing, 4096);
+  char* p = static_cast<char*>(arena.allocate(1024));
+  told.clear();
+  arena.reuse(p, 1024, 200);
+  REQUIRE(told.size() == 2);
+  CHECK(told[0] == std::make_tuple(p, size_t(1024), false));  // all of it poisoned,
+  CHECK(told[1] == std::make_tuple(p, size_t(200), true));    // then the part in use fresh
+  CHECK(arena.in_use_bytes() == 1024);                        // nothing moved
+  CHECK_THROWS_WITH_AS(arena.reuse(p, 1024, 2048), doctest::Contains("arena reuse of 2048 bytes of a 1024-byte range"),
+                       dg::Error);
+  arena.release({0, 0, 0});
 }
 
 TEST_CASE("scratch scopes release on exit") {

@@ -32,14 +32,17 @@ from train_baseline import make_step  # noqa: E402
 
 
 class Census(TorchDispatchMode):
-    """Counts the operations, and the bytes of live tensor storages (`held`, from those given)."""
+    """Counts the operations, and the bytes of live tensor storages: those of the tensors given
+    (alive before the step) and of every tensor an operation returns, each until its last
+    tracked tensor dies (zero_grad(set_to_none=True) frees the gradients given, for one)."""
 
-    def __init__(self, held):
+    def __init__(self, alive):
         super().__init__()
         self.ops = collections.Counter()
-        self.known = set(held)          # storages alive before the step: counted in `live` already
-        self.refs = {}                  # storage address -> [live tensors on it, bytes]
-        self.live = self.peak = sum(held.values())
+        self.refs = {}                  # storage address -> [live tracked tensors on it, bytes]
+        self.live = self.peak = 0
+        for t in alive:
+            self._track(t)
 
     def _dead(self, address):
         entry = self.refs[address]
@@ -48,29 +51,32 @@ class Census(TorchDispatchMode):
             self.live -= entry[1]
             del self.refs[address]
 
+    def _track(self, t):
+        storage = t.untyped_storage()
+        address = storage.data_ptr()
+        if address == 0:
+            return
+        if address in self.refs:
+            self.refs[address][0] += 1
+        else:
+            self.refs[address] = [1, storage.nbytes()]
+            self.live += storage.nbytes()
+            self.peak = max(self.peak, self.live)
+        # (PyTorch keeps a tensor's Python object while the tensor lives, so this runs when the
+        # tensor dies, not when Python drops its last reference)
+        weakref.finalize(t, self._dead, address)
+
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         self.ops[func] += 1
         out = func(*args, **(kwargs or {}))
         for t in out if isinstance(out, (tuple, list)) else [out]:
-            if not isinstance(t, torch.Tensor):
-                continue
-            storage = t.untyped_storage()
-            address = storage.data_ptr()
-            if address == 0 or address in self.known:
-                continue
-            if address in self.refs:
-                self.refs[address][0] += 1
-            else:
-                self.refs[address] = [1, storage.nbytes()]
-                self.live += storage.nbytes()
-                self.peak = max(self.peak, self.live)
-            weakref.finalize(t, self._dead, address)
+            if isinstance(t, torch.Tensor):
+                self._track(t)
         return out
 
 
-def storages(modules, optimizers, tensors):
-    """{address: bytes} of the storages of the modules' parameters, buffers and gradients, the
-    optimizers' state and the tensors given."""
+def alive(modules, optimizers, tensors):
+    """The modules' parameters, buffers and gradients, the optimizers' state, the tensors given."""
     held = list(tensors)
     for m in modules:
         held += list(m.buffers())
@@ -78,7 +84,7 @@ def storages(modules, optimizers, tensors):
             held += [p] + ([p.grad] if p.grad is not None else [])
     for opt in optimizers:
         held += [v for state in opt.state.values() for v in state.values() if isinstance(v, torch.Tensor)]
-    return {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in held}
+    return held
 
 
 def launches_nothing(func):
@@ -98,7 +104,7 @@ def census(arch, k, batch):
     step = make_step(G, Ds, opt_g, opt_ds, nz, batch, torch.device("cpu"), amp=False)
     for _ in range(2):
         step(real)
-    with Census(storages([G] + Ds, [opt_g] + opt_ds, [real])) as c:
+    with Census(alive([G] + Ds, [opt_g] + opt_ds, [real])) as c:
         step(real)
     total = sum(c.ops.values())
     silent = sum(n for f, n in c.ops.items() if launches_nothing(f))
