@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "engine/cpu/gemm_kernel.h"  // (kGemmDotRows; its templates are instantiated in the ISA files)
+#include "engine/cpu/transpose.h"
 #include "engine/error.h"
 
 namespace dg::cpu {
@@ -108,10 +109,11 @@ int64_t b_panel(const Plan& p, const GemmKernel& kern, int pc, int kc, int panel
 }
 
 // One MR x NR tile of C at (m, n): straight into C when its NR columns are adjacent in
-// memory (`adjacent`, see column_panels_adjacent), else through a local tile and element by
-// element (rows past M, columns past N dropped).
+// memory (`adjacent`, see column_panels_adjacent), else through a local tile: column by column
+// when its MR rows are adjacent in memory (`rows_adjacent`: an NCHW output, pixels along the
+// rows), else element by element (rows past M, columns past N dropped).
 void run_tile(const GemmKernel& kern, int kc, const float* const* a, const int32_t* a_col, const float* bp,
-              const OutMatrix& C, int M, int N, int m, int n, bool add, bool adjacent) {
+              const OutMatrix& C, int M, int N, int m, int n, bool add, bool adjacent, bool rows_adjacent) {
   const int rows = std::min(kern.mr, M - m), cols = std::min(kern.nr, N - n);
   const int32_t* co = C.col + n;
   alignas(64) float tile[kMaxMR * kMaxNR];
@@ -125,6 +127,36 @@ void run_tile(const GemmKernel& kern, int kc, const float* const* a, const int32
   }
   for (int r = 0; r < kern.mr; r++) rows_at[r] = tile + r * kern.nr;
   kern.run(kc, a, a_col, bp, rows_at, false);
+  if (rows_adjacent) {
+    float* base = C.data + C.row[m];
+    int j = 0;
+    if (kern.mr == 8)  // 8 x 8 blocks turned in registers: one 8-float run per column
+      for (; j + 8 <= cols; j += 8) {
+        v8f_t v[8];
+#pragma GCC unroll 8  // (else GCC copies through the stack in halves: a stalled reload)
+        for (int r = 0; r < 8; r++) std::memcpy(&v[r], tile + r * kern.nr + j, sizeof(v8f_t));
+        transpose8x8(v);
+#pragma GCC unroll 8
+        for (int q = 0; q < 8; q++) {
+          float* col = base + co[j + q];
+          if (add) {
+            v8f_t old;
+            std::memcpy(&old, col, sizeof(v8f_t));
+            v[q] = old + v[q];
+          }
+          std::memcpy(col, &v[q], sizeof(v8f_t));
+        }
+      }
+    for (; j < cols; j++) {
+      float* col = base + co[j];
+      const float* t = tile + j;
+      if (add)
+        for (int r = 0; r < kern.mr; r++) col[r] += t[r * kern.nr];
+      else
+        for (int r = 0; r < kern.mr; r++) col[r] = t[r * kern.nr];
+    }
+    return;
+  }
   for (int r = 0; r < rows; r++) {
     float* row = C.data + C.row[m + r];
     const float* t = tile + r * kern.nr;
@@ -154,9 +186,11 @@ void run_chunk(const GemmKernel& kern, const Plan& p, int M, int N, int K, const
       // Row pointers of A; rows past M repeat the last row (read, never stored).
       const float* a[kMaxMR];
       for (int r = 0; r < kern.mr; r++) a[r] = A.data + A.row[std::min(m + r, M - 1)];
+      bool rows_adjacent = m + kern.mr <= M;
+      for (int r = 1; rows_adjacent && r < kern.mr; r++) rows_adjacent = C.row[m + r] == C.row[m] + r;
       for (int n = 0; n < N; n += kern.nr)
         run_tile(kern, kc, a, A.col + pc, bp + b_panel(p, kern, pc, kc, n / kern.nr), C, M, N, m, n, add,
-                 adjacent[n / kern.nr]);
+                 adjacent[n / kern.nr], rows_adjacent);
     }
   }
 }

@@ -9,7 +9,7 @@
 
 #include "engine/cpu/gemm.h"
 #include "engine/cpu/parallel.h"
-#include "kernels/conv/transpose.h"
+#include "engine/cpu/transpose.h"
 #include "engine/error.h"
 
 namespace dg::cpu {
@@ -76,17 +76,6 @@ float* channel_last_padded(Context& ctx, const float* src, int N, int C, int H, 
   return out;
 }
 
-// Pixel-major rows (P pixels per image, C adjacent values each) to NCHW:
-// dst[n, c, p] = src[(n P + p) C + c], in blocks of 64 pixels.
-void pixels_to_nchw(const float* src, int N, int C, int64_t P, float* dst) {
-  const int64_t blocks = (P + 63) / 64;
-#pragma omp parallel for schedule(static) if (int64_t(N) * C * P >= kParallelMinWork)
-  for (int64_t b = 0; b < N * blocks; b++) {
-    const int64_t n = b / blocks, p0 = b % blocks * 64;
-    transpose(src + (n * P + p0) * C, C, int(std::min<int64_t>(64, P - p0)), C, dst + n * C * P + p0, P);
-  }
-}
-
 // Columns (n, oy, ox) of an NCHW tensor of `channels` planes of Ho x Wo: n C Ho Wo + oy Wo + ox.
 int32_t* nchw_columns(Context& ctx, int N, int channels, int Ho, int Wo) {
   int32_t* col = alloc_offsets(ctx, int64_t(N) * Ho * Wo);
@@ -151,7 +140,8 @@ void conv_forward_gemm(Context& ctx, const ColGeom& g, int O, const float* image
   WorkspaceScope scratch(ctx);
   DG_CHECK(conv_gemm_fits(g, O), "a convolution too large for 32-bit offsets (", g.N, "x", g.C, "x", g.H, "x", g.W, " -> ", O, " channels)");
   // out^T (pixels x O) = taps (pixels x KH KW C) of the channel-last padded image, read in
-  // place, * w^T (KH KW C x O), packed; into pixel-major rows (adjacent columns), then NCHW.
+  // place, * w^T (KH KW C x O), packed; straight into NCHW (a tile's rows, adjacent pixels, are
+  // adjacent floats of each channel's plane).
   const int Hp = std::max(g.pad_h + g.H, (g.Ho - 1) * g.stride + g.KH);
   const int Wp = std::max(g.pad_w + g.W, (g.Wo - 1) * g.stride + g.KW);
   const float* im = channel_last_padded(ctx, image, g.N, g.C, g.H, g.W, g.pad_h, g.pad_w, Hp, Wp);
@@ -173,10 +163,8 @@ void conv_forward_gemm(Context& ctx, const ColGeom& g, int O, const float* image
     for (int o = 0; o < O; o += 8)  // w[o.., c, :] (8 x KH KW) to wt[(:, c), o..]
       transpose(w + (int64_t(o) * g.C + c) * kk, int64_t(g.C) * kk, std::min(8, O - o), kk, wt + int64_t(c) * O + o,
                 int64_t(g.C) * O);
-  float* rows = alloc_floats(ctx, int64_t(M) * O);
   run_gemm(ctx, M, O, K, {im, a_row, a_col}, {wt, strided(ctx, K, O), strided(ctx, O, 1)},
-           {rows, strided(ctx, M, O), strided(ctx, O, 1)}, false);
-  pixels_to_nchw(rows, g.N, O, int64_t(g.Ho) * g.Wo, out);
+           {out, nchw_columns(ctx, g.N, O, g.Ho, g.Wo), strided(ctx, O, int64_t(g.Ho) * g.Wo)}, false);
 }
 
 void conv_backward_filter_gemm(Context& ctx, const ColGeom& g, int O, const float* image, const float* dout,
@@ -240,8 +228,8 @@ void conv_backward_data_gemm(Context& ctx, const ColGeom& g, int O, const float*
   const int Hp = g.Ho + top + bottom, Wp = g.Wo + left + right;
   const float* padded = channel_last_padded(ctx, dout, g.N, O, g.Ho, g.Wo, top, left, Hp, Wp);
   // Each phase: dI_phase^T (N |phase| x C) = windows of the channel-last padded dout (N |phase|
-  // x T V O), read in place, * w_phase (T V O x C), packed; into pixel-major rows (adjacent
-  // columns), then interleaved into dI.
+  // x T V O), read in place, * w_phase (T V O x C), packed; into NCHW planes of the phase's
+  // pixels (a tile's rows, adjacent pixels, adjacent floats), then interleaved into dI.
   // w with each o's C x KH KW block transposed, wk[o][kh KW + kw][c]: a phase's B rows (one tap
   // of one o) are then C adjacent floats, packed by copies.
   float* wk = alloc_floats(ctx, int64_t(O) * kk * g.C);
@@ -249,7 +237,7 @@ void conv_backward_data_gemm(Context& ctx, const ColGeom& g, int O, const float*
   for (int o = 0; o < O; o++) transpose(w + int64_t(o) * g.C * kk, kk, g.C, kk, wk + int64_t(o) * kk * g.C, g.C);
   struct Phase {
     int ry, rx, qy0, qx0, Hq, Wq;
-    float* rows;  // (n, qy, qx) x C
+    float* rows;  // (n, c, qy, qx)
   };
   std::vector<Phase> phases;
   for (int ry = 0; ry < s; ry++)
@@ -283,18 +271,17 @@ void conv_backward_data_gemm(Context& ctx, const ColGeom& g, int O, const float*
             b_row[k] = int32_t((int64_t(o) * kk + (ry + t * s) * g.KW + rx + v * s) * g.C);
           }
       run_gemm(ctx, M, g.C, K, {padded, a_row, a_col}, {wk, b_row, strided(ctx, g.C, 1)},
-               {ph.rows, strided(ctx, M, g.C), strided(ctx, g.C, 1)}, false);
+               {ph.rows, nchw_columns(ctx, g.N, g.C, Hq, Wq), strided(ctx, g.C, int64_t(Hq) * Wq)}, false);
     }
-  // Interleave: dI[n, c, qy s + ry - pad_h, qx s + rx - pad_w] = phase (ry, rx)'s row (n, qy, qx), c.
+  // Interleave: dI[n, c, qy s + ry - pad_h, qx s + rx - pad_w] = phase (ry, rx)'s (n, c, qy, qx).
 #pragma omp parallel for schedule(static) if (int64_t(g.N) * g.C * g.H * g.W >= kParallelMinWork)
   for (int plane = 0; plane < g.N * g.C; plane++) {
-    const int n = plane / g.C, c = plane % g.C;
     float* dst = dimage + int64_t(plane) * g.H * g.W;
     for (const Phase& p : phases)
       for (int i = 0; i < p.Hq; i++) {
         float* row = dst + int64_t((p.qy0 + i) * s + p.ry - g.pad_h) * g.W + p.qx0 * s + p.rx - g.pad_w;
-        const float* src = p.rows + ((int64_t(n) * p.Hq + i) * p.Wq) * g.C + c;
-        for (int j = 0; j < p.Wq; j++) row[j * s] = src[int64_t(j) * g.C];
+        const float* src = p.rows + (int64_t(plane) * p.Hq + i) * p.Wq;
+        for (int j = 0; j < p.Wq; j++) row[j * s] = src[j];
       }
   }
 }

@@ -51,10 +51,11 @@ void check_close(const std::vector<float>& got, const std::vector<double>& want,
 // C written into a larger buffer with a row stride and every other column.
 // rows_apart: A's rows are not adjacent in memory (a shuffled order); c_by_columns: C stored
 // column-major (its rows adjacent, as a narrow product writes them); a_by_rows: A row-major
-// (its rows run along k, as a dot product reads them).
+// (its rows run along k, as a dot product reads them); c_plane > 0: C stored as NCHW planes of
+// c_plane rows (its rows adjacent within a plane, as a convolution writes its output).
 void check_gemm(const cpu::GemmKernel* kern, int M, int N, int K, bool accumulate, int threads,
                 bool rows_apart = false, bool c_by_columns = false, bool a_by_rows = false,
-                const char* method = nullptr) {
+                const char* method = nullptr, int c_plane = 0) {
   const std::string name = kern ? kern->name : "default";
   CAPTURE(name);
   CAPTURE(M);
@@ -65,6 +66,7 @@ void check_gemm(const cpu::GemmKernel* kern, int M, int N, int K, bool accumulat
   CAPTURE(rows_apart);
   CAPTURE(c_by_columns);
   CAPTURE(a_by_rows);
+  CAPTURE(c_plane);
   const int lda = M + 3;
   std::vector<float> a = random_vector(int64_t(lda) * std::max(K, 1), 1);
   std::vector<float> b = random_vector(int64_t(K) * N + 7, 2);
@@ -80,7 +82,13 @@ void check_gemm(const cpu::GemmKernel* kern, int M, int N, int K, bool accumulat
   const int ldc = 2 * N + 5, ldc_t = M + 3;
   for (int r = 0; r < M; r++) c_row[r] = c_by_columns ? r : r * ldc;
   for (int c = 0; c < N; c++) c_col[c] = c_by_columns ? c * ldc_t : 2 * c;
-  std::vector<float> c = random_vector(c_by_columns ? int64_t(N) * ldc_t : int64_t(M) * ldc, 3);
+  int64_t c_floats = c_by_columns ? int64_t(N) * ldc_t : int64_t(M) * ldc;
+  if (c_plane > 0) {
+    for (int r = 0; r < M; r++) c_row[r] = r / c_plane * N * c_plane + r % c_plane;
+    for (int c = 0; c < N; c++) c_col[c] = c * c_plane;
+    c_floats = int64_t(M + c_plane - 1) / c_plane * N * c_plane;
+  }
+  std::vector<float> c = random_vector(c_floats, 3);
   std::vector<double> want(size_t(M) * N);
   for (int r = 0; r < M; r++)
     for (int j = 0; j < N; j++) {
@@ -184,6 +192,14 @@ TEST_CASE("cpu gemm matches a double-precision product for every register tile")
     for (int N : {1, 2, 3}) check_gemm(k, 50, N, 1024, N == 2, 2, false, false, true, "dot");
     check_gemm(k, 53, 3, 1100, false, 2, false, true, false, "narrow");  // (A's rows adjacent)
     check_gemm(k, 37, 64, 300, true, 2, false, false, false, "wide");
+    // Wide C stored by columns (a tile's rows adjacent in memory: stored column by column), and
+    // as NCHW planes of 12 or 16 pixels (tiles across two planes: element by element).
+    check_gemm(k, 37, 64, 2050, true, 2, false, true, false, "wide");
+    check_gemm(k, 150, 33, 520, false, 2, true, true, false, "wide");
+    for (int plane : {12, 16}) {
+      check_gemm(k, 100, 64, 300, false, 2, false, false, false, "wide", plane);
+      check_gemm(k, 100, 70, 1100, true, 2, true, false, false, "wide", plane);  // (a partial column panel)
+    }
   }
   // The default kernel is one of those (and the one the rest of the engine uses).
   CHECK(cpu::cpu_supports(cpu::gemm_kernel()));

@@ -1,6 +1,7 @@
 // Blocked transposition of float matrices, 8 x 8 at a time in registers (GCC vector
 // extensions: three rounds of two-input shuffles, unpack / shuffle / lane swap on AVX).
-// The convolutions' layout changes (NCHW to channel-last and back, kernels/conv/conv_gemm.cpp).
+// The convolutions' layout changes (kernels/conv/conv_gemm.cpp) and the GEMM's tiles stored
+// column by column (engine/cpu/gemm.cpp).
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -35,8 +36,10 @@ inline void transpose(const float* src, int64_t src_ld, int rows, int cols, floa
     int j = 0;
     for (; j + 8 <= cols; j += 8) {
       v8f_t r[8];
+#pragma GCC unroll 8  // (else GCC copies through the stack in halves: a stalled reload)
       for (int q = 0; q < 8; q++) std::memcpy(&r[q], src + (i + q) * src_ld + j, sizeof(v8f_t));
       transpose8x8(r);
+#pragma GCC unroll 8
       for (int q = 0; q < 8; q++) std::memcpy(dst + (j + q) * dst_ld + i, &r[q], sizeof(v8f_t));
     }
     for (; j < cols; j++)
@@ -53,8 +56,10 @@ inline void add_transposed(const float* src, int64_t src_ld, int rows, int cols,
     int j = 0;
     for (; j + 8 <= cols; j += 8) {
       v8f_t r[8];
+#pragma GCC unroll 8  // (else GCC copies through the stack in halves: a stalled reload)
       for (int q = 0; q < 8; q++) std::memcpy(&r[q], src + (i + q) * src_ld + j, sizeof(v8f_t));
       transpose8x8(r);
+#pragma GCC unroll 8
       for (int q = 0; q < 8; q++) {
         v8f_t d;
         std::memcpy(&d, dst + (j + q) * dst_ld + i, sizeof(v8f_t));
