@@ -14,11 +14,11 @@
 //
 // backward_data splits dI by phase: the pixels with the same (iy + pad) mod s, (ix + pad) mod s
 // receive exactly the taps kh = ry + t s, kw = rx + v s, so each phase is a dense stride-1
-// correlation of dout with a sub-kernel, written straight into dI's pixels of that phase — no
-// col2im, no scatter-adds, no zero taps but the borders'. A single output pixel (Ho = Wo = 1:
-// D's last layer, G's first as the adjoint) is one plain product instead. Where the borders
-// dominate otherwise, the phases would multiply mostly zeros; backward_data_phase_cost() says
-// so and conv2d.cpp then uses the column method.
+// correlation of dout with a sub-kernel, written into NCHW planes of that phase's pixels and
+// then interleaved into dI — no col2im, no scatter-adds, no zero taps but the borders'. A
+// single output pixel (Ho = Wo = 1: D's last layer, G's first as the adjoint) is one plain
+// product instead. Where the borders dominate otherwise, the phases would multiply mostly
+// zeros; backward_data_phase_cost() says so and conv2d.cpp then uses the column method.
 #pragma once
 #include "engine/context.h"
 #include "kernels/conv/im2col.h"

@@ -193,7 +193,8 @@ TEST_CASE("cpu gemm matches a double-precision product for every register tile")
     check_gemm(k, 53, 3, 1100, false, 2, false, true, false, "narrow");  // (A's rows adjacent)
     check_gemm(k, 37, 64, 300, true, 2, false, false, false, "wide");
     // Wide C stored by columns (a tile's rows adjacent in memory: stored column by column), and
-    // as NCHW planes of 12 or 16 pixels (tiles across two planes: element by element).
+    // as NCHW planes of 12 or 16 pixels (with 8-row tiles and planes of 12, some tiles straddle
+    // two planes and go element by element).
     check_gemm(k, 37, 64, 2050, true, 2, false, true, false, "wide");
     check_gemm(k, 150, 33, 520, false, 2, true, true, false, "wide");
     for (int plane : {12, 16}) {
