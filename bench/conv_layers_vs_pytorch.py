@@ -37,6 +37,7 @@ def main():
     samples = {}  # (name, shape, side) -> [us per round]
     order = []  # (name, shape) as dgbench lists them
     steps = {}  # (arch, k, side) -> [ms per training step, per round]
+    gflop = {}  # arch -> `dgbench model`'s convolution GFLOP per step, K = 1
     limits, torch_version = None, "?"
     with tempfile.TemporaryDirectory() as tmp:
         for rnd in range(args.rounds):
@@ -71,6 +72,9 @@ def main():
                     pt = next(r for r in json_lines(out) if r["bench"] == "train-pytorch")
                     steps.setdefault((arch, k, "pt"), []).append(1e3 * args.batch / pt["img_per_s"])
             print(f"round {rnd + 1}/{args.rounds} done", flush=True)
+        out = os.path.join(tmp, "model.jsonl")
+        run([dgbench, "--json", out, "model", "--arch", "dcgan32,dcgan64", "--k", "1", "--batch", str(args.batch)], env)
+        gflop = {r["arch"]: r["gflop"] for r in json_lines(out) if r["bench"] == "model"}
 
     missing = [k for k in order if k + ("pt",) not in samples]
     if missing:
@@ -100,7 +104,7 @@ def main():
     total_pt = sum(statistics.median(samples[k + ("pt",)]) for k in order)
     lines += ["", f"Sum over the ops (each once): dg {total_dg / 1e3:.1f} ms, PyTorch {total_pt / 1e3:.1f} ms, "
               f"PyTorch / dg {total_pt / total_dg:.2f}.", ""]
-    lines += step_breakdown(order, samples, steps, args)
+    lines += step_breakdown(order, samples, steps, gflop, args)
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, f"{date}-cpu-conv-layers.md")
     with open(path, "w") as f:
@@ -126,7 +130,7 @@ def runs_per_step(name, k, side):
     return {"forward": 3 * k, "backward-filter": 3 * k, "backward-data": k if first else 3 * k}[op]
 
 
-def step_breakdown(order, samples, steps, args):
+def step_breakdown(order, samples, steps, gflop, args):
     """The training step's time split into its convolutions (the ops' times above, each times its
     runs per step) and the rest, per side: which part of the step the gap is in."""
     models, model = {}, -1
@@ -134,6 +138,10 @@ def step_breakdown(order, samples, steps, args):
         if name.startswith("G main.0.weight convT forward"):
             model += 1
         models.setdefault(("dcgan32", "dcgan64")[model], []).append((name, shape))
+    for arch, ops in models.items():  # the counts checked against `dgbench model`'s FLOPs (K = 1)
+        counted = sum(flop_count(sh) * runs_per_step(n, 1, "dg") for n, sh in ops) / 1e9
+        if abs(counted - gflop[arch]) > 1e-3 * gflop[arch]:
+            sys.exit(f"{arch}: runs_per_step counts {counted:.2f} GFLOP per step, dgbench model {gflop[arch]:.2f}")
     out = ["## The training step: its convolutions and the rest", "",
            f"Step: `dgbench --device cpu train` and bench/pytorch/train_baseline.py --device cpu (eager), the median of "
            f"{args.steps} steps after 2 warm-up steps, batch {args.batch}, in the same rounds. Convolutions: the sum "
