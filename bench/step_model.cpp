@@ -12,8 +12,10 @@ constexpr double kF = sizeof(float);
 
 struct Counter {
   StepModel m;
+  bool in_body = false;  // inside a conditional node's body: runs, but is not one of the graph's nodes
   void op(int64_t launches, double floats, double flops = 0) {
     m.launches += launches;
+    if (!in_body) m.nodes += launches;
     m.bytes += kF * floats;
     m.flops += flops;
   }
@@ -78,7 +80,7 @@ void backward(Counter& c, const Network& net, int N, bool sync, bool param_grads
 
 }  // namespace
 
-StepModel model_step(const TrainConfig& cfg) {
+StepModel model_step(const TrainConfig& cfg, bool graph) {
   const int K = cfg.discriminators, B = cfg.batch_size;
   const bool sync = cfg.sync_bn;
   const Network g = build_generator(cfg.model);
@@ -104,9 +106,26 @@ StepModel model_step(const TrainConfig& cfg) {
     c.op(1, 2.0 * B);
   }
   c.op(1, 3.0 * K * B);  // generator loss
-  for (int i = 0; i < K; i++) {
-    backward(c, d[size_t(i)], B, sync, false, true);
-    if (i > 0) c.op(1, 3 * fake);  // dfake += dfake_i
+  if (K == 1) {
+    backward(c, d[0], B, sync, false, true);
+  } else {
+    c.op(1, fake);  // dfake = 0
+    // Each D's backward and dfake += dfake_i, when_any_nonzero of its dlogits: queued one by
+    // one every D's runs; in a graph, a kernel sets a conditional node's value (B dlogits
+    // read), the node runs the body when set: under max and seed one D's, under max-sample
+    // those given a sample (all K here: an upper bound), otherwise every D's.
+    const bool one = cfg.g_loss.mode == GLoss::max || cfg.g_loss.mode == GLoss::seed;
+    for (int i = 0; i < K; i++) {
+      if (graph) {
+        c.op(1, double(B));
+        c.m.nodes += 1;  // the conditional node
+      }
+      if (graph && one && i > 0) continue;
+      c.in_body = graph;
+      backward(c, d[size_t(i)], B, sync, false, true);
+      c.op(1, 3 * fake);
+      c.in_body = false;
+    }
   }
   c.op(1, n_g);  // G: zero grads, backward, Adam
   backward(c, g, B, sync, true, false);
@@ -130,7 +149,8 @@ const std::vector<DeviceModel>& device_models() {
   return models;
 }
 
-double model_ms(const StepModel& m, const DeviceModel& d, bool graph) {
+double model_ms(const TrainConfig& cfg, const DeviceModel& d, bool graph) {
+  const StepModel m = model_step(cfg, graph);
   const double launch_us = graph ? d.graph_launch_us : d.stream_launch_us;
   return m.flops / (d.tf32_tflop_s * 1e12) * 1e3 + m.bytes / (d.hbm_tb_s * 1e12) * 1e3 +
          double(m.launches) * launch_us * 1e-3;

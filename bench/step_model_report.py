@@ -43,10 +43,12 @@ def main():
     out = [f"# The shape of a training step's cost: dg's MODEL and PyTorch eager's operation count, {date}", "",
            f"- commit {commit}; command `python3 bench/step_model_report.py --build {args.build}` on a machine "
            "without a GPU (nothing here is measured on a GPU)",
-           "- dg: `dgbench model` (bench/step_model.h): per step, the launches dg queues (kernels, copies, cuDNN "
-           "and cuBLAS calls, each call counted once), the bytes each op reads and writes (each operand once: a "
-           "lower bound), the convolutions' FLOPs; tests/test_gpu_graph.cpp holds the launch count equal to the "
-           "nodes of the step's captured CUDA graph under the emulator",
+           "- dg: `dgbench model` (bench/step_model.h): per step, the launches a replay of the step's CUDA graph "
+           "runs (kernels, copies, cuDNN and cuBLAS calls, each call counted once; with K = 2 under `max`, the G "
+           "step's backward through the chosen D only: the other D's conditional node skips its own), the bytes "
+           "each op reads and writes (each operand once: a lower bound), the convolutions' FLOPs; "
+           "tests/test_gpu_graph.cpp holds the launches a replay runs and the graph's nodes equal to the "
+           "emulator's; `no graph` times count the step queued one by one, every D's backward included",
            "- **modelled** ms = FLOPs / TF32 rate + bytes / bandwidth + launches x launch cost, no overlap: "
            "TF32 494.7 TFLOP/s dense (H100/H200 SXM datasheets); bandwidth 3.0 TB/s (H100) and 4.3 TB/s (H200), "
            "device-to-device copies measured on these machines (the tool library's device/KINDS.md); launch cost "
@@ -62,7 +64,7 @@ def main():
            "in the same step on the CPU (op_census.py), what max_memory_allocated counts less cuDNN/cuBLAS "
            "workspace and the caching allocator's rounding. Both include the parameters, gradients, Adam's "
            "moments and the batch. Goal: dg <= 0.4x PyTorch eager's peak", "",
-           "| model | K | batch | dg launches | PyTorch eager ops (launching) | dg MB/step | GFLOP/step "
+           "| model | K | batch | dg launches graph (queued) | PyTorch eager ops (launching) | dg MB/step | GFLOP/step "
            "| H100 ms graph / no graph (model) | H200 ms graph / no graph (model) | H200 img/s graph (model) "
            "| dg held MB (plan) | PyTorch live MB | dg / PyTorch |",
            "|" + " --- |" * 13]
@@ -71,7 +73,7 @@ def main():
         p, h = pt.get(key), held.get(key)
         ops = f"{p['aten_ops']} ({p['launching_ops']})" if p else "-"
         memory = f"{h:.0f} | {p['peak_live_mb']:.0f} | {h / p['peak_live_mb']:.2f}" if p and h else "- | - | -"
-        out.append(f"| {r['arch']} | {r['k']} | {r['batch']} | {r['launches']} | {ops} | {r['mb']:.0f} | "
+        out.append(f"| {r['arch']} | {r['k']} | {r['batch']} | {r['launches']} ({r['launches_queued']}) | {ops} | {r['mb']:.0f} | "
                    f"{r['gflop']:.1f} | {r['h100_ms_graph']:.3f} / {r['h100_ms_no_graph']:.3f} | "
                    f"{r['h200_ms_graph']:.3f} / {r['h200_ms_no_graph']:.3f} | "
                    f"{r['batch'] / (r['h200_ms_graph'] * 1e-3):.0f} | {memory} |")

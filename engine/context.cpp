@@ -1,9 +1,11 @@
 #include "engine/context.h"
 
+#include <algorithm>
 #include <cstring>
 
 #ifdef DG_HAVE_CUDA
 #include "engine/cuda/cuda_context.h"
+#include "engine/cuda/cuda_graph.h"
 #endif
 
 namespace dg {
@@ -67,7 +69,14 @@ void Context::fill(Tensor t, float value) {
 void Context::synchronize() {
   if (on_cuda()) cuda_->synchronize();
 }
+void Context::when_any_nonzero(const Tensor& t, const std::function<void()>& body) {
+  if (on_cuda()) return cuda_when_any_nonzero(*cuda_, t.data, t.numel(), body);
+  if (std::any_of(t.data, t.data + t.numel(), [](float v) { return v != 0.0f; })) body();
+}
 #else
+void Context::when_any_nonzero(const Tensor& t, const std::function<void()>& body) {
+  if (std::any_of(t.data, t.data + t.numel(), [](float v) { return v != 0.0f; })) body();
+}
 void Context::upload(Tensor dst, const float* src) { std::memcpy(dst.data, src, size_t(dst.bytes())); }
 void Context::download(const Tensor& src, float* dst) { std::memcpy(dst, src.data, size_t(src.bytes())); }
 void Context::fill(Tensor t, float value) {

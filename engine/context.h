@@ -2,6 +2,7 @@
 // It holds the device, the arena all tensors come from, and on CUDA the stream and the
 // library handles (engine/cuda/cuda_context.h, opaque here so CPU code needs no CUDA).
 #pragma once
+#include <functional>
 #include <memory>
 
 #include "engine/arena.h"
@@ -42,6 +43,14 @@ class Context {
   void download(const Tensor& src, float* dst);
   void fill(Tensor t, float value);
   void synchronize();
+
+  // Runs body() when any element of `t` is non-zero, without the host reading `t` on a GPU:
+  // on the CPU it looks; on CUDA, queued one by one, body() always runs; on CUDA while the
+  // step is being captured as a graph (engine/step_graph.h), what body() queues becomes the
+  // body of a conditional node, and a kernel before it decides on the device at every replay
+  // (where the driver has no conditional nodes, body() is captured as it is).
+  // So body() must change nothing when `t` is all zero (its work is then wasted, not wrong).
+  void when_any_nonzero(const Tensor& t, const std::function<void()>& body);
 
  private:
   ContextOptions opt_;

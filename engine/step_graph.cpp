@@ -23,10 +23,17 @@ void StepGraph::run(const void* key, const std::function<void()>& step) {
     const Arena::Mark m = ctx_.arena().mark();
     const bool same = warm_ && key == key_ && m.block == mark_.block && m.offset == mark_.offset && eager_ >= 2;
     if (same && !graph_) {
+      CudaState& cuda = ctx_.cuda();
+      const int64_t conditionals = cuda.conditional_nodes_made;
       try {
-        graph_ = std::make_unique<CudaGraph>(ctx_.cuda().stream, step);
+        graph_ = std::make_unique<CudaGraph>(cuda.stream, step);
       } catch (const Error& e) {  // nothing of the step ran: run it as it is
-        failure_ = e.what();
+        if (cuda.conditional_nodes_made > conditionals) {  // capture again, without them
+          cuda.conditional_nodes = false;
+          conditional_failure_ = e.what();
+        } else {
+          failure_ = e.what();
+        }
         step();
         eager_++;
         return;

@@ -14,7 +14,10 @@
 // (kernels/step_index.h). On the CPU step() runs every time.
 //
 // A capture that fails (a call the step makes that a capture cannot hold) is not fatal: the
-// step runs as it is, then and from then on, and failure() says why (dgtrain prints it).
+// step runs as it is, then and from then on, and failure() says why (dgtrain prints it). If
+// the failed capture made conditional nodes (Context::when_any_nonzero), the next step is
+// captured again without them (every D's backward then runs in the G step), and
+// conditional_failure() says why.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -44,6 +47,7 @@ class StepGraph {
   // launches a step costs the device, where a replay costs the host one.
   int64_t nodes() const { return nodes_; }
   const std::string& failure() const { return failure_; }  // why capturing failed; "" if it did not
+  const std::string& conditional_failure() const { return conditional_failure_; }
 
  private:
   Context& ctx_;
@@ -52,7 +56,7 @@ class StepGraph {
   const void* key_ = nullptr;
   Arena::Mark mark_;
   int64_t captures_ = 0, launches_ = 0, eager_ = 0, nodes_ = 0;
-  std::string failure_;
+  std::string failure_, conditional_failure_;
 };
 
 }  // namespace dg

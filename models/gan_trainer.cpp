@@ -218,23 +218,29 @@ void GanTrainer::fake_gradient(const Tensor& fake, Tensor dfake) {
     copy(ctx_, local.slice(0, {1}), g_loss_);
     axpy(ctx_, 1.0f, local.slice(1, {K}), selected_);
   }
-  // Gradient at the fake images: the sum over the D's of their input gradients. D's own
-  // parameter gradients are not wanted. (In `max` mode the unselected D's get a zero
-  // dlogits and contribute zeros: choosing on the host would cost a synchronization.) On
-  // the CPU, where looking at dlogits costs nothing, a D whose dlogits are all zero (not
-  // selected by max or seed, or given no sample by max-sample) is skipped: its input gradient
-  // is zero, and adding it would change nothing.
-  Tensor dfake_i = K > 1 ? ctx_.alloc(fake.shape) : dfake;
-  bool first = true;
+  // Gradient at the fake images: the sum over the D's of their input gradients (D's own
+  // parameter gradients are not wanted). With several D's, one whose dlogits are all zero (not
+  // selected by `max` or `seed`, or given no sample by `max-sample`) contributes zeros, so its
+  // backward runs only when_any_nonzero (engine/context.h): skipped on the CPU, which looks,
+  // and in a replayed CUDA graph, which decides on the device; run, adding zeros, on CUDA
+  // queued one by one (looking would cost a synchronization). dfake starts at zero and every D
+  // that runs adds to it, so every way gives the same bits. With synchronized batchnorm over
+  // several ranks a D's backward holds collectives (and max-sample's choices differ between
+  // ranks): there every D's runs.
+  if (K == 1) return network_backward(ctx_, d_[0], traces[0], dlogits.slice(0, {B, 1, 1, 1}), dfake, false);
+  const bool may_skip = comm_.world_size() == 1 || !cfg_.sync_bn;
+  ctx_.fill(dfake, 0.0f);
+  Tensor dfake_i = ctx_.alloc(fake.shape);
   for (int i = 0; i < K; i++) {
     const Tensor dl = dlogits.slice(int64_t(i) * B, {B, 1, 1, 1});
-    if (!ctx_.on_cuda() && std::all_of(dl.data, dl.data + B, [](float v) { return v == 0.0f; })) continue;
-    ScratchScope backward(ctx_);
-    network_backward(ctx_, d_[i], traces[i], dl, first ? dfake : dfake_i, false);
-    if (!first) axpy(ctx_, 1.0f, dfake_i, dfake);
-    first = false;
+    auto add_input_gradient = [&] {
+      ScratchScope backward(ctx_);
+      network_backward(ctx_, d_[i], traces[i], dl, dfake_i, false);
+      axpy(ctx_, 1.0f, dfake_i, dfake);
+    };
+    if (may_skip) ctx_.when_any_nonzero(dl, add_input_gradient);
+    else add_input_gradient();
   }
-  if (first) ctx_.fill(dfake, 0.0f);  // every D skipped
 }
 
 // The D losses of this step (logged, and the `seed` rule's scores) over the global batch.

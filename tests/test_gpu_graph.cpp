@@ -15,6 +15,10 @@
 #include "models/gan_trainer.h"
 #include "tests/gpu_twin.h"
 
+#ifdef DG_CUDA_EMU
+#include "dgemu/introspect.h"
+#endif
+
 using namespace dg;
 using dg::test::gpu;
 
@@ -102,12 +106,19 @@ TEST_CASE("training steps replayed as one CUDA graph equal the steps queued one 
     CHECK(graphed.cuda_graph()->eager() == 2);
     CHECK(graphed.cuda_graph()->captures() == 1);
     CHECK(graphed.cuda_graph()->launches() == 4);
-    // The graph's nodes are the launches dgbench's step model counts (bench/step_model.h); on a
+    // The graph's nodes, and what a replay runs, are what dgbench's step model counts
+    // (bench/step_model.h): under max one D's backward runs in the G step, the other's
+    // conditional node skips it; under max-sample those given a sample (the model: all). On a
     // GPU a cuDNN call may add nodes of its own (the emulator makes one node per call).
+    const StepModel replay = model_step(tiny(mode, sync), true), queued_steps = model_step(tiny(mode, sync), false);
+    CHECK(replay.nodes < queued_steps.launches);
 #ifdef DG_CUDA_EMU
-    CHECK(graphed.cuda_graph()->nodes() == model_step(tiny(mode, sync)).launches);
+    CHECK(graphed.cuda_graph()->nodes() == replay.nodes);
+    if (mode == GLoss::max_sample) CHECK(dgemu_graph_nodes_run() <= size_t(replay.launches));
+    else CHECK(dgemu_graph_nodes_run() == size_t(replay.launches));
+    if (mode == GLoss::max) CHECK(replay.launches < queued_steps.launches);
 #else
-    CHECK(graphed.cuda_graph()->nodes() >= model_step(tiny(mode, sync)).launches);
+    CHECK(graphed.cuda_graph()->nodes() >= replay.nodes);
 #endif
     CHECK(graphed.step() == 6);
     const StepStats a = graphed.stats(), b = queued.stats();
@@ -119,6 +130,35 @@ TEST_CASE("training steps replayed as one CUDA graph equal the steps queued one 
     CHECK(graphed.first_nonfinite_step() == -1);
   }
 }
+
+#ifdef DG_CUDA_EMU
+// Without conditional nodes (a driver older than CUDA 12.4: dgemu_set_conditional_nodes(0)) the
+// step is captured with every D's backward as it is; when a capture with them fails (-1), the
+// step runs as it is and the next is captured without them. Either way the replays equal the
+// queued steps, and run what a queued step runs.
+TEST_CASE("without conditional graph nodes, or after a capture with them failed, the graph runs every D's backward") {
+  for (int mode : {0, -1}) {
+    CAPTURE(mode);
+    dgemu_set_conditional_nodes(mode);
+    const Shape shape{4, 1, 32, 32};
+    GraphedAndQueued t(tiny(GLoss::max), shape);
+    std::vector<float> batch(size_t(shape.numel()), 0.25f);
+    for (int step = 0; step < 6; step++) {
+      batch[size_t(step)] = -0.5f;
+      t.step(t.up.next(batch.data()));
+    }
+    const StepGraph& g = *t.graphed.cuda_graph();
+    CHECK(g.failure() == "");
+    CHECK(g.captures() == 1);
+    CHECK(g.eager() == (mode == 0 ? 2 : 3));
+    CHECK(g.conditional_failure().empty() == (mode == 0));
+    if (mode < 0) CHECK(g.conditional_failure().find("dgemu_set_conditional_nodes(-1)") != std::string::npos);
+    CHECK(state(t.dev, t.graphed) == state(t.dev, t.queued));
+    CHECK(dgemu_graph_nodes_run() == size_t(model_step(tiny(GLoss::max), false).launches));
+  }
+  dgemu_set_conditional_nodes(1);
+}
+#endif
 
 TEST_CASE("a CUDA graph is captured again when the step's memory moves, and the results stay equal") {
   const Shape shape{4, 1, 32, 32};

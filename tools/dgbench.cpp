@@ -161,23 +161,29 @@ int run_model(const BenchArgs& a) {
   std::ofstream json;
   if (!a.json_path.empty()) json.open(a.json_path, std::ios::app);
   std::printf("MODEL, not a measurement (bench/step_model.h): launches, bytes and convolution FLOPs of one step from "
-              "the op shapes;\nms = FLOPs / TF32 rate + bytes / bandwidth + launches x launch cost, no overlap\n");
+              "the op shapes, as a graph replay runs it (under max, one D's backward in the G step; `no graph`: "
+              "queued one by one, every D's);\nqueued: the launches of the step queued one by one; nodes: the "
+              "captured graph's own (a conditional node 1, its body none);\nms = FLOPs / TF32 rate + bytes / "
+              "bandwidth + launches x launch cost, no overlap\n");
   for (const dg::DeviceModel& d : dg::device_models())
     std::printf("  %s: %.1f TFLOP/s, %.1f TB/s, %.1f us per graph node, %.1f us per queued launch (%s)\n",
                 d.name.c_str(), d.tf32_tflop_s, d.hbm_tb_s, d.graph_launch_us, d.stream_launch_us, d.source.c_str());
-  std::printf("%-8s %2s %5s %9s %9s %10s", "model", "K", "batch", "launches", "MB/step", "GFLOP/step");
+  std::printf("%-8s %2s %5s %9s %7s %6s %9s %10s", "model", "K", "batch", "launches", "queued", "nodes", "MB/step",
+              "GFLOP/step");
   for (const dg::DeviceModel& d : dg::device_models())
     std::printf(" %9s %9s %9s", (d.name + " ms").c_str(), "no graph", "img/s");
   std::printf("\n");
   for (const dg::TrainConfig& cfg : train_configs(a, a.model_batches)) {
-    const dg::StepModel m = dg::model_step(cfg);
+    const dg::StepModel m = dg::model_step(cfg, true), queued = dg::model_step(cfg, false);
     const std::string arch = "dcgan" + std::to_string(cfg.model.image_size);
-    std::printf("%-8s %2d %5d %9lld %9.1f %10.2f", arch.c_str(), cfg.discriminators, cfg.batch_size,
-                static_cast<long long>(m.launches), m.bytes / 1e6, m.flops / 1e9);
+    std::printf("%-8s %2d %5d %9lld %7lld %6lld %9.1f %10.2f", arch.c_str(), cfg.discriminators, cfg.batch_size,
+                static_cast<long long>(m.launches), static_cast<long long>(queued.launches),
+                static_cast<long long>(m.nodes), m.bytes / 1e6, m.flops / 1e9);
     nlohmann::json row{{"bench", "model"},  {"arch", arch},       {"k", cfg.discriminators}, {"batch", cfg.batch_size},
-                       {"launches", m.launches}, {"mb", m.bytes / 1e6}, {"gflop", m.flops / 1e9}};
+                       {"launches", m.launches}, {"launches_queued", queued.launches}, {"graph_nodes", m.nodes},
+                       {"mb", m.bytes / 1e6}, {"gflop", m.flops / 1e9}};
     for (const dg::DeviceModel& d : dg::device_models()) {
-      const double graph = dg::model_ms(m, d, true), stream = dg::model_ms(m, d, false);
+      const double graph = dg::model_ms(cfg, d, true), stream = dg::model_ms(cfg, d, false);
       std::printf(" %9.3f %9.3f %9.0f", graph, stream, cfg.batch_size / (graph * 1e-3));
       row[d.name + "_ms_graph"] = graph;
       row[d.name + "_ms_no_graph"] = stream;
@@ -252,7 +258,7 @@ void run_train(const BenchArgs& a, const dg::ContextOptions& copt, const dg::Dev
       const int size = cfg.model.image_size, k = cfg.discriminators, b = cfg.batch_size;
       const dg::TrainBenchResult r = dg::bench_train_case(copt, {"dcgan", size, k, b, graph}, a.warmup, a.steps, limits);
       const std::string modelled =
-          model ? std::to_string(dg::model_ms(dg::model_step(cfg), *model, graph)).substr(0, 7) : "-";
+          model ? std::to_string(dg::model_ms(cfg, *model, graph)).substr(0, 7) : "-";
       std::printf("dcgan%-3d %2d %5d %5s %10.3f %10.0f %9.1f %9.1f %10.2f %9.3f %5.1f%% %11s %9s\n", size, k, b,
                   graph ? "on" : "off", r.ms_per_step, r.img_per_s, r.peak_mb, r.held_mb, r.gflop_per_step, r.tflop_s,
                   100 * r.mfu, graph ? std::to_string(r.graph_nodes).c_str() : "-", modelled.c_str());

@@ -50,6 +50,10 @@ struct CudaState {
   // Only convolution algorithms cuDNN reports as deterministic (no atomics); set it before
   // the first convolution (it joins the cache key, so a later switch searches again).
   bool deterministic_convs = false;
+  // Context::when_any_nonzero may make conditional graph nodes during a capture (off once a
+  // capture that made some failed: engine/step_graph.h); how many it has made.
+  bool conditional_nodes = true;
+  int64_t conditional_nodes_made = 0;
   cudaStream_t stream = nullptr;
   cudnnHandle_t cudnn = nullptr;
   cublasHandle_t cublas = nullptr;

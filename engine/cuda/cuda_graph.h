@@ -3,9 +3,25 @@
 #pragma once
 #include <cuda_runtime.h>
 
+#include <cstdint>
 #include <functional>
 
 namespace dg {
+
+// Every capture of dg's (CudaGraph's, and the conditional bodies inside it) is thread-local: a
+// call this thread makes that a capture cannot hold fails and names itself.
+constexpr cudaStreamCaptureMode kCaptureMode = cudaStreamCaptureModeThreadLocal;
+
+struct CudaState;  // engine/cuda/cuda_context.h
+
+// Context::when_any_nonzero on CUDA: body() runs now when the context's stream is not being
+// captured; during a capture it becomes the body of a conditional (IF) node, after a one-block
+// kernel that sets the node's value to whether any of the n floats at x is non-zero. The
+// capture is ended around the node (the body is captured into the node's graph on the same
+// stream, since dg's ops queue on the context's stream) and resumed after it. Where the driver
+// has no conditional nodes (before CUDA 12.4), or cuda.conditional_nodes is off, body() is
+// captured as it is.
+void cuda_when_any_nonzero(CudaState& cuda, const float* x, int64_t n, const std::function<void()>& body);
 
 struct CudaGraph {
   // Captures what `work` queues on `stream` (cudaStreamCaptureModeThreadLocal: a call this

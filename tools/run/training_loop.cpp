@@ -29,10 +29,17 @@ std::optional<int> after_step(TrainingRun& r, bool* early_stop) {
   return std::nullopt;
 }
 
-// Once, when capturing the step as a CUDA graph failed (the run goes on without one).
+// Once each, when capturing the step as a CUDA graph failed (the run goes on without one), and
+// when a capture with conditional nodes failed (the graph is made without them).
 void report_graph_failure(TrainingRun& r) {
   const StepGraph* g = r.trainer->cuda_graph();
-  if (!g || g->failure().empty() || r.graph_failure_reported) return;
+  if (!g) return;
+  if (!g->conditional_failure().empty() && !r.conditional_failure_reported) {
+    r.conditional_failure_reported = true;
+    r.progress.message("dgtrain: --cuda-graph: capturing the step with conditional nodes failed; capturing it "
+                       "without them (every D's backward runs in the G step): " + g->conditional_failure());
+  }
+  if (g->failure().empty() || r.graph_failure_reported) return;
   r.graph_failure_reported = true;
   r.progress.message("dgtrain: --cuda-graph: capturing the step failed, going on without a graph: " + g->failure());
 }

@@ -88,6 +88,7 @@ struct TrainingRun {
   std::string resumed_from;     // that checkpoint (rank 0)
   std::string last_checkpoint;  // named when the run stops
   bool graph_failure_reported = false;  // --cuda-graph: said once that capturing failed
+  bool conditional_failure_reported = false;  // ... and once that it failed with conditional nodes
 
   static constexpr int kSamples = 64;  // images in a sample grid
 

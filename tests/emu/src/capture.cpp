@@ -17,7 +17,9 @@ namespace dgemu {
 
 namespace {
 
-void end_capture(Capture* c) {
+// `returned`: the caller got the capture's graph handle (or owned it: a capture to a graph).
+void end_capture(Capture* c, bool returned = false) {
+  if (!returned && !c->to_graph) delete c->handle;
   for (Stream* s : c->streams) {
     s->capture = nullptr;
     s->tail.clear();
@@ -78,9 +80,95 @@ cudaError_t cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode mo
   c->origin = s;
   c->mode = mode;
   c->thread = std::this_thread::get_id();
+  c->id = streams().next_capture_id++;
+  c->handle = new dgemu_graph{c->graph};
   join_capture(s, c.get());
   s->tail.clear();
   streams().captures.push_back(std::move(c));
+  return cudaSuccess;
+}
+
+// Like cudaStreamBeginCapture, into `graph` (which the end returns), the first captured
+// operation depending on `dependencies` (nodes of `graph`).
+cudaError_t cudaStreamBeginCaptureToGraph(cudaStream_t stream, cudaGraph_t graph, const cudaGraphNode_t* dependencies,
+                                          const cudaGraphEdgeData* dependencyData, size_t numDependencies,
+                                          cudaStreamCaptureMode mode) {
+  Lock lock(device_mutex());
+  Stream* s = stream_of(stream, "cudaStreamBeginCaptureToGraph");
+  if (!s) return cudaErrorInvalidResourceHandle;
+  if (!graph) return fail(cudaErrorInvalidValue, "cudaStreamBeginCaptureToGraph: graph is null");
+  if (numDependencies > 0 && !dependencies)
+    return fail(cudaErrorInvalidValue, "cudaStreamBeginCaptureToGraph: numDependencies > 0 and dependencies null");
+  if (dependencyData)
+    return fail(cudaErrorNotSupported, "cudaStreamBeginCaptureToGraph: the emulator takes no edge data (dependencyData)");
+  if (s->legacy) return fail(cudaErrorStreamCaptureUnsupported, "cudaStreamBeginCaptureToGraph on the legacy default stream");
+  if (s->capture) return fail(cudaErrorIllegalState, "cudaStreamBeginCaptureToGraph: stream " + std::to_string(s->id) + " is already capturing");
+  std::vector<int> tail;
+  for (size_t i = 0; i < numDependencies; i++) {
+    if (!dependencies[i] || dependencies[i]->graph != graph->data.get())
+      return fail(cudaErrorInvalidValue, "cudaStreamBeginCaptureToGraph: dependency " + std::to_string(i) + " is not a node of the graph");
+    tail.push_back(dependencies[i]->index);
+  }
+  auto c = std::make_unique<Capture>();
+  c->origin = s;
+  c->mode = mode;
+  c->thread = std::this_thread::get_id();
+  c->id = streams().next_capture_id++;
+  c->graph = graph->data;
+  c->handle = graph;
+  c->to_graph = true;
+  join_capture(s, c.get());
+  s->tail = tail;
+  streams().captures.push_back(std::move(c));
+  return cudaSuccess;
+}
+
+cudaError_t cudaStreamGetCaptureInfo(cudaStream_t stream, cudaStreamCaptureStatus* captureStatus_out,
+                                     unsigned long long* id_out, cudaGraph_t* graph_out,
+                                     const cudaGraphNode_t** dependencies_out, const cudaGraphEdgeData** edgeData_out,
+                                     size_t* numDependencies_out) {
+  Lock lock(device_mutex());
+  Stream* s = stream_of(stream, "cudaStreamGetCaptureInfo");
+  if (!s) return cudaErrorInvalidResourceHandle;
+  if (!captureStatus_out) return fail(cudaErrorInvalidValue, "cudaStreamGetCaptureInfo: captureStatus_out is null");
+  Capture* c = s->capture;
+  *captureStatus_out = !c ? cudaStreamCaptureStatusNone
+                       : c->invalidated ? cudaStreamCaptureStatusInvalidated
+                                        : cudaStreamCaptureStatusActive;
+  if (!c) return cudaSuccess;  // (the other outputs are left as they were)
+  if (id_out) *id_out = c->id;
+  if (graph_out) *graph_out = c->handle;
+  s->tail_handles.clear();
+  for (int n : s->tail) s->tail_handles.push_back(node_handle(*c->graph, n));
+  if (dependencies_out) *dependencies_out = s->tail_handles.data();
+  if (edgeData_out) *edgeData_out = nullptr;
+  if (numDependencies_out) *numDependencies_out = s->tail_handles.size();
+  return cudaSuccess;
+}
+
+// The nodes the next operation captured on `stream` depends on: these (Set) or these as well (Add).
+cudaError_t cudaStreamUpdateCaptureDependencies(cudaStream_t stream, cudaGraphNode_t* dependencies,
+                                                const cudaGraphEdgeData* dependencyData, size_t numDependencies,
+                                                unsigned int flags) {
+  Lock lock(device_mutex());
+  Stream* s = stream_of(stream, "cudaStreamUpdateCaptureDependencies");
+  if (!s) return cudaErrorInvalidResourceHandle;
+  Capture* c = s->capture;
+  if (!c) return fail(cudaErrorIllegalState, "cudaStreamUpdateCaptureDependencies: stream " + std::to_string(s->id) + " is not capturing");
+  if (flags != cudaStreamAddCaptureDependencies && flags != cudaStreamSetCaptureDependencies)
+    return fail(cudaErrorInvalidValue, "cudaStreamUpdateCaptureDependencies: flags " + std::to_string(flags));
+  if (dependencyData)
+    return fail(cudaErrorNotSupported, "cudaStreamUpdateCaptureDependencies: the emulator takes no edge data");
+  if (numDependencies > 0 && !dependencies)
+    return fail(cudaErrorInvalidValue, "cudaStreamUpdateCaptureDependencies: numDependencies > 0 and dependencies null");
+  std::vector<int> tail = flags == cudaStreamSetCaptureDependencies ? std::vector<int>{} : s->tail;
+  for (size_t i = 0; i < numDependencies; i++) {
+    if (!dependencies[i] || dependencies[i]->graph != c->graph.get())
+      return fail(cudaErrorInvalidValue, "cudaStreamUpdateCaptureDependencies: dependency " + std::to_string(i) +
+                                             " is not a node of the captured graph");
+    if (std::find(tail.begin(), tail.end(), dependencies[i]->index) == tail.end()) tail.push_back(dependencies[i]->index);
+  }
+  s->tail = tail;
   return cudaSuccess;
 }
 
@@ -124,10 +212,11 @@ cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* graph) {
         return fail(cudaErrorStreamCaptureUnjoined, "cudaStreamEndCapture: stream " + std::to_string(id) +
                                                         " joined the capture and the origin never waited for its work");
       }
-  auto* g = new dgemu_graph{c->graph};
-  end_capture(c);
+  dgemu_graph* g = c->handle;
+  const bool to_graph = c->to_graph;
+  end_capture(c, true);
   if (graph) *graph = g;
-  else delete g;
+  else if (!to_graph) delete g;
   return cudaSuccess;
 }
 

@@ -108,7 +108,10 @@ cudaError_t enqueue(Stream* s, std::string what, std::function<void()> run) {
   if (Capture* c = s->capture) {
     if (c->invalidated)
       return fail(cudaErrorStreamCaptureInvalidated, what + ": the capture was invalidated by " + c->why);
-    c->graph->nodes.push_back({Op{std::move(what), std::move(run), {}, nullptr}, s->tail});
+    Node node;
+    node.op = Op{std::move(what), std::move(run), {}, nullptr};
+    node.deps = s->tail;
+    c->graph->nodes.push_back(std::move(node));
     s->tail = {int(c->graph->nodes.size()) - 1};
     return cudaSuccess;
   }
@@ -256,6 +259,11 @@ extern "C" size_t dgemu_host_waits(cudaStream_t stream) {
   Lock lock(device_mutex());
   const Stream* s = stream_of(stream, "dgemu_host_waits");
   return s ? s->host_waits : size_t(-1);
+}
+
+extern "C" size_t dgemu_graph_nodes_run(void) {
+  dgemu::Lock lock(dgemu::device_mutex());
+  return dgemu::streams().graph_nodes_run;
 }
 
 extern "C" size_t dgemu_forced_ops(cudaStream_t stream) {

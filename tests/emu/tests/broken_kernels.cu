@@ -71,6 +71,15 @@ cudaError_t fill(float* out, int n, float v, cudaStream_t s) {
   return cudaGetLastError();
 }
 
+// A conditional node's value: 1 when x[0] > 0.
+static __global__ void set_if_positive_kernel(cudaGraphConditionalHandle h, const float* x) {
+  if (threadIdx.x == 0) cudaGraphSetConditional(h, x[0] > 0.0f ? 1u : 0u);
+}
+cudaError_t set_if_positive(cudaGraphConditionalHandle h, const float* x, cudaStream_t s) {
+  DG_LAUNCH(set_if_positive_kernel, 1, 32, 0, s, h, x);
+  return cudaGetLastError();
+}
+
 // Threads 0 and 1 each wait for the other's flag before setting their own: a deadlock, on a
 // GPU as here, in any order.
 static __global__ void spin_kernel(volatile int* flag) {

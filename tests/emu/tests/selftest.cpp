@@ -327,6 +327,105 @@ TEST_CASE("stream capture: a forbidden call fails and invalidates the capture, a
   cudaGraphDestroy(g);
 }
 
+namespace {
+// An IF node reading `h`, added to `g` after `deps`: the node (null on failure) and its body.
+cudaGraphNode_t add_if_node(cudaGraph_t g, cudaGraphConditionalHandle h, const cudaGraphNode_t* deps, size_t n,
+                            cudaGraph_t* body) {
+  cudaGraphNodeParams p{};
+  p.type = cudaGraphNodeTypeConditional;
+  p.conditional.handle = h;
+  p.conditional.type = cudaGraphCondTypeIf;
+  p.conditional.size = 1;
+  cudaGraphNode_t node = nullptr;
+  if (cudaGraphAddNode(&node, g, deps, nullptr, n, &p) != cudaSuccess) return nullptr;
+  *body = p.conditional.phGraph_out[0];
+  return node;
+}
+}  // namespace
+
+// A conditional node's body holds kernels, copies, memsets, child graphs and conditionals
+// only: an event recorded into it fails, and the node owns the body graph.
+TEST_CASE("stream capture: a conditional node's body takes no event, and is not the caller's to destroy") {
+  Device d;
+  REQUIRE(cudaStreamBeginCapture(d.s, cudaStreamCaptureModeThreadLocal) == cudaSuccess);
+  cudaStreamCaptureStatus status;
+  cudaGraph_t g = nullptr;
+  REQUIRE(cudaStreamGetCaptureInfo(d.s, &status, nullptr, &g) == cudaSuccess);
+  cudaGraphConditionalHandle h = 0;
+  REQUIRE(cudaGraphConditionalHandleCreate(&h, g, 1, cudaGraphCondAssignDefault) == cudaSuccess);
+  cudaGraph_t body = nullptr;
+  REQUIRE(add_if_node(g, h, nullptr, 0, &body) != nullptr);
+  CHECK(add_if_node(g, h, nullptr, 0, &body) == nullptr);  // one node per handle
+  CHECK(cudaGetLastError() == cudaErrorInvalidValue);
+  cudaGraph_t got = nullptr;
+  REQUIRE(cudaStreamEndCapture(d.s, &got) == cudaSuccess);
+  CHECK(got == g);
+  REQUIRE(cudaStreamBeginCaptureToGraph(d.s, body, nullptr, nullptr, 0, cudaStreamCaptureModeThreadLocal) == cudaSuccess);
+  cudaEvent_t e;
+  REQUIRE(cudaEventCreate(&e) == cudaSuccess);
+  CHECK(cudaEventRecord(e, d.s) == cudaErrorStreamCaptureUnsupported);
+  CHECK(cudaStreamEndCapture(d.s, &got) == cudaErrorStreamCaptureInvalidated);
+  CHECK(cudaGraphDestroy(body) == cudaErrorInvalidValue);
+  cudaGetLastError();
+  cudaEventDestroy(e);
+  cudaGraphDestroy(g);
+}
+
+TEST_CASE("stream capture: a conditional node runs its body's work when set, skips it when not") {
+  for (const char* order : kOrders) {
+    CAPTURE(order);
+    dgemu_set_order(order, 7);
+    Device d;
+    float* flag = d.alloc(1);
+    float* x = d.alloc(64);
+    REQUIRE(emutest::fill(x, 64, 0.0f, d.s) == cudaSuccess);
+    REQUIRE(cudaStreamBeginCapture(d.s, cudaStreamCaptureModeThreadLocal) == cudaSuccess);
+    cudaStreamCaptureStatus status;
+    cudaGraph_t g = nullptr;
+    const cudaGraphNode_t* deps = nullptr;
+    size_t n = 0;
+    REQUIRE(cudaStreamGetCaptureInfo(d.s, &status, nullptr, &g) == cudaSuccess);
+    cudaGraphConditionalHandle h = 0;
+    REQUIRE(cudaGraphConditionalHandleCreate(&h, g, 0, cudaGraphCondAssignDefault) == cudaSuccess);
+    REQUIRE(emutest::set_if_positive(h, flag, d.s) == cudaSuccess);
+    REQUIRE(cudaStreamGetCaptureInfo(d.s, &status, nullptr, &g, &deps, nullptr, &n) == cudaSuccess);
+    cudaGraph_t body = nullptr;
+    cudaGraphNode_t node = add_if_node(g, h, deps, n, &body);
+    REQUIRE(node != nullptr);
+    REQUIRE(cudaStreamEndCapture(d.s, &g) == cudaSuccess);
+    REQUIRE(cudaStreamBeginCaptureToGraph(d.s, body, nullptr, nullptr, 0, cudaStreamCaptureModeThreadLocal) == cudaSuccess);
+    REQUIRE(emutest::add_one(x, x, 64, d.s) == cudaSuccess);
+    REQUIRE(emutest::add_one(x, x, 64, d.s) == cudaSuccess);
+    cudaGraph_t got = nullptr;
+    REQUIRE(cudaStreamEndCapture(d.s, &got) == cudaSuccess);
+    REQUIRE(cudaStreamBeginCaptureToGraph(d.s, g, &node, nullptr, 1, cudaStreamCaptureModeThreadLocal) == cudaSuccess);
+    REQUIRE(emutest::add_one(x, x, 64, d.s) == cudaSuccess);  // after the node: it sees the body's work
+    REQUIRE(cudaStreamEndCapture(d.s, &got) == cudaSuccess);
+    cudaGraphExec_t exec = nullptr;
+    REQUIRE(cudaGraphInstantiate(&exec, g, 0) == cudaSuccess);
+    REQUIRE(emutest::fill(flag, 1, 1.0f, d.s) == cudaSuccess);
+    REQUIRE(cudaGraphLaunch(exec, d.s) == cudaSuccess);  // set: 0 + 2 + 1
+    CHECK(d.get(x, 1)[0] == 3.0f);
+    CHECK(dgemu_graph_nodes_run() == 4);
+    REQUIRE(emutest::fill(flag, 1, -1.0f, d.s) == cudaSuccess);
+    REQUIRE(cudaGraphLaunch(exec, d.s) == cudaSuccess);  // not set: + 1
+    CHECK(d.get(x, 1)[0] == 4.0f);
+    CHECK(dgemu_graph_nodes_run() == 2);
+    cudaGraphExecDestroy(exec);
+    cudaGraphDestroy(g);
+    // A handle no node reads makes instantiation fail.
+    REQUIRE(cudaStreamBeginCapture(d.s, cudaStreamCaptureModeThreadLocal) == cudaSuccess);
+    REQUIRE(cudaStreamGetCaptureInfo(d.s, &status, nullptr, &g) == cudaSuccess);
+    REQUIRE(cudaGraphConditionalHandleCreate(&h, g, 0, 0) == cudaSuccess);
+    REQUIRE(emutest::add_one(x, x, 64, d.s) == cudaSuccess);
+    REQUIRE(cudaStreamEndCapture(d.s, &g) == cudaSuccess);
+    CHECK(cudaGraphInstantiate(&exec, g, 0) == cudaErrorInvalidValue);
+    cudaGetLastError();
+    cudaGraphDestroy(g);
+  }
+  dgemu_set_order("forward", 1);
+}
+
 TEST_CASE("two CUDA threads spinning on each other's flags are reported as a deadlock") {
   Child c = in_child([] {
     dgemu_set_watchdog(2.0);

@@ -18,6 +18,14 @@ size_t dgemu_host_waits(cudaStream_t stream);
 // waits for it through an event (cudaEventQuery counts too: the emulator runs work when asked).
 // Work the background thread runs (multi-process NCCL) is not counted.
 size_t dgemu_forced_ops(cudaStream_t stream);
+// The nodes the latest graph launch ran (once it has run): kernels, copies, memsets and library
+// calls, those of the conditional bodies that ran included; not the conditional nodes
+// themselves, nor the emulator's arena marks (a GPU build makes none).
+size_t dgemu_graph_nodes_run(void);
+// Conditional graph nodes from now on: 1 as CUDA 12.4+ has them (the default); 0 as an older
+// driver, where cudaGraphConditionalHandleCreate fails with cudaErrorNotSupported; -1 broken,
+// cudaGraphAddNode of a conditional node failing with cudaErrorUnknown (a capture that fails).
+void dgemu_set_conditional_nodes(int mode);
 // Makes collective number `n` (1-based, counted per communicator from its creation) of every
 // communicator created afterwards fail asynchronously with ncclSystemError; 0 turns it off.
 // DGEMU_NCCL_FAIL_AT=n does the same for a whole process.
