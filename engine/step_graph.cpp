@@ -24,11 +24,11 @@ void StepGraph::run(const void* key, const std::function<void()>& step) {
     const bool same = warm_ && key == key_ && m.block == mark_.block && m.offset == mark_.offset && eager_ >= 2;
     if (same && !graph_) {
       CudaState& cuda = ctx_.cuda();
-      const int64_t conditionals = cuda.conditional_nodes_made;
+      cuda.conditional_failed = false;
       try {
         graph_ = std::make_unique<CudaGraph>(cuda.stream, step);
       } catch (const Error& e) {  // nothing of the step ran: run it as it is
-        if (cuda.conditional_nodes_made > conditionals) {  // capture again, without them
+        if (cuda.conditional_failed) {  // it failed in a conditional node: capture again, without them
           cuda.conditional_nodes = false;
           conditional_failure_ = e.what();
         } else {

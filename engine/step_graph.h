@@ -15,9 +15,9 @@
 //
 // A capture that fails (a call the step makes that a capture cannot hold) is not fatal: the
 // step runs as it is, then and from then on, and failure() says why (dgtrain prints it). If
-// the failed capture made conditional nodes (Context::when_any_nonzero), the next step is
-// captured again without them (every D's backward then runs in the G step), and
-// conditional_failure() says why.
+// it failed inside a conditional node (Context::when_any_nonzero: making it, or capturing its
+// body), the next step is captured again without them (every D's backward then runs in the G
+// step), and conditional_failure() says why.
 #pragma once
 #include <cstdint>
 #include <functional>

@@ -224,7 +224,8 @@ void GanTrainer::fake_gradient(const Tensor& fake, Tensor dfake) {
   // backward runs only when_any_nonzero (engine/context.h): skipped on the CPU, which looks,
   // and in a replayed CUDA graph, which decides on the device; run, adding zeros, on CUDA
   // queued one by one (looking would cost a synchronization). dfake starts at zero and every D
-  // that runs adds to it, so every way gives the same bits. With synchronized batchnorm over
+  // that runs adds to it, so every way gives the same bits (unless a skipped D's weights or
+  // activations hold an inf or NaN: queued, 0 x inf makes NaN). With synchronized batchnorm over
   // several ranks a D's backward holds collectives (and max-sample's choices differ between
   // ranks): there every D's runs.
   if (K == 1) return network_backward(ctx_, d_[0], traces[0], dlogits.slice(0, {B, 1, 1, 1}), dfake, false);

@@ -7,6 +7,8 @@
 // allow (forward, reverse or random): a dependency the capture missed shows too.
 #include <doctest/doctest.h>
 
+#include <cstring>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -28,6 +30,11 @@ std::vector<float> host(Context& ctx, const Tensor& t) {
   std::vector<float> h(size_t(t.numel()));
   if (t.numel() > 0) ctx.download(t, h.data());
   return h;
+}
+
+// The same bits (memcmp: -0 is not +0, a NaN equals itself).
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
 
 // Every value a checkpoint holds, of G and each D, one after the other.
@@ -110,13 +117,12 @@ TEST_CASE("training steps replayed as one CUDA graph equal the steps queued one 
     // (bench/step_model.h): under max one D's backward runs in the G step, the other's
     // conditional node skips it; under max-sample those given a sample (the model: all). On a
     // GPU a cuDNN call may add nodes of its own (the emulator makes one node per call).
-    const StepModel replay = model_step(tiny(mode, sync), true), queued_steps = model_step(tiny(mode, sync), false);
-    CHECK(replay.nodes < queued_steps.launches);
+    const StepModel replay = model_step(tiny(mode, sync), true);
 #ifdef DG_CUDA_EMU
+    dev.synchronize();  // (the last replay has run)
     CHECK(graphed.cuda_graph()->nodes() == replay.nodes);
-    if (mode == GLoss::max_sample) CHECK(dgemu_graph_nodes_run() <= size_t(replay.launches));
+    if (mode == GLoss::max_sample) CHECK(dgemu_graph_nodes_run() <= size_t(replay.launches));  // (an upper bound)
     else CHECK(dgemu_graph_nodes_run() == size_t(replay.launches));
-    if (mode == GLoss::max) CHECK(replay.launches < queued_steps.launches);
 #else
     CHECK(graphed.cuda_graph()->nodes() >= replay.nodes);
 #endif
@@ -126,18 +132,19 @@ TEST_CASE("training steps replayed as one CUDA graph equal the steps queued one 
     CHECK(a.d_real == b.d_real);
     CHECK(a.d_fake == b.d_fake);
     CHECK(a.selected == b.selected);
-    CHECK(state(dev, graphed) == state(dev, queued));
+    CHECK(same_bits(state(dev, graphed), state(dev, queued)));
     CHECK(graphed.first_nonfinite_step() == -1);
   }
 }
 
 #ifdef DG_CUDA_EMU
-// Without conditional nodes (a driver older than CUDA 12.4: dgemu_set_conditional_nodes(0)) the
-// step is captured with every D's backward as it is; when a capture with them fails (-1), the
-// step runs as it is and the next is captured without them. Either way the replays equal the
-// queued steps, and run what a queued step runs.
-TEST_CASE("without conditional graph nodes, or after a capture with them failed, the graph runs every D's backward") {
-  for (int mode : {0, -1}) {
+// Without conditional nodes (a runtime that says it has none: dgemu_set_conditional_nodes(0))
+// the step is captured with every D's backward as it is; when a capture fails in one (-1:
+// making the node; -2: capturing its body, as a kernel a body may not hold would), the step
+// runs as it is and the next is captured without them. Each way the replays equal the queued
+// steps, and run what a queued step runs.
+TEST_CASE("without conditional graph nodes, or after a capture failed in one, the graph runs every D's backward") {
+  for (int mode : {0, -1, -2}) {
     CAPTURE(mode);
     dgemu_set_conditional_nodes(mode);
     const Shape shape{4, 1, 32, 32};
@@ -152,8 +159,11 @@ TEST_CASE("without conditional graph nodes, or after a capture with them failed,
     CHECK(g.captures() == 1);
     CHECK(g.eager() == (mode == 0 ? 2 : 3));
     CHECK(g.conditional_failure().empty() == (mode == 0));
-    if (mode < 0) CHECK(g.conditional_failure().find("dgemu_set_conditional_nodes(-1)") != std::string::npos);
-    CHECK(state(t.dev, t.graphed) == state(t.dev, t.queued));
+    INFO(g.conditional_failure());
+    if (mode < 0)
+      CHECK(g.conditional_failure().find("dgemu_set_conditional_nodes(" + std::to_string(mode) + ")") != std::string::npos);
+    CHECK(same_bits(state(t.dev, t.graphed), state(t.dev, t.queued)));
+    t.dev.synchronize();
     CHECK(dgemu_graph_nodes_run() == size_t(model_step(tiny(GLoss::max), false).launches));
   }
   dgemu_set_conditional_nodes(1);
@@ -180,5 +190,5 @@ TEST_CASE("a CUDA graph is captured again when the step's memory moves, and the 
   CHECK(graphed.cuda_graph()->eager() == 5);
   CHECK(graphed.cuda_graph()->captures() == 2);
   CHECK(graphed.cuda_graph()->launches() == 2);
-  CHECK(state(dev, graphed) == state(dev, queued));
+  CHECK(same_bits(state(dev, graphed), state(dev, queued)));
 }

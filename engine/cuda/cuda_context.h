@@ -51,9 +51,9 @@ struct CudaState {
   // the first convolution (it joins the cache key, so a later switch searches again).
   bool deterministic_convs = false;
   // Context::when_any_nonzero may make conditional graph nodes during a capture (off once a
-  // capture that made some failed: engine/step_graph.h); how many it has made.
+  // capture failed inside one: engine/step_graph.h); whether the latest capture did.
   bool conditional_nodes = true;
-  int64_t conditional_nodes_made = 0;
+  bool conditional_failed = false;
   cudaStream_t stream = nullptr;
   cudnnHandle_t cudnn = nullptr;
   cublasHandle_t cublas = nullptr;

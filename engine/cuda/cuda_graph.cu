@@ -28,65 +28,68 @@ void cuda_when_any_nonzero(CudaState& cuda, const float* x, int64_t n, const std
   if (status != cudaStreamCaptureStatusActive || !cuda.conditional_nodes) return body();
   cudaGraphConditionalHandle handle = 0;
   const cudaError_t made = cudaGraphConditionalHandleCreate(&handle, graph, 0, cudaGraphCondAssignDefault);
-  if (made == cudaErrorNotSupported || made == cudaErrorCallRequiresNewerDriver) {  // a driver without them
+  if (made == cudaErrorNotSupported || made == cudaErrorCallRequiresNewerDriver) {  // a runtime without them
     cudaGetLastError();
     cuda.conditional_nodes = false;
     return body();
   }
-  DG_CUDA_CHECK(made);
-  cuda.conditional_nodes_made++;
-  DG_LAUNCH(set_if_any_nonzero_kernel, 1, 256, 0, stream, handle, x, n);
-  DG_CUDA_CHECK_LAUNCH();
-  const cudaGraphNode_t* deps = nullptr;
-  size_t num_deps = 0;
-  DG_CUDA_CHECK(cudaStreamGetCaptureInfo(stream, &status, nullptr, &graph, &deps, nullptr, &num_deps));
-  cudaGraphNodeParams params{};
-  params.type = cudaGraphNodeTypeConditional;
-  params.conditional.handle = handle;
-  params.conditional.type = cudaGraphCondTypeIf;
-  params.conditional.size = 1;
-  cudaGraphNode_t node = nullptr;
-  DG_CUDA_CHECK(cudaGraphAddNode(&node, graph, deps, nullptr, num_deps, &params));
-  // The step's capture pauses (its graph, so far, comes back) while the body is captured into
-  // the node's graph, then goes on from the node.
-  cudaGraph_t step = nullptr;
-  DG_CUDA_CHECK(cudaStreamEndCapture(stream, &step));
-  try {
+  try {  // (a failure from here to the resumed capture is the conditional node's: StepGraph)
+    DG_CUDA_CHECK(made);
+    DG_LAUNCH(set_if_any_nonzero_kernel, 1, 256, 0, stream, handle, x, n);
+    DG_CUDA_CHECK_LAUNCH();
+    const cudaGraphNode_t* deps = nullptr;
+    size_t num_deps = 0;
+    DG_CUDA_CHECK(cudaStreamGetCaptureInfo(stream, &status, nullptr, &graph, &deps, nullptr, &num_deps));
+    cudaGraphNodeParams params{};
+    params.type = cudaGraphNodeTypeConditional;
+    params.conditional.handle = handle;
+    params.conditional.type = cudaGraphCondTypeIf;
+    params.conditional.size = 1;
+    cudaGraphNode_t node = nullptr;
+    DG_CUDA_CHECK(cudaGraphAddNode(&node, graph, deps, nullptr, num_deps, &params));
+    // The step's capture pauses while the body is captured into the node's graph, then goes on
+    // from the node. (CudaGraph made the step's graph and owns it throughout.)
+    cudaGraph_t step = nullptr, same = nullptr;
+    DG_CUDA_CHECK(cudaStreamEndCapture(stream, &step));
     DG_CUDA_CHECK(cudaStreamBeginCaptureToGraph(stream, params.conditional.phGraph_out[0], nullptr, nullptr, 0, kCaptureMode));
     try {
       body();
     } catch (...) {
-      cudaGraph_t dropped = nullptr;
-      cudaStreamEndCapture(stream, &dropped);  // the node's body: the node owns it
+      cudaStreamEndCapture(stream, &same);  // the node's body: the node owns it
       throw;
     }
-    cudaGraph_t same = nullptr;
     DG_CUDA_CHECK(cudaStreamEndCapture(stream, &same));
     DG_CUDA_CHECK(cudaStreamBeginCaptureToGraph(stream, step, &node, nullptr, 1, kCaptureMode));
   } catch (...) {
-    cudaGraphDestroy(step);  // CudaGraph's end of capture then finds no capture and drops nothing
-    cudaGetLastError();
+    cuda.conditional_failed = true;
     throw;
   }
 }
 
+// The step is captured into a graph made here, so that its owner never changes when the
+// capture pauses around a conditional node (cuda_when_any_nonzero).
 CudaGraph::CudaGraph(cudaStream_t stream, const std::function<void()>& work) : stream_(stream) {
-  DG_CUDA_CHECK(cudaStreamBeginCapture(stream, kCaptureMode));
+  cudaGraph_t graph = nullptr;
+  DG_CUDA_CHECK(cudaGraphCreate(&graph, 0));
   try {
-    work();
+    DG_CUDA_CHECK(cudaStreamBeginCaptureToGraph(stream, graph, nullptr, nullptr, 0, kCaptureMode));
+    try {
+      work();
+    } catch (...) {
+      cudaGraph_t same = nullptr;
+      cudaStreamEndCapture(stream, &same);  // (its own error, if any, is not the one to report)
+      cudaGetLastError();
+      throw;
+    }
+    cudaGraph_t same = nullptr;
+    DG_CUDA_CHECK(cudaStreamEndCapture(stream, &same));
+    DG_CUDA_CHECK(cudaGraphGetNodes(graph, nullptr, &nodes_));
+    DG_CUDA_CHECK(cudaGraphInstantiate(&exec_, graph, 0));
   } catch (...) {
-    cudaGraph_t dropped = nullptr;
-    cudaStreamEndCapture(stream, &dropped);  // (its own error, if any, is not the one to report)
-    if (dropped) cudaGraphDestroy(dropped);
-    cudaGetLastError();
+    cudaGraphDestroy(graph);
     throw;
   }
-  cudaGraph_t graph = nullptr;
-  DG_CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
-  cudaError_t made = cudaGraphGetNodes(graph, nullptr, &nodes_);
-  if (made == cudaSuccess) made = cudaGraphInstantiate(&exec_, graph, 0);
   cudaGraphDestroy(graph);  // the executable graph keeps what it needs
-  DG_CUDA_CHECK(made);
 }
 
 CudaGraph::~CudaGraph() {

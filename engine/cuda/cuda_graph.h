@@ -18,9 +18,9 @@ struct CudaState;  // engine/cuda/cuda_context.h
 // captured; during a capture it becomes the body of a conditional (IF) node, after a one-block
 // kernel that sets the node's value to whether any of the n floats at x is non-zero. The
 // capture is ended around the node (the body is captured into the node's graph on the same
-// stream, since dg's ops queue on the context's stream) and resumed after it. Where the driver
-// has no conditional nodes (before CUDA 12.4), or cuda.conditional_nodes is off, body() is
-// captured as it is.
+// stream, since dg's ops queue on the context's stream) and resumed after it. Where the runtime
+// says it has none (cudaErrorNotSupported), or cuda.conditional_nodes is off, body() is
+// captured as it is; a failure inside the node sets cuda.conditional_failed.
 void cuda_when_any_nonzero(CudaState& cuda, const float* x, int64_t n, const std::function<void()>& body);
 
 struct CudaGraph {

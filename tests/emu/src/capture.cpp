@@ -41,6 +41,7 @@ void join_capture(Stream* s, Capture* c) {
 }
 
 bool stream_capturing(const Stream* s) { return s && s->capture != nullptr; }
+bool capture_invalidated(const Stream* s) { return stream_capturing(s) && s->capture->invalidated; }
 
 cudaError_t forbid_in_capture(Stream* s, const std::string& what) {
   s->capture->invalidated = true;
@@ -143,32 +144,6 @@ cudaError_t cudaStreamGetCaptureInfo(cudaStream_t stream, cudaStreamCaptureStatu
   if (dependencies_out) *dependencies_out = s->tail_handles.data();
   if (edgeData_out) *edgeData_out = nullptr;
   if (numDependencies_out) *numDependencies_out = s->tail_handles.size();
-  return cudaSuccess;
-}
-
-// The nodes the next operation captured on `stream` depends on: these (Set) or these as well (Add).
-cudaError_t cudaStreamUpdateCaptureDependencies(cudaStream_t stream, cudaGraphNode_t* dependencies,
-                                                const cudaGraphEdgeData* dependencyData, size_t numDependencies,
-                                                unsigned int flags) {
-  Lock lock(device_mutex());
-  Stream* s = stream_of(stream, "cudaStreamUpdateCaptureDependencies");
-  if (!s) return cudaErrorInvalidResourceHandle;
-  Capture* c = s->capture;
-  if (!c) return fail(cudaErrorIllegalState, "cudaStreamUpdateCaptureDependencies: stream " + std::to_string(s->id) + " is not capturing");
-  if (flags != cudaStreamAddCaptureDependencies && flags != cudaStreamSetCaptureDependencies)
-    return fail(cudaErrorInvalidValue, "cudaStreamUpdateCaptureDependencies: flags " + std::to_string(flags));
-  if (dependencyData)
-    return fail(cudaErrorNotSupported, "cudaStreamUpdateCaptureDependencies: the emulator takes no edge data");
-  if (numDependencies > 0 && !dependencies)
-    return fail(cudaErrorInvalidValue, "cudaStreamUpdateCaptureDependencies: numDependencies > 0 and dependencies null");
-  std::vector<int> tail = flags == cudaStreamSetCaptureDependencies ? std::vector<int>{} : s->tail;
-  for (size_t i = 0; i < numDependencies; i++) {
-    if (!dependencies[i] || dependencies[i]->graph != c->graph.get())
-      return fail(cudaErrorInvalidValue, "cudaStreamUpdateCaptureDependencies: dependency " + std::to_string(i) +
-                                             " is not a node of the captured graph");
-    if (std::find(tail.begin(), tail.end(), dependencies[i]->index) == tail.end()) tail.push_back(dependencies[i]->index);
-  }
-  s->tail = tail;
   return cudaSuccess;
 }
 

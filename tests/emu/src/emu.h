@@ -95,6 +95,7 @@ void note_host_wait(const std::vector<Stream*>& on);
 void synchronize_stream(Stream* s, const char* why);
 void synchronize_device(const char* why);
 bool stream_capturing(const Stream* s);
+bool capture_invalidated(const Stream* s);  // capturing, and the capture is invalidated
 // Invalidates the capture of `s` for an operation it cannot hold; returns the error.
 cudaError_t forbid_in_capture(Stream* s, const std::string& what);
 // A call that CUDA forbids while a capture is under way (cudaMalloc, a synchronous copy...):

@@ -39,9 +39,6 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
   Stream* s = stream_of(stream, "cudaEventRecord");
   if (!s) return cudaErrorInvalidResourceHandle;
   if (s->capture) {  // a capture-internal dependency, no operation
-    if (s->capture->graph->body)
-      return forbid_in_capture(s, "cudaEventRecord into a conditional node's body (its graph may hold kernels, "
-                                  "copies, memsets, child graphs and conditionals only)");
     event->capture = s->capture;
     event->nodes = s->tail;
     event->token.reset();

@@ -121,10 +121,20 @@ cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t* nodes, size_t*
   return cudaSuccess;
 }
 
+cudaError_t cudaGraphCreate(cudaGraph_t* pGraph, unsigned int flags) {
+  Lock lock(device_mutex());
+  if (!pGraph || flags != 0) return fail(cudaErrorInvalidValue, "cudaGraphCreate: pGraph null or flags not 0");
+  *pGraph = new dgemu_graph{std::make_shared<GraphData>()};
+  return cudaSuccess;
+}
+
 cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
   Lock lock(device_mutex());
   if (graph && graph->owned_by_node)
     return fail(cudaErrorInvalidValue, "cudaGraphDestroy: the graph is a conditional node's body (the node owns it)");
+  for (const auto& c : streams().captures)
+    if (c->handle == graph)
+      return fail(cudaErrorIllegalState, "cudaGraphDestroy: a capture is still recording into the graph");
   delete graph;
   return cudaSuccess;
 }
@@ -159,7 +169,7 @@ cudaError_t cudaGraphAddNode(cudaGraphNode_t* pGraphNode, cudaGraph_t graph, con
   if (nodeParams->type != cudaGraphNodeTypeConditional)
     return fail(cudaErrorNotSupported, "cudaGraphAddNode: node type " + std::to_string(int(nodeParams->type)) +
                                            " (the emulator adds conditional nodes only)");
-  if (streams().conditional_nodes < 0)
+  if (streams().conditional_nodes == -1)
     return fail(cudaErrorUnknown, "cudaGraphAddNode: a conditional node failed (dgemu_set_conditional_nodes(-1))");
   cudaConditionalNodeParams& p = nodeParams->conditional;
   if (p.type != cudaGraphCondTypeIf)

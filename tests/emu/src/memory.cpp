@@ -362,6 +362,9 @@ cudaError_t dgemu_mark_async(void* p, size_t bytes, bool in_use, cudaStream_t st
   if (!s) return cudaErrorInvalidResourceHandle;
   if (bytes == 0) return cudaSuccess;
   if (std::string why = check_device_range(p, bytes); !why.empty()) return fail(cudaErrorInvalidValue, "dgemu_mark_async: " + why);
+  // A capture already invalidated is dropped whole: its marks do not matter, and failing them
+  // would throw from the arena's scope ends while the error that invalidated it unwinds.
+  if (capture_invalidated(s)) return cudaSuccess;
   return enqueue(s, in_use ? "arena range in use" : "arena range free", [p, bytes, in_use] {
     if (in_use) {
       DGEMU_UNPOISON(p, bytes);

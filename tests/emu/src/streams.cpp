@@ -108,6 +108,8 @@ cudaError_t enqueue(Stream* s, std::string what, std::function<void()> run) {
   if (Capture* c = s->capture) {
     if (c->invalidated)
       return fail(cudaErrorStreamCaptureInvalidated, what + ": the capture was invalidated by " + c->why);
+    if (c->graph->body && st.conditional_nodes == -2)
+      return forbid_in_capture(s, what + " in a conditional node's body (dgemu_set_conditional_nodes(-2))");
     Node node;
     node.op = Op{std::move(what), std::move(run), {}, nullptr};
     node.deps = s->tail;

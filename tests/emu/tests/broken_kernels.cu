@@ -71,9 +71,9 @@ cudaError_t fill(float* out, int n, float v, cudaStream_t s) {
   return cudaGetLastError();
 }
 
-// A conditional node's value: 1 when x[0] > 0.
+// A conditional node's value: set to 1 when x[0] > 0, left alone otherwise.
 static __global__ void set_if_positive_kernel(cudaGraphConditionalHandle h, const float* x) {
-  if (threadIdx.x == 0) cudaGraphSetConditional(h, x[0] > 0.0f ? 1u : 0u);
+  if (threadIdx.x == 0 && x[0] > 0.0f) cudaGraphSetConditional(h, 1u);
 }
 cudaError_t set_if_positive(cudaGraphConditionalHandle h, const float* x, cudaStream_t s) {
   DG_LAUNCH(set_if_positive_kernel, 1, 32, 0, s, h, x);

@@ -24,7 +24,9 @@ size_t dgemu_forced_ops(cudaStream_t stream);
 size_t dgemu_graph_nodes_run(void);
 // Conditional graph nodes from now on: 1 as CUDA 12.4+ has them (the default); 0 as an older
 // driver, where cudaGraphConditionalHandleCreate fails with cudaErrorNotSupported; -1 broken,
-// cudaGraphAddNode of a conditional node failing with cudaErrorUnknown (a capture that fails).
+// cudaGraphAddNode of a conditional node failing with cudaErrorUnknown; -2, the first operation
+// captured into a conditional node's body failing with cudaErrorStreamCaptureUnsupported (as
+// a kernel a body may not hold would; the capture is invalidated).
 void dgemu_set_conditional_nodes(int mode);
 // Makes collective number `n` (1-based, counted per communicator from its creation) of every
 // communicator created afterwards fail asynchronously with ncclSystemError; 0 turns it off.
